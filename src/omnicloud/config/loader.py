@@ -1,0 +1,213 @@
+"""Load ``omnicloud.toml`` (or ``[tool.omnicloud]`` in ``pyproject.toml``) into a ``Config``.
+
+Stages: find the file -> parse TOML -> interpolate ``${VAR}`` -> validate into models -> check
+cross-references. Every failure becomes one ``ConfigError`` naming file, line, column, key path,
+the bad value and what is accepted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from omnicloud.config.checks import run_checks
+from omnicloud.config.locate import KeyLocator
+from omnicloud.config.models import Config
+from omnicloud.errors import ConfigError, Location, did_you_mean, one_of
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+CONFIG_NAMES = ("omnicloud.toml", "pyproject.toml")
+ENV_CONFIG = "OMNICLOUD_CONFIG"
+_SECRET_KEY = re.compile(r"(password|passwd|secret|token|credential|api[_-]?key)", re.I)
+_VAR = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_HINT = "see docs/configuration.md for every key and its accepted values"
+
+
+def find_config(start: Path | None = None) -> Path:
+    """The config file: $OMNICLOUD_CONFIG, else omnicloud.toml or a pyproject.toml with
+    ``[tool.omnicloud]`` in ``start`` or its parents."""
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(f"{ENV_CONFIG} names {env!r}, which is not a file")
+        return path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "omnicloud.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and b"[tool.omnicloud" in pyproject.read_bytes():
+            return pyproject
+    raise ConfigError(
+        f"no omnicloud.toml (or pyproject.toml with [tool.omnicloud]) in {here} or its parents",
+        hint="run 'omnicloud init' to create one",
+    )
+
+
+def load_config(path: Path | str | None = None, *, environ: Mapping[str, str] | None = None,
+                ) -> Config:
+    """Load, interpolate, validate and cross-check a configuration file."""
+    source = Path(path) if path is not None else find_config()
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {source}: {exc.strerror or exc}") from None
+    return parse_config(text, source, environ=os.environ if environ is None else environ)
+
+
+def parse_config(text: str, source: Path, *, environ: Mapping[str, str]) -> Config:
+    data, prefix = _parse_toml(text, source)
+    locator = KeyLocator(text)
+    where = _Where(source, locator, prefix)
+    data = _interpolate(data, (), environ, where)
+    try:
+        config = Config.model_validate({**data, "source": source.resolve()})
+    except ValidationError as exc:
+        raise _validation_error(exc, where, data) from None
+    problems = list(run_checks(config))
+    if problems:
+        key, message = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(message + more, location=where.at(key), key=".".join(key), hint=_HINT)
+    return config
+
+
+class _Where:
+    def __init__(self, source: Path, locator: KeyLocator, prefix: tuple[str, ...]) -> None:
+        self.source = source
+        self.locator = locator
+        self.prefix = prefix
+
+    def at(self, key: tuple[str, ...]) -> Location:
+        line, column = self.locator.find((*self.prefix, *key))
+        return Location(str(self.source), line, column)
+
+
+def _parse_toml(text: str, source: Path) -> tuple[dict[str, Any], tuple[str, ...]]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        line, column = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
+        raise ConfigError(
+            f"invalid TOML: {detail}",
+            location=Location(str(source), line, column),
+            hint="check quoting, brackets and commas on that line",
+        ) from None
+    if source.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        if "omnicloud" not in tool:
+            raise ConfigError(f"{source} has no [tool.omnicloud] table",
+                              location=Location(str(source)),
+                              hint="add [tool.omnicloud] or create omnicloud.toml")
+        return dict(tool["omnicloud"]), ("tool", "omnicloud")
+    return data, ()
+
+
+def _interpolate(value: Any, key: tuple[str, ...], environ: Mapping[str, str],
+                 where: _Where) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, (*key, k), environ, where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, (*key, str(i)), environ, where) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1):  # $${VAR} is a literal ${VAR}
+            return match.group(0)[1:]
+        name, default = match.group(2), match.group(3)
+        if name in environ:
+            return environ[name]
+        if default is not None:
+            return default
+        raise ConfigError(
+            f"environment variable '{name}' is not set",
+            location=where.at(key), key=".".join(key),
+            hint=f"export {name}=..., or write ${{{name}:-default}} to give a default",
+        )
+
+    return _VAR.sub(replace, value)
+
+
+def _validation_error(exc: ValidationError, where: _Where, data: dict[str, Any]) -> ConfigError:
+    errors = [e for e in exc.errors() if e["loc"] != ("source",)]
+    first = errors[0]
+    loc = tuple(str(part) for part in first["loc"])
+    message = _describe(first, loc, data)
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more)"
+    return ConfigError(message, location=where.at(loc), key=".".join(loc), hint=_HINT)
+
+
+def _describe(error: Any, loc: tuple[str, ...], data: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        accepted = _accepted_keys(loc[:-1])
+        return (f"unknown key '{loc[-1]}'{did_you_mean(loc[-1], accepted)}"
+                f" (accepted: {one_of(accepted)})")
+    if kind == "missing":
+        return "required key is missing"
+    text = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "value_error" or "input" not in error:
+        return text
+    return f"{text}; got {_show(error['input'], loc)}"
+
+
+def _show(value: Any, loc: tuple[str, ...]) -> str:
+    if any(_SECRET_KEY.search(part) for part in loc):
+        return "'***'"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _accepted_keys(loc: tuple[str, ...]) -> list[str]:
+    model: Any = Config
+    for part in loc:
+        model = _descend(model, part)
+        if model is None:
+            return []
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [name for name, f in model.model_fields.items() if not f.exclude]
+    return []
+
+
+def _descend(annotation: Any, part: str) -> Any:
+    """The type found one key below ``annotation`` (a model, dict or list type)."""
+    for candidate in _unwrap(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            field = candidate.model_fields.get(part)
+            if field is not None:
+                return field.annotation
+            continue
+        origin = typing.get_origin(candidate)
+        if origin in (dict, list, Mapping):
+            return typing.get_args(candidate)[-1]
+    return None
+
+
+def _unwrap(annotation: Any) -> Iterator[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        for arg in typing.get_args(annotation):
+            yield from _unwrap(arg)
+    elif origin is typing.Annotated:
+        yield from _unwrap(typing.get_args(annotation)[0])
+    else:
+        yield annotation

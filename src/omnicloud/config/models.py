@@ -1,0 +1,550 @@
+"""The typed, immutable model of ``omnicloud.toml``.
+
+Every section is validated once, at load; the rest of the code reads these objects, never raw
+dicts. Each model's docstring carries its TOML example; ``omnicloud schema`` and the configuration
+reference in ``docs/`` are generated from these classes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from omnicloud.config.types import Duration, FactoryPath, Name, OptionValue
+from omnicloud.contracts import CONTRACTS, resolve_contract
+from omnicloud.errors import did_you_mean, one_of
+
+PROVISIONERS = ("embedded", "process", "docker", "kubernetes", "external")
+
+
+class Model(BaseModel):
+    """Base of every configuration model: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class ProjectConfig(Model):
+    """The project being certified.
+
+    ```toml
+    [project]
+    name = "acme-platform"
+    base_ref = "origin/main"
+    results_dir = "omnicloud-results"
+    default_owner = "platform-team"
+    ```
+    """
+
+    name: str = Field("omnicloud-project", description="Shown in reports and certificates.")
+    base_ref: str = Field("origin/main", description="Git ref that `affected` diffs against.")
+    results_dir: Path = Field(
+        Path("omnicloud-results"), description="Where JUnit, reports and certificates are written."
+    )
+    default_environment: str | None = Field(
+        None, description="Environment used when neither --env nor OMNICLOUD_ENV is given."
+    )
+    default_owner: str | None = Field(None, description="Owner of failures nothing else claims.")
+    codeowners: Path | None = Field(
+        None, description="CODEOWNERS file for routing; found in the usual places when unset."
+    )
+
+
+class ReadyConfig(Model):
+    """How to tell that a service is ready; every check given must pass.
+
+    ```toml
+    ready = { tcp = true, ping = true, timeout = "30s", interval = "100ms" }
+    ```
+    """
+
+    tcp: bool = Field(False, description="The service port accepts TCP connections.")
+    ping: bool = Field(False, description="Protocol ping: Redis PING, Postgres SELECT 1.")
+    http: str | None = Field(None, description="A URL path or full URL that must answer 2xx.")
+    command: list[str] | None = Field(None, description="A command that must exit 0.")
+    log: str | None = Field(None, description="A regular expression the service log must show.")
+    timeout: Duration = Field(30.0, description="Give up after this long.")
+    interval: Duration = Field(0.05, description="Time between checks.")
+
+    @field_validator("log")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+        return value
+
+
+class ServiceConfig(Model):
+    """A service providers need: started by the environment's provisioner.
+
+    ```toml
+    [services.redis]
+    recipe = "redis"                        # built-in defaults; everything below overrides
+    image = "redis:7"                       # docker, kubernetes
+    command = ["redis-server", "--port", "{port}", "--save", ""]   # process
+    port = 6379
+    ready = { tcp = true, timeout = "30s" }
+    ```
+    """
+
+    recipe: str | None = Field(None, description="Built-in recipe: 'redis' or 'postgres'.")
+    image: str | None = Field(None, description="Container image (docker, kubernetes).")
+    command: list[str] | None = Field(
+        None, description="Command line; '{port}', '{data_dir}', '{host}' are filled in."
+    )
+    port: int | None = Field(None, ge=1, le=65535, description="The service's main port.")
+    ports: dict[str, int] = Field(default_factory=dict, description="Extra named ports.")
+    env: dict[str, OptionValue] = Field(default_factory=dict, description="Environment.")
+    volumes: dict[str, str] = Field(default_factory=dict, description="host path -> mount path")
+    tmpfs: list[str] = Field(default_factory=list, description="Paths mounted as tmpfs.")
+    ready: ReadyConfig = Field(default_factory=ReadyConfig)
+    startup_timeout: Duration | None = Field(None, description="Overrides ready.timeout.")
+    url: str | None = Field(
+        None, description="Connection URL template, e.g. 'redis://{host}:{port}/0'."
+    )
+    endpoint: str | None = Field(
+        None, description="For the external provisioner: an existing URL (may use ${VAR})."
+    )
+    resources: dict[str, str] = Field(
+        default_factory=dict, description="Kubernetes requests/limits, e.g. {cpu = '500m'}."
+    )
+
+
+class EnvironmentConfig(Model):
+    """Where services come from for a run.
+
+    ```toml
+    [environments.local]
+    provisioner = "process"
+    [environments.ci]
+    provisioner = "docker"
+    reuse = true
+    ```
+    """
+
+    provisioner: str = Field("embedded", description=f"One of: {', '.join(PROVISIONERS)}.")
+    reuse: bool = Field(False, description="Keep services between runs, keyed by config hash.")
+    namespace: str | None = Field(None, description="Kubernetes namespace (default: per run).")
+    context: str | None = Field(None, description="Kubernetes context.")
+    endpoints: dict[str, str] = Field(
+        default_factory=dict, description="external: service name -> URL (may use ${VAR})."
+    )
+    options: dict[str, OptionValue] = Field(default_factory=dict)
+
+    @field_validator("provisioner")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in PROVISIONERS:
+            raise ValueError(
+                f"unknown provisioner '{value}'{did_you_mean(value, PROVISIONERS)}"
+                f" (accepted: {one_of(PROVISIONERS)})"
+            )
+        return value
+
+
+class ExpectedFailure(Model):
+    """An interface a provider is known to fail, and why.
+
+    ```toml
+    expected_failures.keyvalue_ttl = { kind = "notyet", reason = "TTL lands in 2.0" }
+    ```
+    """
+
+    kind: Literal["notimpl", "notyet", "never"]
+    reason: str = Field(min_length=1)
+
+
+class ProviderConfig(Model):
+    """A provider to certify.
+
+    ```toml
+    [providers.redis-kv]
+    contract = "kv_store"
+    factory = "acme.kv:RedisKVStore"
+    options = { url = "{services.redis.url}" }
+    services = ["redis"]
+    implements = ["keyvalue_basic", "keyvalue_scan", "keyvalue_ttl"]
+    policies = ["multi_tenancy"]
+    owners = ["storage-team"]
+    paths = ["src/acme/kv/**"]
+    ```
+    """
+
+    contract: str = Field(description="Contract suite name or alias (kv_store or kv).")
+    factory: FactoryPath = Field(description="'module:attribute' called with options.")
+    options: dict[str, OptionValue] = Field(default_factory=dict)
+    services: list[str] = Field(default_factory=list)
+    implements: list[str] = Field(default_factory=list, description="Interfaces claimed.")
+    policies: list[str] = Field(default_factory=list, description="Policy mixins, e.g. tenancy.")
+    owners: list[str] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list, description="Globs of the provider's source.")
+    inputs: list[str] = Field(default_factory=list, description="Non-code inputs (globs).")
+    expected_failures: dict[str, ExpectedFailure] = Field(default_factory=dict)
+    environments: list[str] | None = Field(None, description="Limit to these environments.")
+    distribution: str | None = Field(None, description="Distribution name for certificates.")
+    enabled: bool = True
+
+    @field_validator("contract")
+    @classmethod
+    def _contract(cls, value: str) -> str:
+        try:
+            return resolve_contract(value, kind="contract").name
+        except LookupError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("policies")
+    @classmethod
+    def _policies(cls, value: list[str]) -> list[str]:
+        out = []
+        for name in value:
+            try:
+                out.append(resolve_contract(name, kind="policy").name)
+            except LookupError as exc:
+                raise ValueError(str(exc)) from None
+        return out
+
+
+class RunConfig(Model):
+    """How tests run: workers inside a machine, shards across machines, reruns.
+
+    ```toml
+    [run]
+    workers = 2            # or "auto"; 0 disables xdist
+    dist = "loadscope"
+    durations = ".omnicloud/durations.json"
+    default_duration = "auto"
+    reruns = 0
+    ```
+    """
+
+    workers: int | Literal["auto"] = Field(0, description="xdist workers; 0 runs in-process.")
+    dist: Literal["load", "loadscope", "loadfile", "loadgroup", "worksteal", "no"] = "loadscope"
+    durations: Path = Field(Path(".omnicloud/durations.json"))
+    default_duration: Duration | Literal["auto"] = Field(
+        "auto", description="Estimate for tests never timed: 'auto' is the median."
+    )
+    reruns: int = Field(0, ge=0, le=20, description="Fresh-process re-runs of failed tests.")
+    timeout: Duration | None = Field(None, description="Whole-run timeout.")
+    pytest_args: list[str] = Field(default_factory=list)
+
+
+class SessionsConfig(Model):
+    """How nox sessions get their Python environment.
+
+    ```toml
+    [sessions]
+    venv = "auto"       # uv when installed, else virtualenv; "none" uses the current Python
+    reuse = true
+    python = "3.11"
+    install = ["-e", "."]
+    ```
+    """
+
+    venv: Literal["auto", "uv", "virtualenv", "venv", "none"] = "auto"
+    reuse: bool = True
+    python: str | None = None
+    install: list[str] = Field(
+        default_factory=list, description="pip arguments installing the provider code."
+    )
+    extras: list[str] = Field(default_factory=list)
+
+
+class KubernetesExecutorConfig(Model):
+    """Run shards as a Kubernetes Indexed Job.
+
+    ```toml
+    [executors.kubernetes]
+    image = "registry.local/acme/certify:1.4"
+    shards = 4
+    resources = { cpu = "1", memory = "1Gi" }
+    ```
+    """
+
+    image: str | None = None
+    shards: int = Field(2, ge=1, le=1000)
+    namespace: str | None = None
+    context: str | None = None
+    resources: dict[str, str] = Field(default_factory=dict)
+    service_account: str | None = None
+    timeout: Duration = 1800.0
+
+
+class ExecutorsConfig(Model):
+    kubernetes: KubernetesExecutorConfig = Field(default_factory=KubernetesExecutorConfig)
+
+
+class MappingRule(Model):
+    """Seed 004 mapping rule: a changed source file selects tests by regex substitution.
+
+    ```toml
+    [[affected.mappings]]
+    source_pattern = 'src/(\\w+)/(.*)\\.py'
+    test_pattern = 'tests/\\1/test_\\2.py'
+    ```
+    """
+
+    source_pattern: str
+    test_pattern: str
+
+    @field_validator("source_pattern")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+        return value
+
+
+class AffectedConfig(Model):
+    """Change-based selection.
+
+    ```toml
+    [affected]
+    always = ["pyproject.toml", "conftest.py", "noxfile.py"]
+    include_staged = true
+    include_unstaged = true
+    include_untracked = true
+    import_graph = true
+    ```
+    """
+
+    always: list[str] = Field(
+        default_factory=lambda: ["pyproject.toml", "**/conftest.py", "noxfile.py"]
+    )
+    include_staged: bool = True
+    include_unstaged: bool = True
+    include_untracked: bool = True
+    import_graph: bool = True
+    source_roots: list[str] = Field(default_factory=lambda: ["src", "."])
+    mappings: list[MappingRule] = Field(default_factory=list)
+
+
+class FieldSpec(Model):
+    """A generated field written as a table (the short form is a type string).
+
+    ```toml
+    fields.age = { type = "int", min = 18, max = 90 }
+    fields.plan = { type = "choice", values = ["free", "pro"], weights = [9, 1] }
+    ```
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    type: str
+
+
+class DatasetConfig(Model):
+    """A deterministic dataset.
+
+    ```toml
+    [data.users]
+    count = 1000
+    seed = 42
+    fields = { id = "uuid", name = "name", email = "email", created_at = "timestamp" }
+    ```
+    """
+
+    count: int = Field(100, ge=0)
+    seed: int = 0
+    epoch: str = Field("2024-01-01T00:00:00Z", description="Anchor of generated timestamps.")
+    fields: dict[str, str | FieldSpec | dict[str, Any]] = Field(default_factory=dict)
+    load_into: list[str] = Field(default_factory=list, description="Providers to load it into.")
+
+
+class FailureCategory(Model):
+    """A failure category: patterns (Python regexes) that classify a failure, and its route.
+
+    ```toml
+    [[failures.categories]]
+    name = "infrastructure"
+    message = ["ConnectionError", "Connection refused"]
+    route = "platform-team"
+    suggestion = "Is {service} up? See {log_path}"
+    ```
+    """
+
+    name: str
+    message: list[str] = Field(default_factory=list)
+    traceback: list[str] = Field(default_factory=list)
+    output: list[str] = Field(default_factory=list, description="stdout, stderr and log.")
+    test_id: list[str] = Field(default_factory=list)
+    provider: list[str] = Field(default_factory=list)
+    contract: list[str] = Field(default_factory=list)
+    capability: list[str] = Field(default_factory=list)
+    marker: list[str] = Field(default_factory=list)
+    status: list[Literal["failed", "error", "skipped", "flaky"]] = Field(default_factory=list)
+    match: Literal["any", "all"] = "any"
+    precedence: int = 0
+    route: str | None = None
+    suggestion: str | None = None
+
+    @model_validator(mode="after")
+    def _regexes(self) -> FailureCategory:
+        for key in ("message", "traceback", "output", "test_id", "provider", "contract",
+                    "capability", "marker"):
+            for index, pattern in enumerate(getattr(self, key)):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(
+                        f"{key}.{index}: invalid regular expression {pattern!r}: {exc}"
+                    ) from None
+        return self
+
+
+class WebhookSink(Model):
+    url: str
+    timeout: Duration = 10.0
+    retries: int = Field(3, ge=0, le=10)
+    token_env: str | None = None
+
+
+class GitHubSink(Model):
+    repository: str
+    token_env: str = "GITHUB_TOKEN"
+    api_url: str = "https://api.github.com"
+    labels: list[str] = Field(default_factory=lambda: ["omnicloud"])
+
+
+class FailuresConfig(Model):
+    """Failure analysis: categories, routing, flakes, history, sinks.
+
+    ```toml
+    [failures]
+    defaults = true
+    history = ".omnicloud/history.sqlite"
+    reruns = 2
+    [failures.webhook]
+    url = "http://127.0.0.1:8080/hook"
+    ```
+    """
+
+    defaults: bool = Field(True, description="Keep the built-in categories.")
+    categories: list[FailureCategory] = Field(default_factory=list)
+    history: Path = Path(".omnicloud/history.sqlite")
+    reruns: int = Field(0, ge=0, le=20)
+    webhook: WebhookSink | None = None
+    github: GitHubSink | None = None
+
+
+class ApplicationConfig(Model):
+    """An application taking part in cross-application workflows.
+
+    ```toml
+    [applications.auth]
+    path = "apps/auth"
+    test_command = ["pytest", "{tests}"]
+    environment = "local"
+    services = ["postgres"]
+    ```
+    """
+
+    path: Path | None = None
+    repository: str | None = None
+    test_command: list[str] = Field(default_factory=lambda: ["pytest", "{tests}"])
+    environment: str | None = None
+    services: list[str] = Field(default_factory=list)
+    env: dict[str, OptionValue] = Field(default_factory=dict)
+
+
+class WorkflowStep(Model):
+    """A workflow step: an application's tests or a command.
+
+    ```toml
+    [[workflows.checkout.steps]]
+    name = "login"
+    application = "auth"
+    tests = "tests/test_login.py"
+    depends_on = []
+    publishes = ["token"]
+    ```
+    """
+
+    name: Name
+    application: str | None = None
+    tests: str | None = None
+    command: list[str] | None = None
+    depends_on: list[str] = Field(default_factory=list)
+    publishes: list[str] = Field(default_factory=list)
+    consumes: list[str] = Field(default_factory=list)
+    timeout: Duration | None = None
+
+
+class WorkflowConfig(Model):
+    """Steps across applications, with dependencies and data flow."""
+
+    description: str = ""
+    environment: str | None = None
+    steps: list[WorkflowStep] = Field(default_factory=list)
+
+
+class Requirement(Model):
+    id: str
+    title: str = ""
+
+
+class TraceabilityConfig(Model):
+    """Requirement traceability (seed 003).
+
+    ```toml
+    [traceability]
+    pattern = '^\\d{3}-(FR|NFR)-\\d{3}$'
+    requirements = ["001-FR-012", "001-FR-013"]
+    ```
+    """
+
+    pattern: str = r"^\d{3}-(FR|NFR)-\d{3}$"
+    requirements: list[str | Requirement] = Field(default_factory=list)
+
+
+class Config(Model):
+    """The root of ``omnicloud.toml`` (or ``[tool.omnicloud]`` in ``pyproject.toml``)."""
+
+    project: ProjectConfig = Field(default_factory=ProjectConfig)
+    services: dict[Name, ServiceConfig] = Field(default_factory=dict)
+    environments: dict[Name, EnvironmentConfig] = Field(default_factory=dict)
+    providers: dict[Name, ProviderConfig] = Field(default_factory=dict)
+    run: RunConfig = Field(default_factory=RunConfig)
+    sessions: SessionsConfig = Field(default_factory=SessionsConfig)
+    executors: ExecutorsConfig = Field(default_factory=ExecutorsConfig)
+    affected: AffectedConfig = Field(default_factory=AffectedConfig)
+    data: dict[Name, DatasetConfig] = Field(default_factory=dict)
+    failures: FailuresConfig = Field(default_factory=FailuresConfig)
+    applications: dict[Name, ApplicationConfig] = Field(default_factory=dict)
+    workflows: dict[Name, WorkflowConfig] = Field(default_factory=dict)
+    traceability: TraceabilityConfig = Field(default_factory=TraceabilityConfig)
+
+    #: Where the configuration was read from (not part of the TOML).
+    source: Path | None = Field(None, exclude=True)
+
+    def contracts_in_use(self) -> list[str]:
+        return sorted({p.contract for p in self.providers.values()})
+
+    def secret_values(self) -> list[str]:
+        """Every value marked secret, for redaction."""
+        found: list[str] = []
+
+        def walk(value: Any) -> None:
+            if isinstance(value, SecretStr):
+                found.append(value.get_secret_value())
+            elif isinstance(value, BaseModel):
+                for item in value.__dict__.values():
+                    walk(item)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, list | tuple):
+                for item in value:
+                    walk(item)
+
+        walk(self)
+        return [v for v in found if v]
+
+
+def known_contracts() -> list[str]:
+    return sorted(CONTRACTS)
