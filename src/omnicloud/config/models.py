@@ -279,17 +279,19 @@ class ExecutorsConfig(Model):
 
 
 class MappingRule(Model):
-    """Seed 004 mapping rule: a changed source file selects tests by regex substitution.
+    """Seed 004 mapping rule: a changed file that matches ``source_pattern`` (a regular
+    expression matched against the whole path) selects the test file ``test_pattern``, in which
+    ``{1}``, ``{name}`` or ``\\1`` stand for the pattern's groups.
 
     ```toml
     [[affected.mappings]]
-    source_pattern = 'src/(\\w+)/(.*)\\.py'
-    test_pattern = 'tests/\\1/test_\\2.py'
+    source_pattern = 'src/payment/(.*)\\.py'
+    test_pattern = 'tests/test_{1}.py'
     ```
     """
 
     source_pattern: str
-    test_pattern: str
+    test_pattern: str = Field(min_length=1)
 
     @field_validator("source_pattern")
     @classmethod
@@ -300,29 +302,90 @@ class MappingRule(Model):
             raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
         return value
 
+    @model_validator(mode="after")
+    def _groups(self) -> MappingRule:
+        pattern = re.compile(self.source_pattern)
+        for match in MAPPING_GROUP.finditer(self.test_pattern):
+            ref = next(g for g in match.groups() if g is not None)
+            known = int(ref) <= pattern.groups if ref.isdigit() else ref in pattern.groupindex
+            if not known:
+                raise ValueError(
+                    f"test_pattern {self.test_pattern!r} uses group {ref!r}, but source_pattern"
+                    f" {self.source_pattern!r} has {pattern.groups} group(s)"
+                    + (f" named {sorted(pattern.groupindex)}" if pattern.groupindex else "")
+                )
+        return self
+
+
+#: Group references in a mapping rule's ``test_pattern``: ``{1}``, ``{name}``, ``\1``, ``\g<name>``.
+MAPPING_GROUP = re.compile(r"\{(\w+)\}|\\(\d+)|\\g<(\w+)>")
+
+AFFECTED_RULES = ("always", "paths", "inputs", "imports", "contracts", "config", "mappings",
+                  "tests")
+
 
 class AffectedConfig(Model):
-    """Change-based selection.
+    """Change-based selection (``omnicloud affected``, ``nox -s affected``).
+
+    Every rule kind can be switched off by leaving it out of ``rules``; see docs/affected.md.
 
     ```toml
     [affected]
-    always = ["pyproject.toml", "conftest.py", "noxfile.py"]
+    always = ["pyproject.toml", "**/conftest.py", "noxfile.py"]
     include_staged = true
     include_unstaged = true
     include_untracked = true
-    import_graph = true
+    rules = ["always", "paths", "inputs", "imports", "contracts", "config", "mappings", "tests"]
+    source_roots = ["src", "."]
+    test_paths = ["tests"]
+    dynamic_imports = "package"
+    cache = ".omnicloud/cache/imports.json"
     ```
     """
 
     always: list[str] = Field(
-        default_factory=lambda: ["pyproject.toml", "**/conftest.py", "noxfile.py"]
+        default_factory=lambda: ["pyproject.toml", "**/conftest.py", "noxfile.py"],
+        description="Globs whose change selects everything.",
     )
-    include_staged: bool = True
-    include_unstaged: bool = True
-    include_untracked: bool = True
-    import_graph: bool = True
-    source_roots: list[str] = Field(default_factory=lambda: ["src", "."])
+    include_staged: bool = Field(True, description="Count changes staged in the index.")
+    include_unstaged: bool = Field(True, description="Count changes in the working tree.")
+    include_untracked: bool = Field(True, description="Count untracked, non-ignored files.")
+    rules: list[str] = Field(
+        default_factory=lambda: list(AFFECTED_RULES),
+        description=f"Rule kinds that may select something: {', '.join(AFFECTED_RULES)}.",
+    )
+    source_roots: list[str] = Field(
+        default_factory=lambda: ["src", "."],
+        description="Folders that hold importable top-level packages, most specific first.",
+    )
+    test_paths: list[str] = Field(
+        default_factory=list,
+        description="Folders of plain pytest suites selected file by file (empty: none).",
+    )
+    dynamic_imports: Literal["package", "everything"] = Field(
+        "package",
+        description="A provider whose code imports a module named at run time is selected by"
+        " any change under that code's package ('package') or by any change ('everything').",
+    )
+    test_level: bool = Field(
+        True, description="Narrow to test functions when only test functions changed."
+    )
+    cache: Path = Field(
+        Path(".omnicloud/cache/imports.json"),
+        description="Parsed imports cached by git blob id.",
+    )
     mappings: list[MappingRule] = Field(default_factory=list)
+
+    @field_validator("rules")
+    @classmethod
+    def _rules(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in AFFECTED_RULES:
+                raise ValueError(
+                    f"unknown rule '{name}'{did_you_mean(name, AFFECTED_RULES)}"
+                    f" (accepted: {one_of(AFFECTED_RULES)})"
+                )
+        return value
 
 
 class FieldSpec(Model):
