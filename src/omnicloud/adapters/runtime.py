@@ -21,7 +21,13 @@ class ProviderRuntime:
     name: str
     contract: ContractSpec
     factory: Callable[..., Any]
-    options: Mapping[str, Any] = field(default_factory=dict)
+    raw_options: Mapping[str, Any] = field(default_factory=dict)
+    resolve: Callable[[Mapping[str, Any]], Mapping[str, Any]] = dict
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """Options resolved now: endpoints are known only once services are up."""
+        return self.resolve(self.raw_options)
 
     async def create(self, *args: Any, **kwargs: Any) -> Any:
         """Call the factory with the configured options, overridden by ``kwargs``."""

@@ -1,0 +1,117 @@
+"""Turn plan targets into pytest test classes.
+
+Each class subclasses the target's suite (and policy mixins) and carries the fixtures its adapter
+builds from the configured provider. Imports happen here, at collection, so a factory that cannot
+be imported or a provider without the contract's methods is reported before any test runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from omnicloud.adapters.runtime import ProviderRuntime
+from omnicloud.config.models import Config
+from omnicloud.contracts import CONTRACTS
+from omnicloud.endpoints import fill_placeholders, load_endpoints
+from omnicloud.errors import ProviderError
+from omnicloud.plan import Target
+
+
+def import_object(path: str, *, what: str) -> Any:
+    """Import ``module:attribute``; a failure names ``what`` (such as the provider's key)."""
+    module_name, _, attribute = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ProviderError(
+            f"{what}: cannot import module '{module_name}' of '{path}': {exc}",
+            hint="is the provider's package installed (or on sys.path)? 'omnicloud nox' and"
+            " plain 'pytest' import from the current environment",
+        ) from None
+    for part in attribute.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ProviderError(
+                f"{what}: module '{module_name}' has no attribute '{attribute}' (from '{path}')"
+            ) from None
+    return obj
+
+
+def unwrap_secrets(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, Mapping):
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+def resolve_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Secrets unwrapped, service placeholders filled from this process's endpoints."""
+    resolved = fill_placeholders(unwrap_secrets(options), load_endpoints())
+    assert isinstance(resolved, dict)
+    return resolved
+
+
+def contract_shape_problems(factory: Any, methods: tuple[str, ...]) -> list[str]:
+    """Methods a provider class lacks or has in the wrong shape (not async).
+
+    Only classes can be checked before running; a factory function is checked by the tests.
+    """
+    if not inspect.isclass(factory):
+        return []
+    problems = []
+    for method in methods:
+        member = inspect.getattr_static(factory, method, None)
+        if member is None:
+            problems.append(f"missing method '{method}'")
+        elif not inspect.iscoroutinefunction(member):
+            problems.append(f"'{method}' is not an async method")
+    return problems
+
+
+def build_runtime(config: Config, target: Target) -> ProviderRuntime:
+    provider = config.providers[target.provider]
+    key = f"providers.{target.provider}.factory"
+    factory = import_object(provider.factory, what=key)
+    spec = CONTRACTS[provider.contract]
+    if target.kind == "contract":
+        problems = contract_shape_problems(factory, spec.methods)
+        if problems:
+            raise ProviderError(
+                f"{key}: '{provider.factory}' does not have the shape of contract"
+                f" '{spec.name}': {'; '.join(problems)}",
+                hint=f"see docs/contracts/{spec.name}.md for the methods and their signatures",
+            )
+    return ProviderRuntime(name=target.provider, contract=spec, factory=factory,
+                           raw_options=provider.options, resolve=resolve_options)
+
+
+def build_test_class(config: Config, target: Target) -> type:
+    """The test class for ``target``: suite + mixins + the adapter's fixtures."""
+    runtime = build_runtime(config, target)
+    suite = import_object(target.suite_path, what=f"suite of {target.node_name}")
+    mixins = [import_object(path, what=f"policy of {target.node_name}")
+              for path in target.mixins]
+    adapter = importlib.import_module(target.adapter)
+    if target.kind == "interface":
+        runtime = ProviderRuntime(
+            name=runtime.name,
+            contract=runtime.contract.__class__(**{**runtime.contract.__dict__,
+                                                   "fixture": target.fixture}),
+            factory=runtime.factory, raw_options=runtime.raw_options, resolve=runtime.resolve)
+    namespace: dict[str, Any] = dict(adapter.build_fixtures(runtime))
+    namespace.update(__test__=True, __module__="omnicloud.generated", omnicloud_target=target,
+                     __qualname__=target.node_name)
+    cls = type(target.node_name, (suite, *mixins), namespace)
+    marked: type = pytest.mark.omnicloud(provider=target.provider, suite=target.suite,
+                                         kind=target.kind)(cls)
+    return marked

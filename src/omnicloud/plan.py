@@ -1,0 +1,193 @@
+"""The pure planner: ``Config`` -> ``Plan`` (test targets and nox sessions).
+
+No I/O and no imports of test code: the plan names suites by ``module:Class`` paths. The pytest
+plugin turns targets into test classes; ``nox_sessions`` turns sessions into nox sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from omnicloud.config.models import Config, ProviderConfig
+from omnicloud.contracts import CONTRACTS, resolve_contract
+from omnicloud.errors import SelectionError, did_you_mean, one_of
+
+
+@dataclass(frozen=True)
+class Target:
+    """One suite run against one provider: a generated test class."""
+
+    provider: str
+    suite: str
+    kind: Literal["contract", "interface"]
+    suite_path: str
+    adapter: str
+    fixture: str
+    mixins: tuple[str, ...] = ()
+    contract: str = ""
+    probe: bool = False
+
+    @property
+    def node_name(self) -> str:
+        """The test class node name: ``<provider>:<suite>``."""
+        return f"{self.provider}:{self.suite}"
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """A nox session: a thin call of the ``omnicloud`` command."""
+
+    name: str
+    description: str
+    argv: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to certify: names of providers, contracts (or aliases) and interfaces."""
+
+    providers: tuple[str, ...] = ()
+    contracts: tuple[str, ...] = ()
+    interfaces: tuple[str, ...] = ()
+    probe: bool = False
+    environment: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    targets: tuple[Target, ...]
+    sessions: tuple[SessionSpec, ...] = field(default=())
+
+    def providers(self) -> list[str]:
+        return sorted({t.provider for t in self.targets})
+
+
+def plan(config: Config, selection: Selection | None = None) -> Plan:
+    return Plan(plan_targets(config, selection or Selection()), plan_sessions(config))
+
+
+def plan_targets(config: Config, selection: Selection) -> tuple[Target, ...]:
+    """Targets for the selected providers, in config order; raises ``SelectionError``."""
+    providers = _select_providers(config, selection)
+    targets: list[Target] = []
+    for name in providers:
+        provider = config.providers[name]
+        targets.append(_contract_target(name, provider))
+        targets.extend(_interface_targets(name, provider, selection))
+    if selection.interfaces:
+        wanted = set(selection.interfaces)
+        targets = [t for t in targets if t.kind == "interface" and t.suite in wanted]
+    return tuple(targets)
+
+
+def _select_providers(config: Config, selection: Selection) -> list[str]:
+    known = list(config.providers)
+    for name in selection.providers:
+        if name not in config.providers:
+            raise SelectionError(
+                f"unknown provider '{name}'{did_you_mean(name, known)} (accepted: {one_of(known)})"
+            )
+    contracts: set[str] = set()
+    for name in selection.contracts:
+        try:
+            contracts.add(resolve_contract(name, kind="contract").name)
+        except LookupError as exc:
+            raise SelectionError(str(exc)) from None
+    chosen = []
+    for name, provider in config.providers.items():
+        if selection.providers and name not in selection.providers:
+            continue
+        if contracts and provider.contract not in contracts:
+            continue
+        if not provider.enabled and name not in selection.providers:
+            continue
+        env = selection.environment
+        if env is not None and provider.environments is not None and env not in provider.environments:
+            continue
+        chosen.append(name)
+    return chosen
+
+
+def _contract_target(name: str, provider: ProviderConfig) -> Target:
+    spec = CONTRACTS[provider.contract]
+    return Target(
+        provider=name,
+        suite=spec.name,
+        kind="contract",
+        suite_path=spec.suite,
+        adapter=spec.adapter,
+        fixture=spec.fixture,
+        mixins=tuple(CONTRACTS[p].suite for p in provider.policies),
+        contract=spec.name,
+    )
+
+
+def _interface_targets(name: str, provider: ProviderConfig, selection: Selection,
+                       ) -> Iterable[Target]:
+    """One target per declared interface; with ``probe``, also every undeclared one."""
+    if not provider.implements and not selection.probe:
+        return []
+    from omnicloud import capabilities  # the catalog imports no test code either
+
+    names: Sequence[str] = provider.implements
+    extra: list[str] = []
+    if selection.probe:
+        extra = [i for i in capabilities.interface_names() if i not in provider.implements]
+    return [
+        Target(provider=name, suite=iface, kind="interface",
+               suite_path=capabilities.suite_for(iface), adapter="omnicloud.adapters.factory",
+               fixture="provider_factory", contract=provider.contract, probe=iface in extra)
+        for iface in (*names, *extra)
+    ]
+
+
+def plan_sessions(config: Config) -> tuple[SessionSpec, ...]:
+    """The nox sessions users type: certify*, affected, matrix, triage, data, env-*, workflows."""
+    sessions = [SessionSpec("certify", "Certify every provider against its contract suites",
+                            ("certify",), ("certify",))]
+    contracts = config.contracts_in_use()
+    aliases = {CONTRACTS[c].alias for c in contracts}
+    for contract in contracts:
+        spec = CONTRACTS[contract]
+        sessions.append(SessionSpec(
+            f"certify-{spec.alias}",
+            f"Certify the {spec.description} providers ({contract})",
+            ("certify", "--contract", contract), ("certify", spec.alias)))
+    for name, provider in config.providers.items():
+        session = f"certify-{name}" if name not in aliases else f"certify-provider-{name}"
+        sessions.append(SessionSpec(
+            session, f"Certify provider {name} ({provider.contract})",
+            ("certify", "--provider", name),
+            ("certify", "provider", CONTRACTS[provider.contract].alias)))
+    sessions.extend([
+        SessionSpec("affected", "Certify only what the git diff can reach, and say why",
+                    ("affected", "--run", "--explain"), ("affected",)),
+        SessionSpec("matrix", "Provider x interface compliance matrix (terminal, MD, JSON, HTML)",
+                    ("matrix",), ("matrix",)),
+        SessionSpec("triage", "Classify failures of the last run and route them to owners",
+                    ("triage",), ("triage",)),
+        SessionSpec("data", "Export the configured test datasets as JSON Lines and CSV",
+                    ("data",), ("data",)),
+        SessionSpec("env-up", "Start the environment's services and print their endpoints",
+                    ("env", "up"), ("env",)),
+        SessionSpec("env-down", "Stop services started by env-up", ("env", "down"), ("env",)),
+        SessionSpec("env-prune", "Remove leftovers (containers, processes, dirs) of dead runs",
+                    ("env", "prune"), ("env",)),
+    ])
+    for name, workflow in config.workflows.items():
+        steps = []
+        for step in workflow.steps:
+            step_session = f"workflow-{name}-{step.name}"
+            steps.append(step_session)
+            sessions.append(SessionSpec(
+                step_session, f"Workflow {name}: step {step.name}",
+                ("workflow", "run", name, "--step", step.name), ("workflow",),
+                tuple(f"workflow-{name}-{dep}" for dep in step.depends_on)))
+        sessions.append(SessionSpec(
+            f"workflow-{name}", workflow.description or f"Run workflow {name}",
+            ("workflow", "run", name), ("workflow",)))
+    return tuple(sessions)

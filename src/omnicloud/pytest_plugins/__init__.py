@@ -1,0 +1,1 @@
+"""pytest sub-plugins: every module here is loaded by ``omnicloud.plugin``."""
