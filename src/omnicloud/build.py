@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,7 +79,19 @@ def contract_shape_problems(factory: Any, methods: tuple[str, ...]) -> list[str]
     return problems
 
 
+def add_import_roots(config: Config) -> None:
+    """Make provider code importable as pytest would: the config's folder and its ``src/``."""
+    if config.source is None:
+        return
+    root = config.source.parent
+    for folder in (root / "src", root):
+        entry = str(folder)
+        if folder.is_dir() and entry not in sys.path:
+            sys.path.insert(0, entry)
+
+
 def build_runtime(config: Config, target: Target) -> ProviderRuntime:
+    add_import_roots(config)
     provider = config.providers[target.provider]
     key = f"providers.{target.provider}.factory"
     factory = import_object(provider.factory, what=key)

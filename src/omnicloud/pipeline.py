@@ -1,0 +1,188 @@
+"""The certify pipeline: load -> plan -> prepare -> check -> provision -> run -> results -> report.
+
+Each stage takes the run's state and returns ``None`` to go on or an exit code to stop. The
+report stage and the cleanup (``state.stack``) run whatever happened before them, so a failed or
+interrupted run still writes what it has and still tears its services down.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as _random
+import sys
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from omnicloud.config import Config, load_config
+from omnicloud.errors import ExitCode, InfrastructureError, OmnicloudError, SelectionError
+from omnicloud.plan import Selection, Target, plan_targets
+from omnicloud.results import Results, load_results
+from omnicloud.runner import PYTEST_FAILED, PYTEST_NO_TESTS, PYTEST_OK, RunRequest
+from omnicloud.signals import handle_interrupts
+
+
+@dataclass(frozen=True)
+class CertifyOptions:
+    config_path: Path | None = None
+    selection: Selection = field(default_factory=Selection)
+    pytest_args: tuple[str, ...] = ()
+    results_dir: Path | None = None
+    workers: int | str | None = None
+    shard: str | None = None
+
+
+@dataclass
+class RunState:
+    options: CertifyOptions
+    console: Console
+    stack: ExitStack = field(default_factory=ExitStack)
+    run_id: str = field(default_factory=lambda: new_run_id())
+    config: Config | None = None
+    targets: tuple[Target, ...] = ()
+    folder: Path | None = None
+    junit: Path | None = None
+    pytest_exit: int | None = None
+    results: Results | None = None
+    started: float = field(default_factory=time.monotonic)
+
+
+Stage = Callable[[RunState], "int | None"]
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + _random.token_hex(3)
+
+
+def load(state: RunState) -> int | None:
+    state.config = load_config(state.options.config_path)
+    return None
+
+
+def select(state: RunState) -> int | None:
+    assert state.config is not None
+    sel = state.options.selection
+    if sel.environment is None:
+        env = os.environ.get("OMNICLOUD_ENV") or state.config.project.default_environment
+        sel = Selection(sel.providers, sel.contracts, sel.interfaces, sel.probe, env)
+        state.options = CertifyOptions(**{**state.options.__dict__, "selection": sel})
+    state.targets = plan_targets(state.config, sel)
+    if not state.targets:
+        wanted = ", ".join((*sel.providers, *sel.contracts, *sel.interfaces)) or "everything"
+        raise SelectionError(f"no provider in the configuration matches the selection"
+                             f" ({wanted})", hint="'omnicloud list' shows providers and contracts")
+    return None
+
+
+def prepare_results(state: RunState) -> int | None:
+    assert state.config is not None and state.config.source is not None
+    folder = state.options.results_dir or state.config.project.results_dir
+    if not folder.is_absolute():
+        folder = Path.cwd() / folder if state.options.results_dir else (
+            state.config.source.parent / folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{state.run_id}"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise InfrastructureError(
+            f"results folder {folder} is not writable: {exc.strerror or exc}",
+            hint="set project.results_dir or pass --results-dir") from None
+    state.folder = folder
+    suffix = f"-shard-{state.options.shard.replace('/', '-of-')}" if state.options.shard else ""
+    state.junit = folder / f"junit{suffix}.xml"
+    return None
+
+
+def check_providers(state: RunState) -> int | None:
+    """Import every factory and check the contract's shape before any test runs."""
+    from omnicloud.build import build_runtime
+
+    assert state.config is not None
+    seen: set[str] = set()
+    for target in state.targets:
+        if target.kind == "contract" and target.provider not in seen:
+            build_runtime(state.config, target)
+            seen.add(target.provider)
+    return None
+
+
+def run_tests(state: RunState) -> int | None:
+    from omnicloud.runner import pytest_argv, run_pytest, workers_for
+
+    assert state.config is not None and state.config.source and state.junit
+    request = RunRequest(
+        config_path=state.config.source, selection=state.options.selection, junit=state.junit,
+        workers=workers_for(state.config, state.options.workers), dist=state.config.run.dist,
+        shard=state.options.shard,
+        pytest_args=(*state.config.run.pytest_args, *state.options.pytest_args))
+    state.pytest_exit = run_pytest(pytest_argv(request))
+    return None
+
+
+def read_results(state: RunState) -> int | None:
+    if state.junit is not None and state.junit.exists():
+        state.results = load_results([state.junit])
+    return None
+
+
+def report(state: RunState) -> int | None:
+    from omnicloud.report.documents import write_documents
+    from omnicloud.report.terminal import render_table
+
+    if state.results is None or state.folder is None or state.config is None:
+        return None
+    render_table(state.results, state.console, title=f"Compliance ({state.config.project.name})")
+    meta = {"project": state.config.project.name, "run_id": state.run_id,
+            "config": str(state.config.source), "junit": str(state.junit),
+            "pytest_exit": state.pytest_exit,
+            "elapsed": round(time.monotonic() - state.started, 3)}
+    paths = write_documents(state.results, meta, state.folder, state.config.secret_values())
+    state.console.print(f"JUnit: {state.junit}\nReport: {paths['markdown']}, {paths['json']}",
+                        highlight=False)
+    return None
+
+
+STAGES: tuple[Stage, ...] = (load, select, prepare_results, check_providers, run_tests,
+                             read_results)
+FINAL_STAGES: tuple[Stage, ...] = (report,)
+
+
+def exit_code(state: RunState) -> int:
+    if state.pytest_exit in (PYTEST_OK,):
+        return ExitCode.OK
+    if state.pytest_exit == PYTEST_FAILED:
+        return ExitCode.VIOLATIONS
+    if state.pytest_exit == PYTEST_NO_TESTS:
+        return ExitCode.SELECTION
+    if state.results is not None and state.results.failures:
+        return ExitCode.VIOLATIONS
+    return ExitCode.INFRASTRUCTURE if state.pytest_exit is not None else ExitCode.OK
+
+
+def certify(options: CertifyOptions, console: Console | None = None) -> int:
+    """Run the certify pipeline; returns the process exit code."""
+    state = RunState(options=options, console=console or Console(stderr=False))
+    code: int | None = None
+    with handle_interrupts() as interrupts, state.stack:
+        try:
+            for stage in STAGES:
+                code = stage(state)
+                if code is not None:
+                    break
+        except OmnicloudError as exc:
+            print(exc.render(), file=sys.stderr)
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            code = ExitCode.INTERRUPTED
+        finally:
+            for stage in FINAL_STAGES:
+                stage(state)
+    if interrupts.received is not None:
+        return ExitCode.INTERRUPTED
+    return code if code is not None else exit_code(state)

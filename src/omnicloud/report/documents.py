@@ -1,0 +1,68 @@
+"""``report.json`` and ``report.md``: the run's results for machines and for people."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from omnicloud.results import Results
+from omnicloud.secrets import redact
+
+
+def report_data(results: Results, meta: Mapping[str, Any]) -> dict[str, Any]:
+    summary = results.summary()
+    return {
+        "meta": dict(meta),
+        "summary": asdict(summary) | {"total": summary.total},
+        "targets": [
+            {"provider": p, "suite": s, **asdict(v)}
+            for (p, s), v in sorted(results.by_target().items())
+        ],
+        "violations": [
+            {"provider": t.provider, "suite": t.suite, "test": t.name, "id": t.test_id,
+             "outcome": t.outcome, "message": t.message}
+            for t in results.failures
+        ],
+    }
+
+
+def render_markdown(data: Mapping[str, Any]) -> str:
+    s = data["summary"]
+    lines = [
+        f"# Certification report: {data['meta'].get('project', '')}",
+        "",
+        f"{s['passed']} passed, {s['failed']} failed, {s['errors']} errors,"
+        f" {s['skipped']} skipped in {s['time']:.2f}s",
+        "",
+        "| provider | suite | passed | failed | errors | skipped | time | verdict |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for t in data["targets"]:
+        verdict = "compliant" if t["failed"] + t["errors"] == 0 else "**VIOLATION**"
+        lines.append(f"| {t['provider']} | {t['suite']} | {t['passed']} | {t['failed']} |"
+                     f" {t['errors']} | {t['skipped']} | {t['time']:.2f}s | {verdict} |")
+    if data["violations"]:
+        lines += ["", "## Violated tests", ""]
+        for v in data["violations"]:
+            first = (v["message"] or "").splitlines()[0] if v["message"] else ""
+            lines.append(f"- `{v['provider']}:{v['suite']}` **{v['test']}** ({v['outcome']})"
+                         f"{': ' + first if first else ''}")
+    return "\n".join(lines) + "\n"
+
+
+def write_documents(results: Results, meta: Mapping[str, Any], folder: Path,
+                    secrets: list[str]) -> dict[str, Path]:
+    data = report_data(results, meta)
+    paths = {"json": folder / "report.json", "markdown": folder / "report.md"}
+    _write(paths["json"], redact(json.dumps(data, indent=2), secrets))
+    _write(paths["markdown"], redact(render_markdown(data), secrets))
+    return paths
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
