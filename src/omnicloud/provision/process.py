@@ -1,0 +1,229 @@
+"""``process``: services run from local binaries, each in a private directory on free ports.
+
+Every service gets ``<run dir>/<service>/`` holding its data dir, log and pid file. The process
+runs in its own session (so a terminal Ctrl-C reaches us, and we stop it in order) and carries
+its directory as working directory, which is how ``stop`` and ``prune`` recognise it and never
+signal a recycled pid.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from omnicloud.provision.base import Leftover, RunContext, ServiceHandle, ServiceSpec, state_root
+from omnicloud.provision.ready import (
+    Deadline,
+    ProvisionFailed,
+    ReadyTarget,
+    checks_for,
+    failure,
+    wait_ready,
+)
+from omnicloud.provision.recipes import endpoint_fields, fill
+
+HOST = "127.0.0.1"
+STOP_GRACE = 10.0
+
+
+def free_port(host: str = HOST) -> int:
+    """A port the kernel just handed out, free at the time of asking."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class ProcessProvisioner:
+    """Runs each service as a local process (``redis-server``, ``initdb`` + ``postgres``)."""
+
+    name = "process"
+
+    def __init__(self) -> None:
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+
+    def start(self, spec: ServiceSpec, run: RunContext) -> ServiceHandle:
+        directory = run.service_dir(spec.name)
+        data_dir = directory / "data"
+        data_dir.mkdir(exist_ok=True)
+        port = free_port()
+        ports = {name: free_port() for name in spec.ports}
+        values: dict[str, Any] = {**spec.fields, "host": HOST, "port": port,
+                                  "data_dir": str(data_dir),
+                                  **{f"ports.{k}": v for k, v in ports.items()}}
+        handle = ServiceHandle(
+            name=spec.name, provisioner=self.name, host=HOST, port=port,
+            fields=endpoint_fields(spec, HOST, port, **{f"port_{k}": v for k, v in ports.items()}),
+            resources={"dir": str(directory), "run_id": run.run_id, "pid": None},
+            log_path=str(directory / "service.log"),
+        )
+        try:
+            self._launch(spec, handle, values, run)
+        except BaseException:
+            self.stop(handle)
+            raise
+        return handle
+
+    def _launch(self, spec: ServiceSpec, handle: ServiceHandle, values: dict[str, Any],
+                run: RunContext) -> None:
+        directory = Path(handle.resources["dir"])
+        log_path = Path(str(handle.log_path))
+        account = _account(spec.run_as)
+        if account is not None:
+            _chown_tree(directory, account)
+        env = {**os.environ, **spec.env, "OMNICLOUD_SERVICE_DIR": str(directory),
+               "OMNICLOUD_RUN_ID": run.run_id}
+        target = ReadyTarget(spec.name, HOST, handle.port, handle.endpoint(), log_path)
+        with log_path.open("ab") as log:
+            for step in spec.init:
+                argv = _argv(spec, step, values)
+                done = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                      cwd=directory, timeout=spec.timeout, check=False,
+                                      **_as_user(account))
+                if done.returncode != 0:
+                    raise failure(ProvisionFailed, target,
+                                  f"could not be initialised ({argv[0]} exited {done.returncode})",
+                                  "initialisation failed", f"services.{spec.name}.init")
+            proc = subprocess.Popen(  # noqa: S603 (argv comes from the user's own config)
+                _argv(spec, spec.command, values), stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, env=env, cwd=directory, start_new_session=True,
+                **_as_user(account))
+        self._children[proc.pid] = proc
+        handle.resources["pid"] = proc.pid
+        handle.resources["stop_signal"] = spec.stop_signal
+        (directory / "pid").write_text(str(proc.pid), encoding="utf-8")
+
+        def died() -> str | None:
+            code = proc.poll()
+            return None if code is None else f"exited with code {code}"
+
+        deadline = Deadline(spec.timeout, spec.ready.interval, spec.timeout_key)
+        wait_ready(target, checks_for(spec.ready, spec.recipe), deadline, alive=died)
+
+    def stop(self, handle: ServiceHandle) -> None:
+        pid = handle.resources.get("pid")
+        directory = Path(handle.resources["dir"])
+        if pid:
+            sig = getattr(signal, str(handle.resources.get("stop_signal", "SIGTERM")))
+            self._terminate(int(pid), directory, sig)
+        shutil.rmtree(directory, ignore_errors=True)
+
+    def _terminate(self, pid: int, directory: Path, sig: int) -> None:
+        if not _owned(pid, directory):
+            self._reap(pid)
+            return
+        # The whole group: children of the server (postgres backends) share it.
+        _signal_group(pid, sig)
+        if not self._wait_gone(pid, directory, STOP_GRACE):
+            _signal_group(pid, signal.SIGKILL)
+            self._wait_gone(pid, directory, STOP_GRACE)
+
+    def _wait_gone(self, pid: int, directory: Path, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self._reap(pid)
+            if not _owned(pid, directory):
+                return True
+            time.sleep(0.02)
+        return False
+
+    def _reap(self, pid: int) -> None:
+        child = self._children.get(pid)
+        if child is not None and child.poll() is not None:
+            del self._children[pid]
+
+    def alive(self, handle: ServiceHandle) -> bool:
+        pid = handle.resources.get("pid")
+        return bool(pid) and _owned(int(pid), Path(handle.resources["dir"])) and _accepts(
+            handle.host, handle.port)
+
+    def leftovers(self, live_runs: set[str]) -> list[Leftover]:
+        found = []
+        for pid_file in sorted((state_root() / "runs").glob("*/*/pid")):
+            run_id = pid_file.parent.parent.name
+            if run_id in live_runs:
+                continue
+            pid = pid_file.read_text(encoding="utf-8").strip()
+            found.append(Leftover("process", pid, run_id, str(pid_file.parent)))
+        return found
+
+    def remove(self, leftover: Leftover) -> None:
+        directory = Path(leftover.detail)
+        stop_signal = "SIGINT" if (directory / "data" / "pgdata").exists() else "SIGTERM"
+        if leftover.ident.isdigit():
+            self._terminate(int(leftover.ident), directory, getattr(signal, stop_signal))
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _argv(spec: ServiceSpec, template: tuple[str, ...], values: dict[str, Any]) -> list[str]:
+    if not template:
+        raise ProvisionFailed(f"service '{spec.name}' has no command for the process provisioner",
+                              hint=f"set services.{spec.name}.command or a recipe")
+    argv = [fill(part, values) for part in template]
+    binary = shutil.which(argv[0])
+    if binary is None:
+        raise ProvisionFailed(
+            f"service '{spec.name}': the '{argv[0]}' binary is not on PATH"
+            f" [services.{spec.name}.command]",
+            hint=f"install it (e.g. apt-get install {argv[0]}) or use another environment")
+    return [binary, *argv[1:]]
+
+
+def _account(user: str | None) -> pwd.struct_passwd | None:
+    """The account to run as: only when we are root (servers such as postgres refuse root)."""
+    if user is None or os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(user)
+    except KeyError:
+        return pwd.getpwnam("nobody")
+
+
+def _as_user(account: pwd.struct_passwd | None) -> dict[str, Any]:
+    if account is None:
+        return {}
+    return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+
+
+def _chown_tree(directory: Path, account: pwd.struct_passwd) -> None:
+    for path in [directory, *directory.rglob("*")]:
+        os.chown(path, account.pw_uid, account.pw_gid)
+
+
+def _owned(pid: int, directory: Path) -> bool:
+    """Whether ``pid`` runs and is the service we started in ``directory`` (not a reused pid).
+
+    Servers rewrite their process title over argv and environ, so the reliable mark is the
+    working directory: it was started in ``directory`` and servers only chdir below it.
+    """
+    proc = Path(f"/proc/{pid}")
+    try:
+        status = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        cwd = Path(os.readlink(proc / "cwd"))
+    except (OSError, IndexError):
+        return False
+    return status != "Z" and (cwd == directory or directory in cwd.parents)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), 0.5):
+            return True
+    except OSError:
+        return False
