@@ -1,0 +1,3 @@
+from omnicloud.cli import entry
+
+entry()
