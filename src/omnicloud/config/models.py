@@ -218,6 +218,7 @@ class RunConfig(Model):
     dist = "loadscope"
     durations = ".omnicloud/durations.json"
     default_duration = "auto"
+    shard_group = "test"   # or "class" / "module": keep them on one machine
     reruns = 0
     ```
     """
@@ -227,6 +228,9 @@ class RunConfig(Model):
     durations: Path = Field(Path(".omnicloud/durations.json"))
     default_duration: Duration | Literal["auto"] = Field(
         "auto", description="Estimate for tests never timed: 'auto' is the median."
+    )
+    shard_group: Literal["test", "class", "module"] = Field(
+        "test", description="Keep these together in one shard; 'test' balances best."
     )
     reruns: int = Field(0, ge=0, le=20, description="Fresh-process re-runs of failed tests.")
     timeout: Duration | None = Field(None, description="Whole-run timeout.")

@@ -1,0 +1,1 @@
+"""CI integrations: generated GitHub Actions and GitLab CI configurations, job summaries."""
