@@ -1,0 +1,222 @@
+"""The edge of ``affected``: read git, the source files, the history; call the pure selector.
+
+``compute_selection(config)`` is the one entry point the CLI, the nox session and the benchmark
+use. It times each phase so ``--explain`` and ``bench/affected.py`` can show where time goes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omnicloud.affected.changes import ChangeSet, FileChange, collect_changes, read_at, resolve_base
+from omnicloud.affected.globs import glob_match
+from omnicloud.affected.history import per_item, read_durations, recent_failures
+from omnicloud.affected.imports import ImportGraph, build_graph, module_name
+from omnicloud.affected.index import ScanStats, python_blobs, scan_imports
+from omnicloud.affected.select import PreviousConfig, Selection, SelectorInput, SuiteSource, select
+from omnicloud.affected.testdiff import changed_tests
+from omnicloud.config.loader import parse_config
+from omnicloud.config.models import Config
+from omnicloud.contracts import CONTRACTS
+from omnicloud.errors import OmnicloudError
+from omnicloud.plan import Selection as PlanSelection
+from omnicloud.plan import plan_targets
+
+_GRAPH_RULES = frozenset({"imports", "contracts", "tests"})
+
+
+@dataclass(frozen=True)
+class AffectedResult:
+    """The selection plus how it was computed (for ``--explain`` and the benchmark)."""
+
+    selection: Selection
+    project_dir: Path
+    base_source: str
+    scan: ScanStats | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def compute_selection(
+    config: Config, *, base: str | None = None, environ: Mapping[str, str] | None = None
+) -> AffectedResult:
+    """Changed files -> Selection, for the repository holding the configuration."""
+    environ = os.environ if environ is None else environ
+    project_dir = config.source.parent if config.source else Path.cwd()
+    settings = config.affected
+    timings: dict[str, float] = {}
+    with _timed(timings, "git"):
+        base_ref = resolve_base(base, config.project.base_ref, environ)
+        changes = collect_changes(
+            project_dir,
+            base_ref,
+            staged=settings.include_staged,
+            unstaged=settings.include_unstaged,
+            untracked=settings.include_untracked,
+        )
+    if changes.full_run is None and not changes.changes:
+        selection = select(SelectorInput(config, changes))
+        return AffectedResult(selection, project_dir, base_ref.source, None, timings)
+    with _timed(timings, "files"):
+        blobs = python_blobs(project_dir, changes.dirty)
+        test_files = tuple(sorted(p for p in blobs if is_test_file(p, settings.test_paths)))
+    graph, stats = None, None
+    if changes.full_run is None and _GRAPH_RULES & set(settings.rules):
+        with _timed(timings, "imports"):
+            graph, stats = _graph(project_dir, config, blobs, changes)
+    with _timed(timings, "inputs"):
+        data = SelectorInput(
+            config,
+            changes,
+            graph,
+            suite_sources(config),
+            _config_path(config, project_dir),
+            _previous_config(config, project_dir, changes, environ),
+            test_files,
+            frozenset(blobs),
+            _test_changes(project_dir, config, changes, graph, test_files),
+            *_history(config, project_dir, test_files),
+        )
+    with _timed(timings, "select"):
+        selection = select(data)
+    return AffectedResult(selection, project_dir, base_ref.source, stats, timings)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], phase: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - started
+
+
+def is_test_file(path: str, test_paths: list[str]) -> bool:
+    """A pytest-style test module under one of ``affected.test_paths``."""
+    name = path.rpartition("/")[2]
+    if not (name.startswith("test_") or name.endswith("_test.py")):
+        return False
+    return any(glob_match(path, root.rstrip("/") + "/") for root in test_paths)
+
+
+def _graph(
+    project_dir: Path,
+    config: Config,
+    blobs: dict[str, str],
+    changes: ChangeSet,
+) -> tuple[ImportGraph, ScanStats]:
+    roots = config.affected.source_roots
+    relevant = {
+        p: b
+        for p, b in blobs.items()
+        if module_name(p, roots) is not None or is_test_file(p, config.affected.test_paths)
+    }
+    cache = config.affected.cache
+    cache_path = cache if cache.is_absolute() else project_dir / cache
+    parsed, stats = scan_imports(project_dir, relevant, cache_path)
+    ghosts = [p for c in changes.changes for p in _gone(c)]
+    return build_graph(parsed, roots, ghosts), stats
+
+
+def _gone(change: FileChange) -> list[str]:
+    """Paths a change removed: code that still imports them is affected."""
+    if change.status == "deleted":
+        return [change.path]
+    if change.status == "renamed" and change.old_path:
+        return [change.old_path]
+    return []
+
+
+def suite_sources(config: Config) -> dict[str, tuple[SuiteSource, ...]]:
+    """Per provider: the suite, policy and adapter modules its certification is built from."""
+    enabled = tuple(n for n, p in config.providers.items() if p.enabled)
+    policies = {spec.suite: spec.name for spec in CONTRACTS.values()}
+    found: dict[str, list[SuiteSource]] = {name: [] for name in enabled}
+    try:
+        targets = plan_targets(config, PlanSelection(providers=enabled)) if enabled else ()
+    except (OmnicloudError, ImportError, LookupError):
+        targets = ()
+    for target in targets:
+        sources = found[target.provider]
+        sources.append(
+            SuiteSource(f"{target.kind} {target.suite} suite", target.suite_path.partition(":")[0])
+        )
+        sources.extend(
+            SuiteSource(f"policy {policies.get(m, m)} suite", m.partition(":")[0])
+            for m in target.mixins
+        )
+        sources.append(SuiteSource(f"{target.suite} adapter", target.adapter, narrowable=False))
+    return {name: tuple(dict.fromkeys(s)) for name, s in found.items()}
+
+
+def _config_path(config: Config, project_dir: Path) -> str | None:
+    if config.source is None:
+        return None
+    try:
+        return config.source.resolve().relative_to(project_dir.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def _previous_config(
+    config: Config, project_dir: Path, changes: ChangeSet, environ: Mapping[str, str]
+) -> PreviousConfig | None:
+    path = _config_path(config, project_dir)
+    change = changes.by_path().get(path or "")
+    if path is None or change is None or changes.merge_base is None or config.source is None:
+        return None
+    old_path = change.old_path if change.path == path and change.old_path else path
+    text = read_at(project_dir, changes.merge_base, old_path)
+    if text is None:
+        return PreviousConfig(None, "did not exist")
+    try:
+        return PreviousConfig(parse_config(text, config.source, environ=environ))
+    except OmnicloudError as exc:
+        return PreviousConfig(None, f"does not load ({exc.message})")
+
+
+def _test_changes(
+    project_dir: Path,
+    config: Config,
+    changes: ChangeSet,
+    graph: ImportGraph | None,
+    test_files: tuple[str, ...],
+) -> dict[str, frozenset[str] | None]:
+    """For modified test modules: which test functions changed (None: more than tests)."""
+    if not config.affected.test_level or changes.merge_base is None or graph is None:
+        return {}
+    candidates = set(test_files) | {
+        graph.path_of(s.module)
+        for sources in suite_sources(config).values()
+        for s in sources
+        if s.narrowable
+    } - {None}
+    found: dict[str, frozenset[str] | None] = {}
+    for change in changes.changes:
+        if change.path not in candidates or change.status not in ("modified", "renamed"):
+            continue
+        old = read_at(project_dir, changes.merge_base, change.old_path or change.path)
+        try:
+            new = (project_dir / change.path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        found[change.path] = changed_tests(old, new) if old is not None else None
+    return found
+
+
+def _history(
+    config: Config,
+    project_dir: Path,
+    test_files: tuple[str, ...],
+) -> tuple[dict[str, int], dict[str, float]]:
+    def local(path: Path) -> Path:
+        return path if path.is_absolute() else project_dir / path
+
+    providers = list(config.providers)
+    failures = per_item(recent_failures(local(config.failures.history)), providers, test_files)
+    durations = per_item(read_durations(local(config.run.durations)), providers, test_files)
+    return {k: int(v) for k, v in failures.items()}, durations

@@ -1,0 +1,444 @@
+"""The pure selector: (config, changes, import graph, suite sources) -> Selection.
+
+Every rule kind is one function in ``RULES`` that yields ``Hit``s: which provider or test file,
+and why, in words a reviewer can check (``redis-kv <- src/acme/kv/redis.py imports
+src/acme/net/pool.py (modified)``). No I/O happens here; ``omnicloud.affected.run`` gathers the
+inputs at the edge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from omnicloud.affected.changes import ChangeSet, FileChange
+from omnicloud.affected.globs import glob_match
+from omnicloud.affected.imports import ImportGraph, chain, reach_changed
+from omnicloud.config.models import MAPPING_GROUP, Config
+
+Kind = Literal["provider", "tests"]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One justification: the rule kind and the chain of evidence, after ``<-``."""
+
+    rule: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """A selected provider or plain test file. ``tests`` narrows it to those test functions
+    (``-k`` names for a provider, node ids for a test file); empty means all of it."""
+
+    kind: Kind
+    name: str
+    reasons: tuple[Reason, ...]
+    tests: tuple[str, ...] = ()
+
+    @property
+    def justification(self) -> str:
+        return f"{self.name} <- {self.reasons[0].text}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What ``affected`` runs and why; ``full_run`` says why everything runs."""
+
+    base: str
+    merge_base: str | None
+    providers: tuple[Item, ...] = ()
+    tests: tuple[Item, ...] = ()
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    changed: tuple[FileChange, ...] = ()
+    full_run: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.providers and not self.tests
+
+
+@dataclass(frozen=True)
+class PreviousConfig:
+    """The configuration at the merge base, or why it could not be read."""
+
+    config: Config | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class SuiteSource:
+    """A module a provider's test run is built from: suite, policy mixin or adapter."""
+
+    label: str  # "contract kv_store suite", "policy multi_tenancy suite", "kv_store adapter"
+    module: str
+    narrowable: bool = True  # only test modules can be narrowed to test functions
+
+
+@dataclass(frozen=True)
+class SelectorInput:
+    """Everything the selector reads; built at the edge, plain data."""
+
+    config: Config
+    changes: ChangeSet
+    graph: ImportGraph | None = None
+    suites: Mapping[str, tuple[SuiteSource, ...]] = field(default_factory=dict)
+    config_path: str | None = None
+    previous: PreviousConfig | None = None
+    test_files: tuple[str, ...] = ()
+    known_files: frozenset[str] = frozenset()
+    test_changes: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+    failures: Mapping[str, int] = field(default_factory=dict)
+    durations: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: Kind
+    name: str
+    reason: Reason
+    tests: frozenset[str] | None = None  # None: the whole item
+    note: str | None = None
+
+
+@dataclass
+class _Context:
+    data: SelectorInput
+    touched: dict[str, FileChange]
+    via: dict[str, str | None]
+
+    @property
+    def config(self) -> Config:
+        return self.data.config
+
+
+def select(data: SelectorInput) -> Selection:
+    """Apply every enabled rule kind and merge the hits into a prioritised selection."""
+    changes = data.changes
+    base = Selection(
+        changes.base.ref, changes.merge_base, changed=changes.changes, warnings=changes.warnings
+    )
+    if changes.full_run is not None:
+        return _everything(data, base, Reason("full", f"full run: {changes.full_run}"))
+    touched = changes.by_path()
+    always = _always(data.config, touched)
+    if always is not None:
+        return _everything(data, base, always)
+    ghosts = set(touched) - set(data.graph.edges) if data.graph else set()
+    via = reach_changed(data.graph, set(touched) | ghosts) if data.graph else {}
+    context = _Context(data, touched, via)
+    hits: list[Hit] = []
+    for name in data.config.affected.rules:
+        rule = RULES.get(name)
+        if rule is not None:
+            hits.extend(rule(context))
+    return _merge(data, base, hits)
+
+
+def _everything(data: SelectorInput, base: Selection, reason: Reason) -> Selection:
+    providers = tuple(
+        Item("provider", n, (reason,)) for n, p in data.config.providers.items() if p.enabled
+    )
+    tests = tuple(Item("tests", t, (reason,)) for t in data.test_files)
+    return Selection(
+        base.base,
+        base.merge_base,
+        _prioritise(providers, data),
+        _prioritise(tests, data),
+        (),
+        base.warnings,
+        base.changed,
+        full_run=reason.text,
+    )
+
+
+def _always(config: Config, touched: Mapping[str, FileChange]) -> Reason | None:
+    if "always" not in config.affected.rules:
+        return None
+    for path, change in sorted(touched.items()):
+        for glob in config.affected.always:
+            if _glob_hits(path, change, glob):
+                return Reason("always", f"{change.describe()} matches always '{glob}'")
+    return None
+
+
+# -- rule kinds -------------------------------------------------------------------------------
+
+
+def rule_paths(ctx: _Context) -> Iterator[Hit]:
+    """A provider's ``paths`` globs match a changed file."""
+    yield from _glob_rule(ctx, "paths")
+
+
+def rule_inputs(ctx: _Context) -> Iterator[Hit]:
+    """A provider's declared non-code ``inputs`` (data files, lockfiles) match a changed file."""
+    yield from _glob_rule(ctx, "inputs")
+
+
+def _glob_rule(ctx: _Context, key: Literal["paths", "inputs"]) -> Iterator[Hit]:
+    for name, provider in _enabled(ctx.config):
+        for glob in getattr(provider, key):
+            for path, change in sorted(ctx.touched.items()):
+                if _glob_hits(path, change, glob):
+                    yield Hit(
+                        "provider", name, Reason(key, f"{change.describe()} matches {key} '{glob}'")
+                    )
+
+
+def rule_imports(ctx: _Context) -> Iterator[Hit]:
+    """The provider's factory module imports a changed file, transitively; a dynamic import in
+    that code makes the selection conservative."""
+    graph = ctx.data.graph
+    if graph is None:
+        return
+    for name, provider in _enabled(ctx.config):
+        module = provider.factory.partition(":")[0]
+        start = graph.path_of(module)
+        if start is None:
+            continue
+        if start in ctx.via:
+            yield Hit("provider", name, Reason("imports", _chain_text(ctx, start)))
+        yield from _dynamic_hits(ctx, name, graph, start)
+
+
+def _dynamic_hits(ctx: _Context, name: str, graph: ImportGraph, start: str) -> Iterator[Hit]:
+    policy = ctx.config.affected.dynamic_imports
+    for path in sorted(graph.closure(start)):
+        for line, code in graph.dynamic.get(path, ()):
+            where = f"{path}:{line} imports a module named at run time ({code})"
+            folder = path.rpartition("/")[0] + "/" if "/" in path else ""
+            scope = "" if policy == "everything" else folder
+            note = f"{name}: {where}; selected for any change" + (
+                f" under {scope or './'}" if policy == "package" else ""
+            )
+            for changed, change in sorted(ctx.touched.items()):
+                if changed.startswith(scope):
+                    text = (
+                        f"{where}; {change.describe()} is under {scope or './'}"
+                        if policy == "package"
+                        else f"{where}; {change.describe()}"
+                    )
+                    yield Hit("provider", name, Reason("imports", text), note=note)
+                    break
+            else:
+                yield Hit("provider", name, Reason("imports", ""), note=note)
+
+
+def rule_contracts(ctx: _Context) -> Iterator[Hit]:
+    """A contract suite, policy mixin or adapter the provider runs under changed."""
+    graph = ctx.data.graph
+    if graph is None:
+        return
+    for name, _provider in _enabled(ctx.config):
+        for source in ctx.data.suites.get(name, ()):
+            path = graph.path_of(source.module)
+            if path is None or path not in ctx.via:
+                continue
+            steps = chain(ctx.via, path)
+            narrowed = ctx.data.test_changes.get(path) if len(steps) == 1 else None
+            if not source.narrowable or not ctx.config.affected.test_level:
+                narrowed = None
+            if narrowed is not None:
+                narrowed = frozenset(t.rpartition("::")[2] for t in narrowed)
+            yield Hit(
+                "provider",
+                name,
+                Reason("contracts", f"{source.label} {_chain_text(ctx, path)}"),
+                narrowed,
+            )
+
+
+def rule_config(ctx: _Context) -> Iterator[Hit]:
+    """``omnicloud.toml`` changed: only providers whose effective configuration differs."""
+    path = ctx.data.config_path
+    if path is None or path not in ctx.touched:
+        return
+    change = ctx.touched[path].describe()
+    previous = ctx.data.previous
+    if previous is None or previous.config is None:
+        problem = previous.problem if previous else "could not be read"
+        for name, _ in _enabled(ctx.config):
+            yield Hit(
+                "provider",
+                name,
+                Reason("config", f"{change}: the version at the merge base {problem}"),
+            )
+        return
+    for name, _ in _enabled(ctx.config):
+        if name not in previous.config.providers:
+            yield Hit("provider", name, Reason("config", f"{change}: provider {name} added"))
+            continue
+        keys = config_differences(previous.config, ctx.config, name)
+        if keys:
+            shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+            yield Hit("provider", name, Reason("config", f"{change}: {shown} changed"))
+
+
+def rule_mappings(ctx: _Context) -> Iterator[Hit]:
+    """Seed 004 mapping rules: ``source_pattern`` (regex) -> ``test_pattern`` (with groups)."""
+    for mapping in ctx.config.affected.mappings:
+        pattern = re.compile(mapping.source_pattern)
+        for path, change in sorted(ctx.touched.items()):
+            match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            target = expand_test_pattern(mapping.test_pattern, match)
+            text = (
+                f"{change.describe()} maps by '{mapping.source_pattern}' ->"
+                f" '{mapping.test_pattern}'"
+            )
+            if target in ctx.data.known_files:
+                yield Hit("tests", target, Reason("mappings", text))
+            else:
+                yield Hit(
+                    "tests",
+                    target,
+                    Reason("mappings", ""),
+                    note=f"{text}, but {target} does not exist",
+                )
+
+
+def rule_tests(ctx: _Context) -> Iterator[Hit]:
+    """Plain test files (``affected.test_paths``) that changed or import a changed file."""
+    for test_file in ctx.data.test_files:
+        if test_file not in ctx.via:
+            continue
+        narrowed = None
+        if ctx.via[test_file] is None and ctx.config.affected.test_level:
+            narrowed = ctx.data.test_changes.get(test_file)
+        if narrowed is not None:
+            narrowed = frozenset(f"{test_file}::{t}" for t in narrowed)
+        yield Hit("tests", test_file, Reason("tests", _chain_text(ctx, test_file)), narrowed)
+
+
+RULES: dict[str, Callable[[_Context], Iterator[Hit]]] = {
+    "paths": rule_paths,
+    "inputs": rule_inputs,
+    "imports": rule_imports,
+    "contracts": rule_contracts,
+    "config": rule_config,
+    "mappings": rule_mappings,
+    "tests": rule_tests,
+}
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _glob_hits(path: str, change: FileChange, glob: str) -> bool:
+    """A submodule pointer change counts as a change of everything under its path."""
+    return glob_match(path, glob) or (change.submodule and glob_match(path + "/", glob))
+
+
+def _enabled(config: Config) -> Iterator[tuple[str, Any]]:
+    return ((n, p) for n, p in config.providers.items() if p.enabled)
+
+
+def _chain_text(ctx: _Context, start: str) -> str:
+    steps = chain(ctx.via, start)
+    last = ctx.touched.get(steps[-1])
+    if last is None:
+        tail = f"{steps[-1]} (changed)"
+    elif last.path != steps[-1]:  # code still imports the old name of a renamed file
+        tail = f"{steps[-1]} ({last.status} to {last.path})"
+    else:
+        tail = last.describe()
+    return " imports ".join([*steps[:-1], tail])
+
+
+def expand_test_pattern(template: str, match: re.Match[str]) -> str:
+    """Fill ``{1}``, ``{name}``, ``\\1`` and ``\\g<name>`` from the source pattern's match."""
+
+    def group(ref: re.Match[str]) -> str:
+        key = next(g for g in ref.groups() if g is not None)
+        value = match.group(int(key) if key.isdigit() else key)
+        return value or ""
+
+    return MAPPING_GROUP.sub(group, template)
+
+
+def effective_config(config: Config, provider: str) -> dict[str, Any]:
+    """Everything that shapes a provider's certification run, as dotted key -> value."""
+    spec = config.providers[provider]
+    environments = spec.environments if spec.environments is not None else list(config.environments)
+    sections: dict[str, Any] = {
+        f"providers.{provider}": spec,
+        "run": config.run,
+        "sessions": config.sessions,
+        "project.default_environment": config.project.default_environment,
+    }
+    for service in spec.services:
+        sections[f"services.{service}"] = config.services.get(service)
+    for env in environments:
+        sections[f"environments.{env}"] = config.environments.get(env)
+    for name, dataset in config.data.items():
+        if provider in dataset.load_into:
+            sections[f"data.{name}"] = dataset
+    flat: dict[str, Any] = {}
+    for key, value in sections.items():
+        _flatten(key, value.model_dump() if hasattr(value, "model_dump") else value, flat)
+    return flat
+
+
+def _flatten(key: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict) and value:
+        for sub, item in value.items():
+            _flatten(f"{key}.{sub}", item, out)
+    else:
+        out[key] = value
+
+
+def config_differences(old: Config, new: Config, provider: str) -> list[str]:
+    """Dotted keys whose value differs for ``provider`` (values are never shown: secrets)."""
+    before, after = effective_config(old, provider), effective_config(new, provider)
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+def _merge(data: SelectorInput, base: Selection, hits: list[Hit]) -> Selection:
+    reasons: dict[tuple[Kind, str], list[Reason]] = {}
+    narrowed: dict[tuple[Kind, str], set[str] | None] = {}
+    notes: list[str] = []
+    for hit in hits:
+        if hit.note and hit.note not in notes:
+            notes.append(hit.note)
+        if not hit.reason.text:
+            continue
+        key = (hit.kind, hit.name)
+        if hit.reason not in reasons.setdefault(key, []):
+            reasons[key].append(hit.reason)
+        if key not in narrowed:
+            narrowed[key] = set(hit.tests) if hit.tests is not None else None
+        else:
+            current = narrowed[key]
+            narrowed[key] = (
+                current | hit.tests if current is not None and hit.tests is not None else None
+            )
+    items = {
+        key: Item(key[0], key[1], tuple(rs), tuple(sorted(narrowed[key] or ())))
+        for key, rs in reasons.items()
+    }
+    providers = tuple(i for k, i in items.items() if k[0] == "provider")
+    tests = tuple(i for k, i in items.items() if k[0] == "tests")
+    return Selection(
+        base.base,
+        base.merge_base,
+        _prioritise(providers, data),
+        _prioritise(tests, data),
+        tuple(notes),
+        base.warnings,
+        base.changed,
+    )
+
+
+def _prioritise(items: tuple[Item, ...], data: SelectorInput) -> tuple[Item, ...]:
+    """Recent failures first (most first), then the quickest, then by name."""
+    return tuple(
+        sorted(
+            items,
+            key=lambda i: (-data.failures.get(i.name, 0), data.durations.get(i.name, 0.0), i.name),
+        )
+    )
