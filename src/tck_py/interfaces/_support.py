@@ -1,0 +1,111 @@
+"""Helpers shared by the interface suites: unique names, polling, and state machines.
+
+State machines: hypothesis drives ``RuleBasedStateMachine`` rules synchronously, while providers
+are async and bound to the test's event loop (a Redis client belongs to the loop that created
+it). ``run_machine`` therefore runs hypothesis in a worker thread and sends every provider call
+back to the test's loop with ``run_coroutine_threadsafe``; the test itself stays ``async`` (a
+sync test in a class marked ``asyncio`` is a warning, an error under ``filterwarnings=error``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+
+ProviderFactory = Callable[..., Awaitable[Any]]
+T = TypeVar("T")
+
+#: Bounded, deterministic budgets: the suites must stay fast and never flake.
+MACHINE_SETTINGS = settings(
+    max_examples=12,
+    stateful_step_count=20,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+#: Generous ceiling for one provider call made from a state machine.
+CALL_TIMEOUT = 30.0
+
+
+def unique(label: str = "k") -> str:
+    """A name no other test uses: ``tck-<label>-<12 hex>``."""
+    return f"tck-{label}-{uuid.uuid4().hex[:12]}"
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], timeout: float, interval: float = 0.02
+) -> bool:
+    """Poll ``check`` until it is true or ``timeout`` seconds pass; return its last answer.
+
+    Deadlines, not fixed sleeps: a loaded CI machine gets the whole window, a fast one returns
+    at once.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if await check():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(interval)
+
+
+class ProviderMachine(RuleBasedStateMachine):
+    """Base of the suites' state machines: ``self.provider`` is fresh for every example."""
+
+    loop: ClassVar[asyncio.AbstractEventLoop]
+    factory: ClassVar[ProviderFactory]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.provider: Any = self.call(self.factory())
+
+    def call(self, awaitable: Awaitable[T]) -> T:
+        """Run one provider coroutine on the test's event loop and return its result."""
+
+        async def wrap() -> T:
+            return await awaitable
+
+        return asyncio.run_coroutine_threadsafe(wrap(), self.loop).result(CALL_TIMEOUT)
+
+
+async def run_machine(
+    machine: type[ProviderMachine],
+    provider_factory: ProviderFactory,
+    machine_settings: settings = MACHINE_SETTINGS,
+) -> None:
+    """Run ``machine`` against providers from ``provider_factory`` (see the module doc)."""
+    bound = type(
+        machine.__name__,
+        (machine,),
+        {
+            "loop": asyncio.get_running_loop(),
+            "factory": staticmethod(provider_factory),
+        },
+    )
+    await asyncio.to_thread(run_state_machine_as_test, bound, settings=machine_settings)
+
+
+@pytest.mark.asyncio
+class InterfaceSuite:
+    """Base of every interface suite: the one fixture a provider must supply.
+
+    ``provider_factory`` is a sync fixture whose value is an async callable:
+    ``provider = await provider_factory()`` gives a fresh provider.
+    """
+
+    interface: ClassVar[str] = ""
+
+    @pytest.fixture
+    def provider_factory(self) -> ProviderFactory:
+        raise NotImplementedError(
+            f"override the 'provider_factory' fixture to certify {self.interface or 'an'}"
+            " interface: it must return an async callable that creates your provider"
+        )
