@@ -35,8 +35,10 @@ def new_run_id() -> str:
 def state_root() -> Path:
     """Where runs keep pid files, logs, data dirs and reuse state (``$OMNICLOUD_STATE_DIR``)."""
     configured = os.environ.get(STATE_DIR_ENV)
-    root = Path(configured) if configured else Path(tempfile.gettempdir()) / (
-        f"omnicloud-{os.getuid()}"
+    root = (
+        Path(configured)
+        if configured
+        else Path(tempfile.gettempdir()) / (f"omnicloud-{os.getuid()}")
     )
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)  # services may run as an unprivileged user and must reach their dirs
@@ -155,8 +157,12 @@ class Provisioner(Protocol):
         ...
 
 
-def config_hash(environment: str, provisioner: str, specs: list[ServiceSpec],
-                options: Mapping[str, Any] | None = None) -> str:
+def config_hash(
+    environment: str,
+    provisioner: str,
+    specs: list[ServiceSpec],
+    options: Mapping[str, Any] | None = None,
+) -> str:
     """A stable hash of everything that shapes the services: the key for reuse."""
     payload = {
         "environment": environment,

@@ -24,8 +24,11 @@ def parse_endpoint(url: str, default_port: int) -> dict[str, Any]:
     parts = urlsplit(url)
     if not parts.hostname:
         raise ValueError(f"no host in {url!r}")
-    fields: dict[str, Any] = {"host": parts.hostname, "port": parts.port or default_port,
-                              "url": url}
+    fields: dict[str, Any] = {
+        "host": parts.hostname,
+        "port": parts.port or default_port,
+        "url": url,
+    }
     if parts.username:
         fields["user"] = unquote(parts.username)
     if parts.password:
@@ -33,7 +36,8 @@ def parse_endpoint(url: str, default_port: int) -> dict[str, Any]:
     path = parts.path.lstrip("/")
     if path:
         fields["db" if parts.scheme.startswith("redis") else "database"] = (
-            int(path) if path.isdigit() else path)
+            int(path) if path.isdigit() else path
+        )
     return fields
 
 
@@ -54,11 +58,17 @@ class ExternalProvisioner:
             fields = parse_endpoint(url, spec.port)
         except ValueError as exc:
             raise ProvisionFailed(
-                f"environments.{run.environment}.endpoints.{spec.name}: {exc}") from None
+                f"environments.{run.environment}.endpoints.{spec.name}: {exc}"
+            ) from None
         host, port = fields.pop("host"), fields.pop("port")
-        handle = ServiceHandle(spec.name, self.name, host, port,
-                               fields={**spec.fields, **fields, "kind": spec.recipe},
-                               resources={})
+        handle = ServiceHandle(
+            spec.name,
+            self.name,
+            host,
+            port,
+            fields={**spec.fields, **fields, "kind": spec.recipe},
+            resources={},
+        )
         target = ReadyTarget(spec.name, host, port, handle.endpoint())
         deadline = Deadline(spec.timeout, spec.ready.interval, spec.timeout_key)
         wait_ready(target, checks_for(spec.ready, spec.recipe), deadline)

@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-
 REDIS_DATABASES = 64  # the redis recipe starts servers with --databases 64
 _WORKER = re.compile(r"^gw(\d+)$")
 
@@ -50,14 +49,14 @@ VIEWS: dict[str, Callable[[dict[str, Any], str, int], dict[str, Any]]] = {
 }
 
 
-def worker_view(endpoints: Mapping[str, Mapping[str, Any]],
-                worker_id: str | None) -> dict[str, dict[str, Any]]:
+def worker_view(
+    endpoints: Mapping[str, Mapping[str, Any]], worker_id: str | None
+) -> dict[str, dict[str, Any]]:
     """The endpoints as worker ``worker_id`` must use them."""
     index = worker_index(worker_id)
     out: dict[str, dict[str, Any]] = {}
     for name, endpoint in endpoints.items():
         view = VIEWS.get(str(endpoint.get("kind")))
         plain = dict(endpoint)
-        out[name] = plain if index is None or view is None else view(
-            plain, str(worker_id), index)
+        out[name] = plain if index is None or view is None else view(plain, str(worker_id), index)
     return out

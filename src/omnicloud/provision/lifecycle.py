@@ -65,18 +65,22 @@ class Environment:
 
     def describe(self) -> list[str]:
         """One line per service, secrets hidden."""
-        return [f"{name}: {json.dumps(redact(ep), sort_keys=True)}"
-                for name, ep in self.endpoints().items()]
+        return [
+            f"{name}: {json.dumps(redact(ep), sort_keys=True)}"
+            for name, ep in self.endpoints().items()
+        ]
 
 
-def pick_environment(config: Config, explicit: str | None = None,
-                     environ: Mapping[str, str] | None = None) -> tuple[str, EnvironmentConfig]:
+def pick_environment(
+    config: Config, explicit: str | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[str, EnvironmentConfig]:
     """``--env``, then ``$OMNICLOUD_ENV``, then ``project.default_environment``."""
     environ = os.environ if environ is None else environ
     name = explicit or environ.get(ENV_VAR) or config.project.default_environment
     if name is None:
         return DEFAULT_ENVIRONMENT, config.environments.get(
-            DEFAULT_ENVIRONMENT, EnvironmentConfig())
+            DEFAULT_ENVIRONMENT, EnvironmentConfig()
+        )
     if name not in config.environments:
         known = list(config.environments)
         raise SelectionError(
@@ -94,29 +98,39 @@ def services_for(config: Config, providers: Iterable[str]) -> list[str]:
         wanted.update(provider.services)
         wanted.update(needed_services(provider.options))
     return [name for name in config.services if name in wanted] + sorted(
-        wanted - set(config.services))
+        wanted - set(config.services)
+    )
 
 
-def resolve_specs(config: Config, env_name: str, env: EnvironmentConfig,
-                  names: Iterable[str]) -> list[ServiceSpec]:
+def resolve_specs(
+    config: Config, env_name: str, env: EnvironmentConfig, names: Iterable[str]
+) -> list[ServiceSpec]:
     specs = []
     for name in names:
         if name not in config.services:
             known = list(config.services)
-            raise ConfigError(f"unknown service '{name}'{did_you_mean(name, known)}"
-                              f" (accepted: {one_of(known)})", key=f"services.{name}")
+            raise ConfigError(
+                f"unknown service '{name}'{did_you_mean(name, known)} (accepted: {one_of(known)})",
+                key=f"services.{name}",
+            )
         specs.append(resolve_service(name, config.services[name], env.endpoints.get(name)))
     return specs
 
 
 @contextlib.contextmanager
-def provision(config: Config, *, environment: str | None = None,
-              services: Iterable[str] | None = None, keep: bool = False,
-              progress: Progress | None = None) -> Iterator[Environment]:
+def provision(
+    config: Config,
+    *,
+    environment: str | None = None,
+    services: Iterable[str] | None = None,
+    keep: bool = False,
+    progress: Progress | None = None,
+) -> Iterator[Environment]:
     """Start the services of ``environment`` (all configured ones unless ``services``)."""
     env_name, env_cfg = pick_environment(config, environment)
-    specs = resolve_specs(config, env_name, env_cfg,
-                          list(config.services) if services is None else services)
+    specs = resolve_specs(
+        config, env_name, env_cfg, list(config.services) if services is None else services
+    )
     chash = config_hash(env_name, env_cfg.provisioner, specs, env_cfg.options)
     reuse = env_cfg.reuse or keep
     progress = progress or Progress(enabled=False)
@@ -146,7 +160,7 @@ def provision(config: Config, *, environment: str | None = None,
 
 
 def _options(env: EnvironmentConfig) -> dict[str, Any]:
-    options: dict[str, Any] = {k: v for k, v in env.options.items()}
+    options: dict[str, Any] = dict(env.options)
     if env.provisioner == "kubernetes":
         options.update(namespace=env.namespace, context=env.context)
     return {k: v for k, v in options.items() if v is not None}
@@ -179,6 +193,7 @@ def interrupts_as_keyboard_interrupt() -> Iterator[None]:
 
 # -- runs on disk -------------------------------------------------------------------------------
 
+
 def runs_dir() -> Path:
     path = state_root() / "runs"
     path.mkdir(exist_ok=True)
@@ -190,9 +205,15 @@ def _new_run(env_name: str, env: EnvironmentConfig, chash: str, *, keep: bool) -
     run_id = new_run_id()
     directory = runs_dir() / run_id
     directory.mkdir(mode=0o755)
-    owner = {"pid": os.getpid(), "started": _process_start(os.getpid()), "keep": keep,
-             "environment": env_name, "provisioner": env.provisioner, "config_hash": chash,
-             "created": time.time()}
+    owner = {
+        "pid": os.getpid(),
+        "started": _process_start(os.getpid()),
+        "keep": keep,
+        "environment": env_name,
+        "provisioner": env.provisioner,
+        "config_hash": chash,
+        "created": time.time(),
+    }
     (directory / "owner.json").write_text(json.dumps(owner), encoding="utf-8")
     return RunContext(run_id, chash, directory, env_name, dict(env.options))
 
@@ -214,9 +235,13 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def _save_state(run: RunContext, env: Environment) -> None:
-    state = {"environment": env.name, "provisioner": env.provisioner, "run_id": env.run_id,
-             "config_hash": env.config_hash,
-             "handles": {n: h.to_json() for n, h in env.handles.items()}}
+    state = {
+        "environment": env.name,
+        "provisioner": env.provisioner,
+        "run_id": env.run_id,
+        "config_hash": env.config_hash,
+        "handles": {n: h.to_json() for n, h in env.handles.items()},
+    }
     tmp = run.directory / "state.json.tmp"
     tmp.write_text(json.dumps(state), encoding="utf-8")
     tmp.replace(run.directory / "state.json")
@@ -238,9 +263,16 @@ def _reusable(chash: str, provisioner: Provisioner, progress: Progress) -> Envir
             continue
         handles = {n: ServiceHandle.from_json(h) for n, h in state["handles"].items()}
         if all(provisioner.alive(h) for h in handles.values()):
-            env = Environment(state["environment"], state["provisioner"], state["run_id"], chash,
-                              handles, reused=True, kept=True,
-                              endpoints_file=directory / "endpoints.json")
+            env = Environment(
+                state["environment"],
+                state["provisioner"],
+                state["run_id"],
+                chash,
+                handles,
+                reused=True,
+                kept=True,
+                endpoints_file=directory / "endpoints.json",
+            )
             for name in handles:
                 progress.reused(name, env.provisioner)
             return env
@@ -280,8 +312,12 @@ def live_runs(include_kept: bool = True) -> set[str]:
 PRUNABLE = ("process", "docker", "kubernetes")
 
 
-def prune(*, include_kept: bool = False, provisioners: Iterable[str] = PRUNABLE,
-          options: Mapping[str, Mapping[str, Any]] | None = None) -> list[Leftover]:
+def prune(
+    *,
+    include_kept: bool = False,
+    provisioners: Iterable[str] = PRUNABLE,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[Leftover]:
     """Remove what dead runs left behind; return what was removed.
 
     A provisioner whose backend cannot be reached (no Docker engine, no cluster) is skipped

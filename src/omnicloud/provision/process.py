@@ -54,11 +54,18 @@ class ProcessProvisioner:
         data_dir.mkdir(exist_ok=True)
         port = free_port()
         ports = {name: free_port() for name in spec.ports}
-        values: dict[str, Any] = {**spec.fields, "host": HOST, "port": port,
-                                  "data_dir": str(data_dir),
-                                  **{f"ports.{k}": v for k, v in ports.items()}}
+        values: dict[str, Any] = {
+            **spec.fields,
+            "host": HOST,
+            "port": port,
+            "data_dir": str(data_dir),
+            **{f"ports.{k}": v for k, v in ports.items()},
+        }
         handle = ServiceHandle(
-            name=spec.name, provisioner=self.name, host=HOST, port=port,
+            name=spec.name,
+            provisioner=self.name,
+            host=HOST,
+            port=port,
             fields=endpoint_fields(spec, HOST, port, **{f"port_{k}": v for k, v in ports.items()}),
             resources={"dir": str(directory), "run_id": run.run_id, "pid": None},
             log_path=str(directory / "service.log"),
@@ -70,30 +77,52 @@ class ProcessProvisioner:
             raise
         return handle
 
-    def _launch(self, spec: ServiceSpec, handle: ServiceHandle, values: dict[str, Any],
-                run: RunContext) -> None:
+    def _launch(
+        self, spec: ServiceSpec, handle: ServiceHandle, values: dict[str, Any], run: RunContext
+    ) -> None:
         directory = Path(handle.resources["dir"])
         log_path = Path(str(handle.log_path))
         account = _account(spec.run_as)
         if account is not None:
             _chown_tree(directory, account)
-        env = {**os.environ, **spec.env, "OMNICLOUD_SERVICE_DIR": str(directory),
-               "OMNICLOUD_RUN_ID": run.run_id}
+        env = {
+            **os.environ,
+            **spec.env,
+            "OMNICLOUD_SERVICE_DIR": str(directory),
+            "OMNICLOUD_RUN_ID": run.run_id,
+        }
         target = ReadyTarget(spec.name, HOST, handle.port, handle.endpoint(), log_path)
         with log_path.open("ab") as log:
             for step in spec.init:
                 argv = _argv(spec, step, values)
-                done = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                      cwd=directory, timeout=spec.timeout, check=False,
-                                      **_as_user(account))
+                done = subprocess.run(
+                    argv,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    cwd=directory,
+                    timeout=spec.timeout,
+                    check=False,
+                    **_as_user(account),
+                )
                 if done.returncode != 0:
-                    raise failure(ProvisionFailed, target,
-                                  f"could not be initialised ({argv[0]} exited {done.returncode})",
-                                  "initialisation failed", f"services.{spec.name}.init")
-            proc = subprocess.Popen(  # noqa: S603 (argv comes from the user's own config)
-                _argv(spec, spec.command, values), stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, env=env, cwd=directory, start_new_session=True,
-                **_as_user(account))
+                    raise failure(
+                        ProvisionFailed,
+                        target,
+                        f"could not be initialised ({argv[0]} exited {done.returncode})",
+                        "initialisation failed",
+                        f"services.{spec.name}.init",
+                    )
+            proc = subprocess.Popen(
+                _argv(spec, spec.command, values),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=directory,
+                start_new_session=True,
+                **_as_user(account),
+            )
         self._children[proc.pid] = proc
         handle.resources["pid"] = proc.pid
         handle.resources["stop_signal"] = spec.stop_signal
@@ -140,8 +169,11 @@ class ProcessProvisioner:
 
     def alive(self, handle: ServiceHandle) -> bool:
         pid = handle.resources.get("pid")
-        return bool(pid) and _owned(int(pid), Path(handle.resources["dir"])) and _accepts(
-            handle.host, handle.port)
+        if not pid:
+            return False
+        return _owned(int(pid), Path(handle.resources["dir"])) and _accepts(
+            handle.host, handle.port
+        )
 
     def leftovers(self, live_runs: set[str]) -> list[Leftover]:
         found = []
@@ -163,15 +195,18 @@ class ProcessProvisioner:
 
 def _argv(spec: ServiceSpec, template: tuple[str, ...], values: dict[str, Any]) -> list[str]:
     if not template:
-        raise ProvisionFailed(f"service '{spec.name}' has no command for the process provisioner",
-                              hint=f"set services.{spec.name}.command or a recipe")
+        raise ProvisionFailed(
+            f"service '{spec.name}' has no command for the process provisioner",
+            hint=f"set services.{spec.name}.command or a recipe",
+        )
     argv = [fill(part, values) for part in template]
     binary = shutil.which(argv[0])
     if binary is None:
         raise ProvisionFailed(
             f"service '{spec.name}': the '{argv[0]}' binary is not on PATH"
             f" [services.{spec.name}.command]",
-            hint=f"install it (e.g. apt-get install {argv[0]}) or use another environment")
+            hint=f"install it (e.g. apt-get install {argv[0]}) or use another environment",
+        )
     return [binary, *argv[1:]]
 
 

@@ -8,6 +8,8 @@ import time
 from collections.abc import Iterator
 from typing import IO
 
+from rich.console import Console
+
 
 class Progress:
     """Shows which service is starting and how long it took to become ready."""
@@ -17,9 +19,7 @@ class Progress:
         self._file = file
         self.timings: dict[str, float] = {}
 
-    def _console(self) -> object:
-        from rich.console import Console
-
+    def _console(self) -> Console:
         return Console(file=self._file or sys.__stderr__, highlight=False)
 
     @contextlib.contextmanager
@@ -29,10 +29,7 @@ class Progress:
             yield
             self.timings[service] = time.perf_counter() - start
             return
-        from rich.console import Console
-
         console = self._console()
-        assert isinstance(console, Console)
         with console.status(f"starting [bold]{service}[/] ({provisioner})..."):
             try:
                 yield
@@ -45,8 +42,4 @@ class Progress:
     def reused(self, service: str, provisioner: str) -> None:
         self.timings[service] = 0.0
         if self.enabled:
-            from rich.console import Console
-
-            console = self._console()
-            assert isinstance(console, Console)
-            console.print(f"[green]ok[/] {service} ({provisioner}) reused, already running")
+            self._console().print(f"[green]ok[/] {service} ({provisioner}) reused, already running")

@@ -82,8 +82,9 @@ class CommandCheck:
         return f"command {' '.join(self.argv)}"
 
     def check(self, target: ReadyTarget) -> None:
-        argv = [a.replace("{host}", target.host).replace("{port}", str(target.port))
-                for a in self.argv]
+        argv = [
+            a.replace("{host}", target.host).replace("{port}", str(target.port)) for a in self.argv
+        ]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
         if done.returncode != 0:
             raise NotReady(f"{argv[0]} exited {done.returncode}: {done.stderr.strip()[-200:]}")
@@ -101,7 +102,7 @@ class HTTPCheck:
     def check(self, target: ReadyTarget) -> None:
         url = self.url if "://" in self.url else f"http://{target.host}:{target.port}{self.url}"
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (config URL)
+            with urllib.request.urlopen(url, timeout=2) as response:
                 status = int(response.status)
         except urllib.error.HTTPError as exc:
             raise NotReady(f"HTTP {exc.code} from {url}") from None
@@ -150,14 +151,17 @@ class PostgresPing:
         return "postgres SELECT 1"
 
     def check(self, target: ReadyTarget) -> None:
-        from omnicloud.providers.postgres._client import psycopg_module
+        from omnicloud.providers.postgres._client import psycopg_module  # noqa: PLC0415
 
         psycopg = psycopg_module()
         fields = target.fields
         try:
             with psycopg.connect(
-                host=target.host, port=target.port, user=fields.get("user", "postgres"),
-                password=fields.get("password"), dbname=fields.get("database", "postgres"),
+                host=target.host,
+                port=target.port,
+                user=fields.get("user", "postgres"),
+                password=fields.get("password"),
+                dbname=fields.get("database", "postgres"),
                 connect_timeout=2,
             ) as conn:
                 conn.execute("SELECT 1").fetchone()
@@ -193,7 +197,9 @@ def checks_for(ready: ReadyConfig, recipe: str | None) -> list[ReadyCheck]:
         if recipe not in PINGS:
             raise InfrastructureError(
                 f"'ping' readiness needs a recipe with a protocol ping (redis, postgres), got"
-                f" {recipe!r}", hint="use tcp, http, command or log instead")
+                f" {recipe!r}",
+                hint="use tcp, http, command or log instead",
+            )
         checks.append(PINGS[recipe])
     if ready.http:
         checks.append(HTTPCheck(ready.http))
@@ -224,9 +230,13 @@ class Deadline:
     key: str
 
 
-def wait_ready(target: ReadyTarget, checks: list[ReadyCheck], deadline: Deadline,
-               alive: Callable[[], str | None] = lambda: None,
-               sleep: Callable[[float], None] = time.sleep) -> float:
+def wait_ready(
+    target: ReadyTarget,
+    checks: list[ReadyCheck],
+    deadline: Deadline,
+    alive: Callable[[], str | None] = lambda: None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> float:
     """Poll until every check passes; return the seconds waited.
 
     ``alive`` returns a reason when the service has died, which fails at once instead of
@@ -237,8 +247,9 @@ def wait_ready(target: ReadyTarget, checks: list[ReadyCheck], deadline: Deadline
     while True:
         died = alive()
         if died is not None:
-            raise failure(ProvisionFailed, target, f"{died} before it was ready", last_error,
-                          deadline.key)
+            raise failure(
+                ProvisionFailed, target, f"{died} before it was ready", last_error, deadline.key
+            )
         try:
             for check in checks:
                 try:
@@ -249,13 +260,19 @@ def wait_ready(target: ReadyTarget, checks: list[ReadyCheck], deadline: Deadline
         except NotReady as exc:
             last_error = str(exc)
         if time.monotonic() - start >= deadline.timeout:
-            raise failure(ProvisionTimeout, target,
-                          f"not ready after {deadline.timeout:g}s", last_error, deadline.key)
+            raise failure(
+                ProvisionTimeout,
+                target,
+                f"not ready after {deadline.timeout:g}s",
+                last_error,
+                deadline.key,
+            )
         sleep(deadline.interval)
 
 
-def failure(kind: type[ProvisionFailed], target: ReadyTarget, what: str, last_error: str,
-            key: str) -> ProvisionFailed:
+def failure(
+    kind: type[ProvisionFailed], target: ReadyTarget, what: str, last_error: str, key: str
+) -> ProvisionFailed:
     tail = log_tail(target.log_path)
     where = f" ({target.log_path})" if target.log_path else ""
     message = f"service '{target.service}' {what} [{key}]; last error: {last_error}"

@@ -39,16 +39,32 @@ class Recipe:
 
 
 _REDIS_FLAGS = ("--save", "", "--appendonly", "no", "--databases", "64", "--protected-mode", "no")
-_PG_FLAGS = ("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-             "-c", "max_connections=200")
+_PG_FLAGS = (
+    "-c",
+    "fsync=off",
+    "-c",
+    "synchronous_commit=off",
+    "-c",
+    "full_page_writes=off",
+    "-c",
+    "max_connections=200",
+)
 
 RECIPES: dict[str, Recipe] = {
     "redis": Recipe(
         name="redis",
         image="redis:7",
         port=6379,
-        command=("redis-server", "--port", "{port}", "--bind", "127.0.0.1", "--dir",
-                 "{data_dir}", *_REDIS_FLAGS),
+        command=(
+            "redis-server",
+            "--port",
+            "{port}",
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            "{data_dir}",
+            *_REDIS_FLAGS,
+        ),
         container_command=("redis-server", *_REDIS_FLAGS),
         fields={"db": 0, "prefix": ""},
         url="redis://{host}:{port}/{db}",
@@ -60,15 +76,45 @@ RECIPES: dict[str, Recipe] = {
         port=5432,
         # The server runs in the foreground (what `pg_ctl start` would run) so its pid and log
         # stay ours; SIGINT is PostgreSQL's fast shutdown, what `pg_ctl stop -m fast` sends.
-        init=(("initdb", "-D", "{data_dir}/pgdata", "-U", "{user}", "--auth=trust", "-E",
-               "UTF8", "--locale=C", "--no-sync", "--no-instructions"),),
-        command=("postgres", "-D", "{data_dir}/pgdata", "-p", "{port}", "-h", "127.0.0.1", "-k",
-                 "{data_dir}", *_PG_FLAGS),
+        init=(
+            (
+                "initdb",
+                "-D",
+                "{data_dir}/pgdata",
+                "-U",
+                "{user}",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+                "--no-instructions",
+            ),
+        ),
+        command=(
+            "postgres",
+            "-D",
+            "{data_dir}/pgdata",
+            "-p",
+            "{port}",
+            "-h",
+            "127.0.0.1",
+            "-k",
+            "{data_dir}",
+            *_PG_FLAGS,
+        ),
         container_command=("postgres", *_PG_FLAGS),
-        env={"POSTGRES_USER": "{user}", "POSTGRES_PASSWORD": "{password}",
-             "POSTGRES_DB": "{database}"},
-        fields={"user": "postgres", "password": "omnicloud", "database": "postgres",
-                "schema": "public"},
+        env={
+            "POSTGRES_USER": "{user}",
+            "POSTGRES_PASSWORD": "{password}",
+            "POSTGRES_DB": "{database}",
+        },
+        fields={
+            "user": "postgres",
+            "password": "omnicloud",
+            "database": "postgres",
+            "schema": "public",
+        },
         url="postgresql://{user}:{password}@{host}:{port}/{database}",
         ready={"tcp": True, "ping": True},
         run_as="postgres",
@@ -94,8 +140,10 @@ def resolve_service(name: str, config: ServiceConfig, endpoint: str | None = Non
     """Merge a service's config over its recipe into a ``ServiceSpec``."""
     recipe = recipe_for(name, config)
     fields = {**(recipe.fields if recipe else {}), **_plain(config.fields)}
-    ready = config.ready if config.ready.model_fields_set else ReadyConfig(
-        **(recipe.ready if recipe else {"tcp": True})
+    ready = (
+        config.ready
+        if config.ready.model_fields_set
+        else ReadyConfig(**(recipe.ready if recipe else {"tcp": True}))
     )
     timeout = config.startup_timeout if config.startup_timeout is not None else ready.timeout
     key = "startup_timeout" if config.startup_timeout is not None else "ready.timeout"
@@ -109,10 +157,12 @@ def resolve_service(name: str, config: ServiceConfig, endpoint: str | None = Non
         recipe=recipe.name if recipe else None,
         image=config.image or (recipe.image if recipe else None),
         command=tuple(command),
-        container_command=tuple(config.command) if config.command else (
-            recipe.container_command if recipe else None),
-        init=tuple(tuple(c) for c in config.init) if config.init is not None else (
-            recipe.init if recipe else ()),
+        container_command=tuple(config.command)
+        if config.command
+        else (recipe.container_command if recipe else None),
+        init=tuple(tuple(c) for c in config.init)
+        if config.init is not None
+        else (recipe.init if recipe else ()),
         port=port or 0,
         ports=dict(config.ports),
         env={k: fill(v, fields) for k, v in env.items()},
@@ -139,8 +189,9 @@ _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 
 def fill(template: str, values: Mapping[str, Any]) -> str:
     """Fill ``{name}`` placeholders that ``values`` knows; leave the others untouched."""
-    return _FIELD.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0),
-                      template)
+    return _FIELD.sub(
+        lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), template
+    )
 
 
 def endpoint_fields(spec: ServiceSpec, host: str, port: int, **extra: Any) -> dict[str, Any]:
