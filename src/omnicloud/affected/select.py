@@ -385,7 +385,7 @@ def effective_config(config: Config, provider: str) -> dict[str, Any]:
 
 
 def _flatten(key: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict) and value:
+    if isinstance(value, dict):  # an empty table adds no key: {} and a missing table agree
         for sub, item in value.items():
             _flatten(f"{key}.{sub}", item, out)
     else:
