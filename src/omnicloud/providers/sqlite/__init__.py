@@ -1,0 +1,1 @@
+"""SQLite-backed reference providers: an embedded real database, standard library only."""

@@ -1,0 +1,131 @@
+"""Helpers shared by the primitive, policy and security suites (not part of the public surface).
+
+Three things live here:
+
+* unique names, so suites never depend on an empty store (a provider may share its backing store
+  between instances, like every real server does);
+* deadline polling for TTL tests: wall-clock assertions that cannot fail a correct provider on a
+  loaded machine (see ``poll_until_missing`` and ``assert_present_until``);
+* ``run_stateful``: drives a hypothesis ``RuleBasedStateMachine`` whose rules are synchronous
+  against an async provider that lives on the test's own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol, TypeVar
+
+from hypothesis import settings
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+
+T = TypeVar("T")
+ProviderFactory = Callable[..., Awaitable[Any]]
+
+
+class Caller(Protocol):
+    """Runs one provider coroutine to completion from a state-machine rule."""
+
+    def __call__(self, coroutine: Coroutine[Any, Any, T], /) -> T: ...
+
+
+#: The budget of every stateful test: bounded and deterministic, so a run is reproducible and
+#: takes well under a second against an in-memory provider.
+STATEFUL_SETTINGS = settings(
+    max_examples=15,
+    stateful_step_count=20,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=False,
+)
+
+#: How long one provider call made from a state machine may take before the test fails.
+CALL_TIMEOUT_S = 60.0
+
+#: Extra time, after a TTL has run out, that a provider gets before a still-readable entry counts
+#: as "never expires". Generous on purpose: a correct provider expires at the TTL and the polling
+#: stops there, so the grace only costs time when the provider is wrong.
+EXPIRY_GRACE_S = 3.0
+
+#: Pause between two reads while polling for an expiry.
+POLL_INTERVAL_S = 0.05
+
+
+def unique(label: str = "key") -> str:
+    """A name no other test (or earlier run against a shared store) has used."""
+    return f"tck-{label}-{uuid.uuid4()}"
+
+
+@functools.lru_cache(maxsize=8)
+def random_text(size: int, seed: int = 0) -> str:
+    """Deterministic, non-repetitive text of ``size`` characters mixing ASCII and non-ASCII."""
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_/é中🔑"
+    return "".join(random.Random(seed).choices(alphabet, k=size))
+
+
+async def poll_until_missing(
+    read: Callable[[], Awaitable[Any]], *, deadline: float, missing: Any = None
+) -> float | None:
+    """Read until the result is ``missing``; return the monotonic time that read *started*.
+
+    Returns ``None`` when the entry is still present at ``deadline``.
+    """
+    while True:
+        started = time.monotonic()
+        if await read() == missing:
+            return started
+        if started > deadline:
+            return None
+        await asyncio.sleep(POLL_INTERVAL_S)
+
+
+async def first_early_miss(
+    read: Callable[[], Awaitable[Any]], *, written_before: float, ttl: float, missing: Any = None
+) -> float | None:
+    """Poll until the TTL has surely not run out yet; return the age of an early miss, if any.
+
+    ``written_before`` is the monotonic time taken just *before* the write was sent, so the
+    provider's expiry is at or after ``written_before + ttl``. A read that returned ``missing``
+    and *finished* before that instant proves the entry expired early, however slow the machine
+    is; reads that finish later prove nothing and end the check.
+    """
+    earliest_expiry = written_before + ttl
+    while True:
+        value = await read()
+        finished = time.monotonic()
+        if finished >= earliest_expiry:
+            return None
+        if value == missing:
+            return finished - written_before
+        await asyncio.sleep(POLL_INTERVAL_S)
+
+
+async def sleep_until(instant: float) -> None:
+    """Sleep until the monotonic clock reaches ``instant`` (never less, whatever the load)."""
+    while (remaining := instant - time.monotonic()) > 0:
+        await asyncio.sleep(remaining)
+
+
+async def run_stateful(
+    machine: Callable[[Caller], RuleBasedStateMachine],
+) -> None:
+    """Run a state machine whose rules call the async provider through ``call(coroutine)``.
+
+    Hypothesis rules are synchronous, while the provider belongs to the running event loop (it
+    was created by the ``provider_factory`` fixture and is closed by it). The machine therefore
+    runs in a worker thread and every provider call is scheduled back onto this loop, which is
+    free because this coroutine is awaiting the thread.
+    """
+    loop = asyncio.get_running_loop()
+
+    def call(coroutine: Coroutine[Any, Any, T], /) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(CALL_TIMEOUT_S)
+
+    await asyncio.to_thread(
+        run_state_machine_as_test, lambda: machine(call), settings=STATEFUL_SETTINGS
+    )
