@@ -28,6 +28,7 @@ pytest_plugins = [
 
 CONFIG_KEY = pytest.StashKey[Any]()
 PATH_KEY = pytest.StashKey[Path | None]()
+COLLECT_KEY = pytest.StashKey[frozenset[Path]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -59,9 +60,13 @@ def pytest_configure(config: pytest.Config) -> None:
     _default_asyncio_auto(config)
     config.stash[PATH_KEY] = _chosen_config_path(config)
     path = config.stash[PATH_KEY]
-    auto = config.getini("omnicloud_collect") == "auto"
-    if path is not None and auto and config.args_source != pytest.Config.ArgsSource.ARGS:
-        config.args.append(str(path))
+    explicit = {Path(a.split("::")[0]).resolve() for a in config.args if a.endswith(".toml")}
+    collect = {p for p in explicit if p == path}
+    if path is not None and config.getini("omnicloud_collect") == "auto":
+        collect.add(path)
+        if config.args_source != pytest.Config.ArgsSource.ARGS:
+            config.args.append(str(path))
+    config.stash[COLLECT_KEY] = frozenset(collect)
 
 
 def _default_asyncio_auto(config: pytest.Config) -> None:
@@ -99,8 +104,8 @@ def omnicloud_config(config: pytest.Config) -> Any:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    chosen = parent.config.stash.get(PATH_KEY, None)
-    if chosen is not None and file_path.resolve() == chosen:
+    if file_path.suffix == ".toml" and file_path.resolve() in parent.config.stash.get(
+            COLLECT_KEY, frozenset()):
         module: OmnicloudModule = OmnicloudModule.from_parent(parent, path=file_path)
         return module
     return None
