@@ -50,6 +50,11 @@ class ReadyTarget:
     port: int
     fields: Mapping[str, Any] = field(default_factory=dict)
     log_path: Path | None = None
+    #: Reads the log when it is not a file (a container's log); defaults to ``log_path``.
+    log_reader: Callable[[], str] | None = None
+
+    def log(self) -> str:
+        return self.log_reader() if self.log_reader is not None else read_log(self.log_path)
 
 
 class ReadyCheck(Protocol):
@@ -120,7 +125,7 @@ class LogCheck:
         return f"log /{self.pattern}/"
 
     def check(self, target: ReadyTarget) -> None:
-        text = read_log(target.log_path)
+        text = target.log()
         if not re.search(self.pattern, text, re.MULTILINE):
             raise NotReady(f"log has no line matching /{self.pattern}/ yet")
 
@@ -217,8 +222,8 @@ def read_log(path: Path | None) -> str:
         return ""
 
 
-def log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> str:
-    return "\n".join(read_log(path).splitlines()[-lines:])
+def log_tail(text: str, lines: int = LOG_TAIL_LINES) -> str:
+    return "\n".join(text.splitlines()[-lines:])
 
 
 @dataclass(frozen=True)
@@ -273,7 +278,7 @@ def wait_ready(
 def failure(
     kind: type[ProvisionFailed], target: ReadyTarget, what: str, last_error: str, key: str
 ) -> ProvisionFailed:
-    tail = log_tail(target.log_path)
+    tail = log_tail(target.log())
     where = f" ({target.log_path})" if target.log_path else ""
     message = f"service '{target.service}' {what} [{key}]; last error: {last_error}"
     if tail:

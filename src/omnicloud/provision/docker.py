@@ -1,0 +1,184 @@
+"""``docker``: one container per service through the Docker SDK (extra ``docker``).
+
+Containers are labelled with the run id, the config hash and the service name, publish their
+port on a random 127.0.0.1 port, and are removed with their anonymous volumes on stop. Readiness
+must not rely on TCP alone here: Docker's port proxy accepts connections before the server does,
+which is why the recipes also ping the protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omnicloud.errors import InfrastructureError
+from omnicloud.provision.base import (
+    RUN_ID_LABEL,
+    SERVICE_LABEL,
+    Leftover,
+    RunContext,
+    ServiceHandle,
+    ServiceSpec,
+)
+from omnicloud.provision.ready import (
+    Deadline,
+    ProvisionFailed,
+    ReadyTarget,
+    checks_for,
+    failure,
+    wait_ready,
+)
+from omnicloud.provision.recipes import endpoint_fields, fill
+
+HOST = "127.0.0.1"
+
+
+def docker_client(**options: Any) -> Any:
+    """A Docker client that answered a ping; a clear error when the SDK or engine is missing."""
+    try:
+        import docker  # noqa: PLC0415 - optional extra, imported on use
+    except ImportError:
+        raise InfrastructureError(
+            "the docker provisioner needs the Docker SDK, which is not installed",
+            hint="pip install 'open-omni-cloud-tck[docker]'",
+        ) from None
+    try:
+        client = docker.from_env(**options)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise InfrastructureError(
+            f"no Docker engine is reachable: {exc}",
+            hint="start it ('dockerd &' or 'systemctl start docker') or set DOCKER_HOST",
+        ) from None
+    return client
+
+
+def _errors() -> Any:
+    import docker.errors  # noqa: PLC0415 - optional extra, imported on use
+
+    return docker.errors
+
+
+class DockerProvisioner:
+    """Runs each service as a labelled container from its image."""
+
+    name = "docker"
+
+    def __init__(self, **client_options: Any) -> None:
+        self._options = {k: v for k, v in client_options.items() if k in ("base_url", "timeout")}
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = docker_client(**self._options)
+        return self._client
+
+    def start(self, spec: ServiceSpec, run: RunContext) -> ServiceHandle:
+        if not spec.image:
+            raise ProvisionFailed(
+                f"service '{spec.name}' has no image for the docker provisioner",
+                hint=f"set services.{spec.name}.image",
+            )
+        container = self._create(spec, run)
+        handle = ServiceHandle(
+            spec.name,
+            self.name,
+            HOST,
+            0,
+            resources={"container": container.id, "run_id": run.run_id},
+        )
+        try:
+            container.start()
+            container.reload()
+            port = int(container.ports[f"{spec.port}/tcp"][0]["HostPort"])
+            handle.port = port
+            handle.fields = endpoint_fields(spec, HOST, port)
+            self._wait(spec, container, handle)
+        except BaseException:
+            self.stop(handle)
+            raise
+        return handle
+
+    def _create(self, spec: ServiceSpec, run: RunContext) -> Any:
+        ports: dict[str, Any] = {f"{spec.port}/tcp": (HOST, None)}
+        ports.update({f"{p}/tcp": (HOST, None) for p in spec.ports.values()})
+        try:
+            return self.client.containers.create(
+                spec.image,
+                command=[fill(a, spec.fields) for a in spec.container_command]
+                if spec.container_command
+                else None,
+                environment=dict(spec.env),
+                ports=ports,
+                labels={**run.labels, SERVICE_LABEL: spec.name},
+                name=f"omnicloud-{run.run_id}-{spec.name}",
+                tmpfs=dict.fromkeys(spec.tmpfs, ""),
+                volumes={
+                    host: {"bind": mount, "mode": "rw"} for host, mount in spec.volumes.items()
+                },
+                detach=True,
+            )
+        except _errors().ImageNotFound:
+            raise ProvisionFailed(
+                f"service '{spec.name}': image '{spec.image}' is not available locally"
+                f" [services.{spec.name}.image]",
+                hint="pull it, or build one from host binaries with"
+                " 'python -m omnicloud.provision.images' and set the image to"
+                " omnicloud-local/<name>",
+            ) from None
+        except _errors().APIError as exc:
+            raise ProvisionFailed(
+                f"service '{spec.name}': Docker refused the container: {exc}",
+                hint=f"check services.{spec.name}",
+            ) from None
+
+    def _wait(self, spec: ServiceSpec, container: Any, handle: ServiceHandle) -> None:
+        def logs() -> str:
+            try:
+                return bytes(container.logs(tail=200)).decode("utf-8", "replace")
+            except _errors().APIError:
+                return ""
+
+        def died() -> str | None:
+            container.reload()
+            if container.status in ("exited", "dead"):
+                return f"container exited with code {container.attrs['State']['ExitCode']}"
+            return None
+
+        target = ReadyTarget(spec.name, HOST, handle.port, handle.endpoint(), log_reader=logs)
+        deadline = Deadline(spec.timeout, spec.ready.interval, spec.timeout_key)
+        try:
+            wait_ready(target, checks_for(spec.ready, spec.recipe), deadline, alive=died)
+        except _errors().APIError as exc:
+            raise failure(
+                ProvisionFailed, target, "could not be inspected", str(exc), spec.timeout_key
+            ) from None
+
+    def stop(self, handle: ServiceHandle) -> None:
+        ident = handle.resources.get("container")
+        if ident:
+            self._remove(str(ident))
+
+    def _remove(self, ident: str) -> None:
+        try:
+            self.client.containers.get(ident).remove(force=True, v=True)
+        except _errors().NotFound:
+            return
+
+    def alive(self, handle: ServiceHandle) -> bool:
+        try:
+            container = self.client.containers.get(handle.resources.get("container", ""))
+        except _errors().NotFound:
+            return False
+        return bool(container.status == "running")
+
+    def leftovers(self, live_runs: set[str]) -> list[Leftover]:
+        containers = self.client.containers.list(all=True, filters={"label": RUN_ID_LABEL})
+        return [
+            Leftover("container", c.id, c.labels.get(RUN_ID_LABEL, ""), c.name)
+            for c in containers
+            if c.labels.get(RUN_ID_LABEL) not in live_runs
+        ]
+
+    def remove(self, leftover: Leftover) -> None:
+        self._remove(leftover.ident)
