@@ -160,6 +160,12 @@ def _full_run(base: BaseRef, reason: str) -> ChangeSet:
 def _missing_ref(git: GitRepo, base: BaseRef) -> SelectionError:
     refs = git.run("for-each-ref", "--format=%(refname:short)").splitlines()
     close = difflib.get_close_matches(base.ref, refs, n=3, cutoff=0.5)
+    tail = base.ref.rpartition("/")[2]  # 'origin/mian' vs a local 'main': compare branch names
+    by_tail = {ref.rpartition("/")[2]: ref for ref in refs}
+    for name in difflib.get_close_matches(tail, list(by_tail), n=3, cutoff=0.6):
+        if by_tail[name] not in close:
+            close.append(by_tail[name])
+    close = close[:3]
     suggestion = f"; close refs: {', '.join(close)}" if close else ""
     return SelectionError(
         f"base ref '{base.ref}' (from {base.source}) does not exist in this repository"
