@@ -1,0 +1,78 @@
+"""In-memory distributed lock manager (for one process: tasks and threads).
+
+    [providers.memory-lock]
+    contract = "distributed_lock"
+    factory = "omnicloud.providers.memory.lock:InMemoryLockManager"
+
+Holds are ``name -> (owner id, expiry)`` with expiry on the monotonic clock. Every ``get_lock``
+call returns a handle with its own owner id; only that owner's ``release`` frees the hold, so a
+handle whose hold expired and was taken over cannot release the new owner's hold. Check-and-set
+happens under a thread lock, so concurrent acquisitions get exactly one owner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from types import TracebackType
+
+
+class InMemoryLockManager:
+    """Lock holds by name. ``clock`` defaults to ``time.monotonic`` (tests may inject one)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._holds: dict[str, tuple[str, float]] = {}
+        self._guard = threading.Lock()
+
+    def get_lock(self, lock_name: str, ttl: float) -> InMemoryLock:
+        if ttl <= 0:
+            raise ValueError(f"ttl must be positive, got {ttl}")
+        return InMemoryLock(self, lock_name, ttl)
+
+    def try_acquire(self, name: str, owner: str, ttl: float) -> bool:
+        with self._guard:
+            now = self._clock()
+            held = self._holds.get(name)
+            if held is not None and held[1] > now:
+                return False
+            self._holds[name] = (owner, now + ttl)
+            return True
+
+    def release(self, name: str, owner: str) -> None:
+        with self._guard:
+            held = self._holds.get(name)
+            if held is not None and held[0] == owner:
+                del self._holds[name]
+
+
+class InMemoryLock:
+    """One owner's handle on a named lock."""
+
+    def __init__(self, manager: InMemoryLockManager, name: str, ttl: float) -> None:
+        self._manager = manager
+        self.name = name
+        self.ttl = ttl
+        self.owner_id = str(uuid.uuid4())
+
+    async def acquire(self) -> bool:
+        await asyncio.sleep(0)
+        return self._manager.try_acquire(self.name, self.owner_id, self.ttl)
+
+    async def release(self) -> None:
+        await asyncio.sleep(0)
+        self._manager.release(self.name, self.owner_id)
+
+    async def __aenter__(self) -> bool:
+        return await self.acquire()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.release()

@@ -1,0 +1,65 @@
+"""Running hypothesis state machines against async providers (private helper of the suites).
+
+The contract tests are ``async def`` and run inside pytest-asyncio's event loop, where another
+loop cannot be driven. :func:`run_machine` therefore runs the machine in a worker thread, and
+every :class:`AsyncStateMachine` drives its provider on a private event loop created for each
+example and closed after it. Providers are created by awaiting the suite's factory on that
+private loop, so they must be usable from the loop that created them (true of providers whose
+clients are created inside the factory).
+
+The example budget is bounded and deterministic (``derandomize=True``, no example database),
+so a run always explores the same sequences and never writes a ``.hypothesis`` folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+
+T = TypeVar("T")
+
+MAX_EXAMPLES = 12
+STEPS = 25
+
+
+class AsyncStateMachine(RuleBasedStateMachine):
+    """A state machine whose rules drive an async provider on a private event loop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+
+    def run(self, awaitable: Awaitable[T]) -> T:
+        return self.loop.run_until_complete(awaitable)
+
+    def teardown(self) -> None:
+        try:
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        finally:
+            self.loop.close()
+
+
+def _run_sync(machine: type[AsyncStateMachine], max_examples: int, steps: int) -> None:
+    run_state_machine_as_test(  # type: ignore[no-untyped-call]
+        machine,
+        settings=settings(
+            max_examples=max_examples,
+            stateful_step_count=steps,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            print_blob=False,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+
+
+async def run_machine(
+    machine: type[AsyncStateMachine], max_examples: int = MAX_EXAMPLES, steps: int = STEPS
+) -> None:
+    """Run ``machine`` to completion off the current event loop (see the module docstring)."""
+    await asyncio.to_thread(_run_sync, machine, max_examples, steps)
