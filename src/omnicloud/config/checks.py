@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from omnicloud.config.models import Config
+from omnicloud.data.check import dataset_problems
 from omnicloud.errors import did_you_mean, one_of
 
 Problem = tuple[tuple[str, ...], str]
@@ -78,6 +79,14 @@ CHECKS: list[Callable[[Config], Iterator[Problem]]] = [
     check_failure_categories,
     check_workflows,
 ]
+
+
+def check_datasets(config: Config) -> Iterator[Problem]:
+    """``[data.*]``: field types and parameters, references and cycles, keys, load_into."""
+    yield from dataset_problems(config.data, config.providers)
+
+
+CHECKS.append(check_datasets)
 
 
 def run_checks(config: Config) -> Iterator[Problem]:

@@ -392,35 +392,93 @@ class AffectedConfig(Model):
         return value
 
 
+def _short_forms(value: Any) -> Any:
+    """A field written as a type string means ``{ type = "<string>" }``."""
+    if isinstance(value, dict):
+        return {k: {"type": v} if isinstance(v, str) else v for k, v in value.items()}
+    return value
+
+
+def _fields_schema(schema: dict[str, Any]) -> None:
+    """Tell TOML editors that a field is a type string or a table."""
+    table = schema.get("additionalProperties")
+    if isinstance(table, dict):
+        schema["additionalProperties"] = {"anyOf": [{"type": "string"}, table]}
+
+
 class FieldSpec(Model):
-    """A generated field written as a table (the short form is a type string).
+    """A generated field. The short form is a type string; the table form adds parameters.
 
     ```toml
-    fields.age = { type = "int", min = 18, max = 90 }
-    fields.plan = { type = "choice", values = ["free", "pro"], weights = [9, 1] }
+    [data.users.fields]
+    id = "uuid"
+    age = "int:18..90"                                   # same as the next line
+    age2 = { type = "int", min = 18, max = 90 }
+    plan = { type = "choice", values = ["free", "pro"], weights = [9, 1] }
+    code = 'pattern:[A-Z]{3}-\\d{4}'
+    owner = { type = "ref:users.id", unique = true }
+    bio = { type = "text", nullable = 0.2 }
+    address = { type = "object", fields = { city = "word", zip = "pattern:\\d{5}" } }
     ```
+
+    Which parameters each type takes is in docs/test-data.md; a parameter a type does not take
+    is a config error.
     """
 
-    model_config = ConfigDict(frozen=True, extra="allow")
-    type: str
+    type: str = Field(description="Type name, optionally with its short arguments: 'int:1..6'.")
+    min: float | None = Field(None, description="int/float: lowest value; text: fewest words.")
+    max: float | None = Field(None, description="int/float: highest value; text: most words.")
+    precision: int | None = Field(None, ge=0, le=12, description="float: decimals kept.")
+    probability: float | None = Field(None, ge=0, le=1, description="bool: chance of true.")
+    values: list[Any] | None = Field(None, description="enum/choice: the values.")
+    weights: list[float] | None = Field(None, description="choice: one weight per value.")
+    pattern: str | None = Field(None, description="pattern: the expression.")
+    ref: str | None = Field(None, description="ref: 'dataset.field'.")
+    start: int | None = Field(None, description="sequence: first value.")
+    step: int | None = Field(None, description="sequence: increment.")
+    format: str | None = Field(
+        None, description="sequence: 'ORD-{:06d}'; timestamp: 'iso', 'date' or 'unix'.")
+    since: str | None = Field(None, description="timestamp: earliest instant (ISO 8601).")
+    until: str | None = Field(None, description="timestamp: latest instant (default: epoch).")
+    keys: int | None = Field(None, ge=1, le=64, description="json: entries per object.")
+    person: str | None = Field(
+        None, description="name/email: fields sharing a person describe the same person.")
+    fields: dict[str, FieldSpec] | None = Field(
+        None, description="object: the nested fields.", json_schema_extra=_fields_schema)
+    nullable: float = Field(0.0, ge=0, le=1, description="Share of records where it is null.")
+    unique: bool = Field(False, description="No two records share a value.")
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _short(cls, value: Any) -> Any:
+        return _short_forms(value)
 
 
 class DatasetConfig(Model):
-    """A deterministic dataset.
+    """A deterministic dataset: the same config and seed give the same bytes on any day.
 
     ```toml
     [data.users]
     count = 1000
     seed = 42
+    epoch = "2024-01-01T00:00:00Z"     # timestamps are anchored here, never to "now"
+    key = "id"                          # record key when loaded into a provider
     fields = { id = "uuid", name = "name", email = "email", created_at = "timestamp" }
     ```
     """
 
-    count: int = Field(100, ge=0)
-    seed: int = 0
+    count: int = Field(100, ge=0, le=100_000_000)
+    seed: int = Field(0, ge=0, lt=2**64)
     epoch: str = Field("2024-01-01T00:00:00Z", description="Anchor of generated timestamps.")
-    fields: dict[str, str | FieldSpec | dict[str, Any]] = Field(default_factory=dict)
+    key: str | None = Field(
+        None, description="Field naming each record when loaded (default: 'id' if present).")
+    fields: dict[str, FieldSpec] = Field(default_factory=dict, json_schema_extra=_fields_schema)
     load_into: list[str] = Field(default_factory=list, description="Providers to load it into.")
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _short(cls, value: Any) -> Any:
+        return _short_forms(value)
 
 
 class FailureCategory(Model):
