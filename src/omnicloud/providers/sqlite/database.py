@@ -61,6 +61,11 @@ class SQLiteDatabase:
             uri = self.path.startswith("file:")
             connection = sqlite3.connect(self.path, uri=uri, isolation_level=None)
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if "mode=memory" not in self.path:
+                # WAL + NORMAL: a commit does not wait for fsync (the database stays consistent;
+                # only the last commits can be lost on power failure), readers never block.
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = NORMAL")
             self._connection = connection
         return self._connection
 
