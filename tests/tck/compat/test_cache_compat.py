@@ -82,4 +82,4 @@ async def test_memory_cache_sweeps_expired_entries_on_writes() -> None:
     now[0] = 2.0
     for i in range(1024):
         await cache.set(f"k{i}", "v")
-    assert "stale" not in {key for _, key in cache._store.values}  # noqa: SLF001
+    assert "stale" not in {key for _, key in cache._store.values}
