@@ -145,7 +145,13 @@ def parse_field(name: str, spec: FieldSpec, key: Key, epoch: int) -> Field:
         raise SpecError((*key, param), f"parameter '{param}' is given twice: in"
                         f" '{spec.type}' and as {param} = ...")
     params.update(given)
-    field_type = _BUILDERS[kind](kind, params, key, epoch)
+    try:
+        field_type = _BUILDERS[kind](kind, params, key, epoch)
+    except SpecError as exc:
+        param = exc.key[len(key)] if len(exc.key) > len(key) else None
+        if param is not None and param not in given and param != "fields":
+            raise SpecError((*key, "type"), exc.message) from None  # it came from the string
+        raise
     if spec.unique and not field_type.HASHABLE:
         raise SpecError((*key, "unique"), f"unique does not apply to type '{kind}'")
     return Field(name, field_type, spec.nullable, spec.unique)
