@@ -399,7 +399,8 @@ _STREAM = (
         (
             _O(
                 "stream_set_retention",
-                "(stream: str, max_age: float | None = None, max_records: int | None = None) -> None",
+                "(stream: str, max_age: float | None = None,"
+                " max_records: int | None = None) -> None",
                 "limits applied no later than the next compaction",
             ),
             _O("stream_get_retention", "(stream: str) -> Retention", "current limits"),
@@ -425,7 +426,8 @@ _STREAM = (
             ),
             _O(
                 "stream_read_partition",
-                "(stream: str, partition: int, offset: int, limit: int = 100) -> list[StreamRecord]",
+                "(stream: str, partition: int, offset: int,"
+                " limit: int = 100) -> list[StreamRecord]",
                 "read one partition",
             ),
         ),
@@ -669,7 +671,8 @@ _ZSET = (
             ),
             _O(
                 "zset_range_by_score",
-                f"(key: str, min_score: float, max_score: float, limit: int | None = None) -> {_RANGE}",
+                "(key: str, min_score: float, max_score: float,"
+                f" limit: int | None = None) -> {_RANGE}",
                 "members with min_score <= score <= max_score, ascending",
             ),
         ),
@@ -740,7 +743,8 @@ _TS = (
         (
             _O(
                 "ts_aggregate",
-                f"(series: str, start: float, end: float, bucket: float, function: str) -> {_POINTS}",
+                "(series: str, start: float, end: float, bucket: float,"
+                f" function: str) -> {_POINTS}",
                 "per bucket (aligned to multiples of bucket): avg|sum|min|max|count|first|last",
             ),
             _O(

@@ -13,7 +13,7 @@ import time
 
 import hypothesis.strategies as st
 import pytest
-from hypothesis.stateful import invariant, precondition, rule
+from hypothesis.stateful import invariant, rule
 
 from tck_py.interfaces._support import (
     InterfaceSuite,
@@ -248,7 +248,8 @@ class BaseTestKeyValueTTLInterface(InterfaceSuite):
         await p.set_with_ttl(key, "v", 60)
         assert await p.get(key) == "v"
         remaining = await p.get_ttl(key)
-        assert remaining is not None and 0 < remaining <= 60
+        assert remaining is not None
+        assert 0 < remaining <= 60
 
     async def test_value_expires(self, provider_factory: ProviderFactory) -> None:
         p, key = await provider_factory(), unique()
@@ -295,7 +296,8 @@ class BaseTestKeyValueTTLInterface(InterfaceSuite):
         await asyncio.sleep(SHORT_TTL * 2)
         assert await p.get(key) == "v"
         remaining = await p.get_ttl(key)
-        assert remaining is not None and 1 < remaining <= 60
+        assert remaining is not None
+        assert 1 < remaining <= 60
 
     async def test_expire_sets_a_ttl_on_a_persistent_key(
         self, provider_factory: ProviderFactory
@@ -527,9 +529,7 @@ class BaseTestKeyValueCASInterface(InterfaceSuite):
         assert await p.exists(key) is False
         assert await p.compare_and_delete(key, "a") is False
 
-    async def test_concurrent_increments_are_exact(
-        self, provider_factory: ProviderFactory
-    ) -> None:
+    async def test_concurrent_increments_are_exact(self, provider_factory: ProviderFactory) -> None:
         p, key = await provider_factory(), unique()
         await p.set(key, "0")
 

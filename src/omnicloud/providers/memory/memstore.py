@@ -1446,9 +1446,8 @@ class _Documents:
                 continue
             for other_id, other in self._collection(collection).items():
                 if other_id != doc_id and [_path(other, f) for f in index.fields] == key:
-                    raise DuplicateKeyError(
-                        f"unique index {index.name!r} already has {dict(zip(index.fields, key, strict=True))}"
-                    )
+                    shown = dict(zip(index.fields, key, strict=True))
+                    raise DuplicateKeyError(f"unique index {index.name!r} already has {shown}")
 
     async def doc_insert(self, collection: str, document: Mapping[str, Any]) -> str:
         await _tick()
