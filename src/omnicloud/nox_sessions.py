@@ -91,6 +91,8 @@ def session_function(spec: SessionSpec, config: Config, root: Path) -> Callable[
     args = install_args(config, root)
 
     def run(session: Any) -> None:
+        # nox runs from the noxfile's folder; the configuration's folder is the project's root.
+        session.chdir(root)
         install_once(session, *args, root=root)
         external = session.venv_backend == "none"
         command = ("omnicloud",) if not external else (sys.executable, "-m", "omnicloud")

@@ -19,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 
 from omnicloud.config import Config, load_config
+from omnicloud.console import make_console
 from omnicloud.errors import ExitCode, InfrastructureError, OmnicloudError, SelectionError
 from omnicloud.plan import Selection, Target, plan_targets
 from omnicloud.results import Results, load_results
@@ -167,7 +168,7 @@ def exit_code(state: RunState) -> int:
 
 def certify(options: CertifyOptions, console: Console | None = None) -> int:
     """Run the certify pipeline; returns the process exit code."""
-    state = RunState(options=options, console=console or Console(stderr=False))
+    state = RunState(options=options, console=console or make_console())
     code: int | None = None
     with handle_interrupts() as interrupts, state.stack:
         try:

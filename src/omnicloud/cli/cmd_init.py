@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import re
 from pathlib import Path
 
 from omnicloud.contracts import CONTRACTS
@@ -64,8 +65,8 @@ def _module_name(root: Path, path: Path) -> str:
 
 
 def _kebab(name: str) -> str:
-    out = "".join("-" + c.lower() if c.isupper() else c for c in name).strip("-")
-    return out.replace("_", "-")
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", name)
+    return words.replace("_", "-").lower()
 
 
 def render_config(project: str, providers: list[tuple[str, str, str]]) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from omnicloud.results import Results
-from omnicloud.secrets import redact
+from omnicloud.redaction import redact
 
 
 def report_data(results: Results, meta: Mapping[str, Any]) -> dict[str, Any]:
