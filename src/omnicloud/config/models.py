@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from omnicloud.config.types import Duration, FactoryPath, Name, OptionValue
 from omnicloud.contracts import CONTRACTS, resolve_contract
@@ -112,6 +120,16 @@ class ServiceConfig(Model):
     )
     resources: dict[str, str] = Field(
         default_factory=dict, description="Kubernetes requests/limits, e.g. {cpu = '500m'}."
+    )
+    init: list[list[str]] | None = Field(
+        None, description="process: commands run once in the fresh data dir before start."
+    )
+    user: str | None = Field(
+        None, description="process: run as this user (servers such as postgres refuse root)."
+    )
+    fields: dict[str, OptionValue] = Field(
+        default_factory=dict,
+        description="Extra endpoint fields (user, password, database); { secret = ... } hides.",
     )
 
 
@@ -324,8 +342,16 @@ class MappingRule(Model):
 #: Group references in a mapping rule's ``test_pattern``: ``{1}``, ``{name}``, ``\1``, ``\g<name>``.
 MAPPING_GROUP = re.compile(r"\{(\w+)\}|\\(\d+)|\\g<(\w+)>")
 
-AFFECTED_RULES = ("always", "paths", "inputs", "imports", "contracts", "config", "mappings",
-                  "tests")
+AFFECTED_RULES = (
+    "always",
+    "paths",
+    "inputs",
+    "imports",
+    "contracts",
+    "config",
+    "mappings",
+    "tests",
+)
 
 
 class AffectedConfig(Model):
@@ -437,14 +463,17 @@ class FieldSpec(Model):
     start: int | None = Field(None, description="sequence: first value.")
     step: int | None = Field(None, description="sequence: increment.")
     format: str | None = Field(
-        None, description="sequence: 'ORD-{:06d}'; timestamp: 'iso', 'date' or 'unix'.")
+        None, description="sequence: 'ORD-{:06d}'; timestamp: 'iso', 'date' or 'unix'."
+    )
     since: str | None = Field(None, description="timestamp: earliest instant (ISO 8601).")
     until: str | None = Field(None, description="timestamp: latest instant (default: epoch).")
     keys: int | None = Field(None, ge=1, le=64, description="json: entries per object.")
     person: str | None = Field(
-        None, description="name/email: fields sharing a person describe the same person.")
+        None, description="name/email: fields sharing a person describe the same person."
+    )
     fields: dict[str, FieldSpec] | None = Field(
-        None, description="object: the nested fields.", json_schema_extra=_fields_schema)
+        None, description="object: the nested fields.", json_schema_extra=_fields_schema
+    )
     nullable: float = Field(0.0, ge=0, le=1, description="Share of records where it is null.")
     unique: bool = Field(False, description="No two records share a value.")
 
@@ -471,7 +500,8 @@ class DatasetConfig(Model):
     seed: int = Field(0, ge=0, lt=2**64)
     epoch: str = Field("2024-01-01T00:00:00Z", description="Anchor of generated timestamps.")
     key: str | None = Field(
-        None, description="Field naming each record when loaded (default: 'id' if present).")
+        None, description="Field naming each record when loaded (default: 'id' if present)."
+    )
     fields: dict[str, FieldSpec] = Field(default_factory=dict, json_schema_extra=_fields_schema)
     load_into: list[str] = Field(default_factory=list, description="Providers to load it into.")
 
@@ -481,8 +511,45 @@ class DatasetConfig(Model):
         return _short_forms(value)
 
 
+#: Placeholders a category's ``suggestion`` may use.
+SUGGESTION_PLACEHOLDERS = (
+    "provider",
+    "service",
+    "log_path",
+    "owners",
+    "test_id",
+    "category",
+    "contract",
+    "capability",
+    "status",
+    "evidence",
+)
+
+
+def _category_pattern(value: str) -> str:
+    try:
+        compiled = re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+    if compiled.search("") is not None:
+        raise ValueError(
+            f"pattern {value!r} matches the empty text, so it would claim every"
+            " failure; use status = [...] to match on status alone"
+        )
+    return value
+
+
+CategoryPattern = Annotated[str, AfterValidator(_category_pattern)]
+_PLACEHOLDER = re.compile(r"(?<!\{)\{([^{}]*)\}")
+
+
 class FailureCategory(Model):
-    """A failure category: patterns (Python regexes) that classify a failure, and its route.
+    """A failure category: patterns (Python regexes, searched) that classify a failure.
+
+    Fields: ``message``, ``traceback``, ``output`` (stdout, stderr, log), ``test_id``,
+    ``provider``, ``contract``, ``capability``, ``marker``; ``status`` filters. With
+    ``match = "any"`` one pattern must match, with ``"all"`` every pattern. The highest
+    ``precedence`` wins, then declaration order; built-ins sit below 0.
 
     ```toml
     [[failures.categories]]
@@ -493,33 +560,35 @@ class FailureCategory(Model):
     ```
     """
 
-    name: str
-    message: list[str] = Field(default_factory=list)
-    traceback: list[str] = Field(default_factory=list)
-    output: list[str] = Field(default_factory=list, description="stdout, stderr and log.")
-    test_id: list[str] = Field(default_factory=list)
-    provider: list[str] = Field(default_factory=list)
-    contract: list[str] = Field(default_factory=list)
-    capability: list[str] = Field(default_factory=list)
-    marker: list[str] = Field(default_factory=list)
+    name: str = Field(min_length=1)
+    message: list[CategoryPattern] = Field(default_factory=list)
+    traceback: list[CategoryPattern] = Field(default_factory=list)
+    output: list[CategoryPattern] = Field(
+        default_factory=list, description="stdout, stderr and log."
+    )
+    test_id: list[CategoryPattern] = Field(default_factory=list)
+    provider: list[CategoryPattern] = Field(default_factory=list)
+    contract: list[CategoryPattern] = Field(default_factory=list)
+    capability: list[CategoryPattern] = Field(default_factory=list)
+    marker: list[CategoryPattern] = Field(default_factory=list)
     status: list[Literal["failed", "error", "skipped", "flaky"]] = Field(default_factory=list)
     match: Literal["any", "all"] = "any"
     precedence: int = 0
-    route: str | None = None
-    suggestion: str | None = None
+    route: str | None = Field(None, description="Owner of this category's failures.")
+    suggestion: str | None = Field(
+        None, description="Placeholders: " + ", ".join(f"{{{p}}}" for p in SUGGESTION_PLACEHOLDERS)
+    )
 
-    @model_validator(mode="after")
-    def _regexes(self) -> FailureCategory:
-        for key in ("message", "traceback", "output", "test_id", "provider", "contract",
-                    "capability", "marker"):
-            for index, pattern in enumerate(getattr(self, key)):
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise ValueError(
-                        f"{key}.{index}: invalid regular expression {pattern!r}: {exc}"
-                    ) from None
-        return self
+    @field_validator("suggestion")
+    @classmethod
+    def _placeholders(cls, value: str | None) -> str | None:
+        for name in _PLACEHOLDER.findall(value or ""):
+            if name not in SUGGESTION_PLACEHOLDERS:
+                raise ValueError(
+                    f"unknown placeholder '{{{name}}}'{did_you_mean(name, SUGGESTION_PLACEHOLDERS)}"
+                    f" (accepted: {one_of(SUGGESTION_PLACEHOLDERS)})"
+                )
+        return value
 
 
 class WebhookSink(Model):

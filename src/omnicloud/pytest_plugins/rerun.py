@@ -1,0 +1,81 @@
+"""``--omnicloud-reruns N``: re-run failed tests in a fresh process and record flakes in JUnit.
+
+At the end of a run that wrote JUnit (``--junitxml``) and had failures, the failed tests are
+re-run up to N times by ``omnicloud.triage.flakes.rerun_failed``, each time in a new pytest
+process, and the JUnit file is rewritten with ``flakyFailure``/``rerunFailure`` evidence. When
+every failure turned out flaky the run's exit status becomes 0. N defaults to the configuration's
+``failures.reruns`` (then ``run.reruns``) when an omnicloud configuration is in use.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from omnicloud.triage.flakes import CHILD_ENV, rerun_failed
+from omnicloud.triage.junit import parse_junit_tree
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("omnicloud")
+    group.addoption(
+        "--omnicloud-reruns",
+        type=int,
+        default=None,
+        metavar="N",
+        help="re-run failed tests up to N times in a fresh process; a pass marks them flaky"
+        " (default: failures.reruns from omnicloud.toml)",
+    )
+
+
+def _reruns(config: pytest.Config) -> int:
+    value = config.getoption("--omnicloud-reruns")
+    if value is not None:
+        return int(value)
+    try:
+        from omnicloud import plugin
+
+        loaded = plugin.omnicloud_config(config)
+    except Exception:
+        return 0
+    return int(loaded.failures.reruns or loaded.run.reruns)
+
+
+def _options(config: pytest.Config) -> list[str]:
+    """The invocation's arguments without its positional test paths."""
+    args = list(config.invocation_params.args)
+    for positional in config.args:
+        if positional in args:
+            args.remove(positional)
+    return args
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    xmlpath = getattr(config.option, "xmlpath", None)
+    if (
+        exitstatus != pytest.ExitCode.TESTS_FAILED
+        or not xmlpath
+        or os.environ.get(CHILD_ENV)
+        or hasattr(config, "workerinput")  # an xdist worker: the controller re-runs
+    ):
+        return
+    reruns = _reruns(config)
+    if reruns <= 0:
+        return
+    path = Path(xmlpath)
+    if not path.is_absolute():
+        path = config.invocation_params.dir / path
+    if not path.exists():
+        return
+    rerun_failed(
+        path, _options(config), reruns, cwd=config.invocation_params.dir, rootdir=config.rootpath
+    )
+    root = parse_junit_tree(path).getroot()
+    if not any(
+        c.find("failure") is not None or c.find("error") is not None for c in root.iter("testcase")
+    ):
+        session.exitstatus = pytest.ExitCode.OK
