@@ -147,7 +147,7 @@ def _print_summary(result: Any, output: Path) -> None:
     out = sys.stderr
     for f in result.files:
         print(
-            f"  {f.shard or '-':>7}  {f.tests:5d} tests  {f.failed:4d} failed  {f.time:8.1f}s"
+            f"  {f.shard or '-'!s:>7}  {f.tests:5d} tests  {f.failed:4d} failed  {f.time:8.1f}s"
             f"  {f.path}",
             file=out,
         )

@@ -30,21 +30,26 @@ DURATIONS_PROPERTY = "omnicloud.durations"
 def read_junit(path: Path) -> JUnitXml:
     """Parse a JUnit file safely; a root ``<testsuite>`` is wrapped in ``<testsuites>``."""
     try:
-        parsed = JUnitXml.fromfile(str(path), parse_func=SafeElementTree.parse)
+        root = SafeElementTree.parse(str(path)).getroot()
     except FileNotFoundError:
         raise ResultsError(f"{path}: no such JUnit file") from None
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read the JUnit file: {exc.strerror}") from None
     except DefusedXmlException as exc:
         raise ResultsError(f"{path}: refused unsafe XML ({type(exc).__name__})") from None
     except SafeElementTree.ParseError as exc:
         line, column = exc.position
-        raise ResultsError(f"{path}:{line}:{column + 1}: malformed JUnit XML: {exc}") from None
-    if isinstance(parsed, TestSuite):
-        wrapped = JUnitXml()
-        wrapped.add_testsuite(parsed)
-        return wrapped
-    if parsed._tag != "testsuites":
-        raise ResultsError(f"{path}: not JUnit XML (root element <{parsed._tag}>)")
-    return parsed
+        raise ResultsError(
+            f"{path}:{line}:{column + 1}: malformed JUnit XML: {_reason(exc)}"
+        ) from None
+    if root.tag not in ("testsuites", "testsuite"):
+        raise ResultsError(f"{path}: not JUnit XML (root element <{root.tag}>)")
+    return JUnitXml.fromroot(root)
+
+
+def _reason(exc: Exception) -> str:
+    # ElementTree appends ": line L, column C", which the prefix already says.
+    return str(exc).rsplit(": line ", 1)[0]
 
 
 def suites(xml: JUnitXml) -> Iterator[TestSuite]:
