@@ -106,7 +106,11 @@ def _select_providers(config: Config, selection: Selection) -> list[str]:
         if not provider.enabled and name not in selection.providers:
             continue
         env = selection.environment
-        if env is not None and provider.environments is not None and env not in provider.environments:
+        if (
+            env is not None
+            and provider.environments is not None
+            and env not in provider.environments
+        ):
             continue
         chosen.append(name)
     return chosen
@@ -126,68 +130,128 @@ def _contract_target(name: str, provider: ProviderConfig) -> Target:
     )
 
 
-def _interface_targets(name: str, provider: ProviderConfig, selection: Selection,
-                       ) -> Iterable[Target]:
+def _interface_targets(
+    name: str,
+    provider: ProviderConfig,
+    selection: Selection,
+) -> Iterable[Target]:
     """One target per declared interface; with ``probe``, also every undeclared one."""
     if not provider.implements and not selection.probe:
         return []
-    from omnicloud import capabilities  # the catalog imports no test code either
+    import omnicloud.capabilities as capabilities  # the catalog imports no test code either
 
     names: Sequence[str] = provider.implements
     extra: list[str] = []
     if selection.probe:
         extra = [i for i in capabilities.interface_names() if i not in provider.implements]
     return [
-        Target(provider=name, suite=iface, kind="interface",
-               suite_path=capabilities.suite_for(iface), adapter="omnicloud.adapters.factory",
-               fixture="provider_factory", contract=provider.contract, probe=iface in extra)
+        Target(
+            provider=name,
+            suite=iface,
+            kind="interface",
+            suite_path=capabilities.suite_for(iface),
+            adapter="omnicloud.adapters.factory",
+            fixture="provider_factory",
+            contract=provider.contract,
+            probe=iface in extra,
+        )
         for iface in (*names, *extra)
     ]
 
 
 def plan_sessions(config: Config) -> tuple[SessionSpec, ...]:
     """The nox sessions users type: certify*, affected, matrix, triage, data, env-*, workflows."""
-    sessions = [SessionSpec("certify", "Certify every provider against its contract suites",
-                            ("certify",), ("certify",))]
+    sessions = [
+        SessionSpec(
+            "certify",
+            "Certify every provider against its contract suites",
+            ("certify",),
+            ("certify",),
+        )
+    ]
     contracts = config.contracts_in_use()
     aliases = {CONTRACTS[c].alias for c in contracts}
     for contract in contracts:
         spec = CONTRACTS[contract]
-        sessions.append(SessionSpec(
-            f"certify-{spec.alias}",
-            f"Certify the {spec.description} providers ({contract})",
-            ("certify", "--contract", contract), ("certify", spec.alias)))
+        sessions.append(
+            SessionSpec(
+                f"certify-{spec.alias}",
+                f"Certify the {spec.description} providers ({contract})",
+                ("certify", "--contract", contract),
+                ("certify", spec.alias),
+            )
+        )
     for name, provider in config.providers.items():
         session = f"certify-{name}" if name not in aliases else f"certify-provider-{name}"
-        sessions.append(SessionSpec(
-            session, f"Certify provider {name} ({provider.contract})",
-            ("certify", "--provider", name),
-            ("certify", "provider", CONTRACTS[provider.contract].alias)))
-    sessions.extend([
-        SessionSpec("affected", "Certify only what the git diff can reach, and say why",
-                    ("affected", "--run", "--explain"), ("affected",)),
-        SessionSpec("matrix", "Provider x interface compliance matrix (terminal, MD, JSON, HTML)",
-                    ("matrix",), ("matrix",)),
-        SessionSpec("triage", "Classify failures of the last run and route them to owners",
-                    ("triage",), ("triage",)),
-        SessionSpec("data", "Export the configured test datasets as JSON Lines and CSV",
-                    ("data",), ("data",)),
-        SessionSpec("env-up", "Start the environment's services and print their endpoints",
-                    ("env", "up"), ("env",)),
-        SessionSpec("env-down", "Stop services started by env-up", ("env", "down"), ("env",)),
-        SessionSpec("env-prune", "Remove leftovers (containers, processes, dirs) of dead runs",
-                    ("env", "prune"), ("env",)),
-    ])
+        sessions.append(
+            SessionSpec(
+                session,
+                f"Certify provider {name} ({provider.contract})",
+                ("certify", "--provider", name),
+                ("certify", "provider", CONTRACTS[provider.contract].alias),
+            )
+        )
+    sessions.extend(
+        [
+            SessionSpec(
+                "affected",
+                "Certify only what the git diff can reach, and say why",
+                ("affected", "--run", "--explain"),
+                ("affected",),
+            ),
+            SessionSpec(
+                "matrix",
+                "Provider x interface compliance matrix (terminal, MD, JSON, HTML)",
+                ("matrix",),
+                ("matrix",),
+            ),
+            SessionSpec(
+                "triage",
+                "Classify failures of the last run and route them to owners",
+                ("triage",),
+                ("triage",),
+            ),
+            SessionSpec(
+                "data",
+                "Export the configured test datasets as JSON Lines and CSV",
+                ("data",),
+                ("data",),
+            ),
+            SessionSpec(
+                "env-up",
+                "Start the environment's services and print their endpoints",
+                ("env", "up"),
+                ("env",),
+            ),
+            SessionSpec("env-down", "Stop services started by env-up", ("env", "down"), ("env",)),
+            SessionSpec(
+                "env-prune",
+                "Remove leftovers (containers, processes, dirs) of dead runs",
+                ("env", "prune"),
+                ("env",),
+            ),
+        ]
+    )
     for name, workflow in config.workflows.items():
         steps = []
         for step in workflow.steps:
             step_session = f"workflow-{name}-{step.name}"
             steps.append(step_session)
-            sessions.append(SessionSpec(
-                step_session, f"Workflow {name}: step {step.name}",
-                ("workflow", "run", name, "--step", step.name), ("workflow",),
-                tuple(f"workflow-{name}-{dep}" for dep in step.depends_on)))
-        sessions.append(SessionSpec(
-            f"workflow-{name}", workflow.description or f"Run workflow {name}",
-            ("workflow", "run", name), ("workflow",)))
+            sessions.append(
+                SessionSpec(
+                    step_session,
+                    f"Workflow {name}: step {step.name}",
+                    ("workflow", "run", name, "--step", step.name),
+                    ("workflow",),
+                    tuple(f"workflow-{name}-{dep}" for dep in step.depends_on),
+                )
+            )
+        sessions.append(
+            SessionSpec(
+                f"workflow-{name}",
+                workflow.description or f"Run workflow {name}",
+                ("workflow", "run", name),
+                ("workflow",),
+            )
+        )
     return tuple(sessions)
