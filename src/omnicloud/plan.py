@@ -138,18 +138,18 @@ def _interface_targets(
     """One target per declared interface; with ``probe``, also every undeclared one."""
     if not provider.implements and not selection.probe:
         return []
-    import omnicloud.capabilities as capabilities  # the catalog imports no test code either
+    from omnicloud.capabilities import interface_names, suite_for  # imports no test code
 
     names: Sequence[str] = provider.implements
     extra: list[str] = []
     if selection.probe:
-        extra = [i for i in capabilities.interface_names() if i not in provider.implements]
+        extra = [i for i in interface_names() if i not in provider.implements]
     return [
         Target(
             provider=name,
             suite=iface,
             kind="interface",
-            suite_path=capabilities.suite_for(iface),
+            suite_path=suite_for(iface),
             adapter="omnicloud.adapters.factory",
             fixture="provider_factory",
             contract=provider.contract,
