@@ -32,6 +32,10 @@ from omnicloud.provision.recipes import endpoint_fields, fill
 HOST = "127.0.0.1"
 STOP_GRACE = 10.0
 
+#: Servers started by this process, by pid: kept for the process lifetime so that a service
+#: kept running on purpose is not reported as a leaked ``Popen``, and a stopped one is reaped.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
 
 def free_port(host: str = HOST) -> int:
     """A port the kernel just handed out, free at the time of asking."""
@@ -46,7 +50,7 @@ class ProcessProvisioner:
     name = "process"
 
     def __init__(self) -> None:
-        self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._children = _CHILDREN
 
     def start(self, spec: ServiceSpec, run: RunContext) -> ServiceHandle:
         directory = run.service_dir(spec.name)

@@ -1,0 +1,60 @@
+"""Fixtures for provisioning tests: a private state root per test, configs from TOML text."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from omnicloud.config import Config, parse_config
+
+
+def _root_conftest() -> Any:
+    """``tests/conftest.py``: test modules here import ``require`` from ``conftest``, which in
+    this directory is this file, so it re-exports the root guards."""
+    spec = importlib.util.spec_from_file_location(
+        "_omnicloud_tests_root_conftest", Path(__file__).parents[1] / "conftest.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_ROOT = _root_conftest()
+require = _ROOT.require
+require_binary = _ROOT.require_binary
+
+
+@pytest.fixture(autouse=True)
+def state_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test gets its own state root, so leftover checks see only its own runs.
+
+    Not under pytest's tmp_path: pytest resets that tree to mode 0700 whenever a session
+    starts, and PostgreSQL runs as an unprivileged user that must reach its data dir.
+    """
+    root = Path(tempfile.mkdtemp(prefix="omnicloud-test-state-"))
+    root.chmod(0o755)
+    monkeypatch.setenv("OMNICLOUD_STATE_DIR", str(root))
+    monkeypatch.delenv("OMNICLOUD_ENDPOINTS", raising=False)
+    monkeypatch.delenv("OMNICLOUD_ENV", raising=False)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def make_config(tmp_path: Path) -> Callable[[str], Config]:
+    def make(text: str) -> Config:
+        path = tmp_path / "omnicloud.toml"
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return parse_config(path.read_text(encoding="utf-8"), path, environ=dict(os.environ))
+
+    return make
