@@ -84,7 +84,7 @@ class _Parser:
 
     def take(self) -> str:
         char = self.peek()
-        self.pos += 1
+        self.pos += 1 if char else 0
         return char
 
     def alternation(self) -> Node:
