@@ -27,8 +27,12 @@ DEFAULT_CATEGORIES: tuple[FailureCategory, ...] = (
             r"dial tcp [^ ]+: connect:",
             r"(?i)name or service not known|no route to host|network is unreachable",
             r"OperationalError|ServiceUnavailable|Service Unavailable|BrokenPipeError",
+            r"Unable to connect|Could not connect|ConnectionException",
         ],
-        traceback=[r"ConnectionRefusedError|ConnectionResetError|ECONNREFUSED"],
+        traceback=[
+            r"ConnectionRefusedError|ConnectionResetError|ECONNREFUSED",
+            r"(?i)connection refused",
+        ],
         precedence=-20,
         suggestion="Infrastructure: is {service} up for provider {provider}? See {log_path}",
     ),

@@ -217,16 +217,17 @@ def _flakiness(db: sqlite3.Connection, tests: set[str]) -> dict[str, float]:
 
 
 def current_commit(root: Path) -> str | None:
-    """The checked-out commit of the repository holding ``root``, if it is one."""
+    """The checked-out commit of the repository holding ``root``, else the CI's commit."""
     import os
 
-    for name in ("GITHUB_SHA", "CI_COMMIT_SHA", "OMNICLOUD_COMMIT"):
-        if os.environ.get(name):
-            return os.environ[name]
     try:
         import git
 
         repo = git.Repo(root, search_parent_directories=True)
         return str(repo.head.commit.hexsha)
-    except Exception:
-        return None
+    except Exception:  # noqa: BLE001 - no repository, no commits yet, git missing: ask the CI
+        pass
+    for name in ("GITHUB_SHA", "CI_COMMIT_SHA", "OMNICLOUD_COMMIT"):
+        if os.environ.get(name):
+            return os.environ[name]
+    return None

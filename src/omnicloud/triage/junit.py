@@ -193,7 +193,8 @@ def _properties(case: Any) -> dict[str, str]:
 
 
 def _text(result: Any) -> str:
-    return str(result.text or "").strip("\n")
+    text = str(result.text or "")
+    return text.strip("\n") if text.strip() else ""
 
 
 def _message(result: Any) -> str:
