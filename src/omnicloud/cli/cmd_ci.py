@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from omnicloud.merge import merge_junit  # noqa: PLC0415 - junitparser only when used
+    from omnicloud.merge import merge_junit
 
     result = merge_junit(args.files, expect=args.expect, root=Path.cwd())
     config = Path(args.config) if getattr(args, "config", None) else None

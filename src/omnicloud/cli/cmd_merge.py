@@ -66,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from omnicloud.merge import merge_junit, write_merged  # noqa: PLC0415 - junitparser on use
+    from omnicloud.merge import merge_junit, write_merged
 
     config = _config(getattr(args, "config", None))
     if args.expect is not None and args.expect < 1:

@@ -111,8 +111,21 @@ def case_nodeid(case: TestCase, root: Path | None = None) -> str:
         return "::".join([file_attr, *rest, name])
     base = root or Path.cwd()
     for cut in range(len(parts), 0, -1):
-        candidate = "/".join(parts[:cut])
-        for suffix in (".py", ""):
-            if (base / f"{candidate}{suffix}").is_file():
-                return "::".join([f"{candidate}{suffix}", *parts[cut:], name])
+        for file, rest in _candidates(parts, cut):
+            if (base / file).is_file():
+                return "::".join([file, *rest, name])
+    if "toml" in parts[1:]:  # a configuration collected as a test module (omnicloud.toml)
+        at = parts.index("toml", 1)
+        file = "/".join([*parts[: at - 1], f"{parts[at - 1]}.toml"])
+        return "::".join([file, *parts[at + 1 :], name])
     return "::".join([*parts, name]) if parts else name
+
+
+def _candidates(parts: list[str], cut: int) -> list[tuple[str, list[str]]]:
+    """``a/b.py`` for parts[:cut], and ``a/b.ext`` for a file whose suffix is parts[cut]."""
+    out = [("/".join(parts[:cut]) + ".py", parts[cut:])]
+    if cut < len(parts):
+        out.append(
+            ("/".join([*parts[: cut - 1], f"{parts[cut - 1]}.{parts[cut]}"]), parts[cut + 1 :])
+        )
+    return out
