@@ -96,7 +96,8 @@ def test_without_a_provider_frame_the_config_entry_is_annotated(tmp_path: Path):
 def test_error_annotations_use_the_first_message_line(tmp_path: Path):
     path = tmp_path / "j.xml"
     path.write_text(
-        '<testsuites><testsuite><testcase classname="tests.test_a" name="test_x" file="tests/test_a.py">'
+        "<testsuites><testsuite>"
+        '<testcase classname="tests.test_a" name="test_x" file="tests/test_a.py">'
         '<error message="first&#10;second">tests/test_a.py:7: in test_x</error>'
         "</testcase></testsuite></testsuites>"
     )
