@@ -1,0 +1,318 @@
+"""Certificates: a per-provider JSON artifact anyone can check against a TCK installation.
+
+A certificate records what was certified and with what: the TCK version and a SHA-256 over the
+suite sources (every file of the installed ``tck_py``), the provider's distribution and version,
+the environment, each interface's status, the run id and time, and the SHA-256 of the JUnit file
+the results came from. ``digest`` is a SHA-256 over the canonical JSON of everything else, so
+editing any field, the digest included, is detected. When ``OMNICLOUD_CERTIFICATE_KEY`` is set,
+the content is also signed (HMAC-SHA256) and the signature is covered by the digest: a digest
+alone proves integrity against accidents and naive edits, the signature proves origin to whoever
+holds the key.
+
+``verify_certificate`` recomputes what it can: the digest, the signature (with the key), the
+suite hash against the installed ``tck_py``, and, given the JUnit file, its hash and every
+interface status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import platform
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from omnicloud.capabilities.validator import classify
+from omnicloud.config.models import Config
+from omnicloud.errors import ResultsError
+from omnicloud.report.matrix import CONTRACT_ROW, Matrix
+
+FORMAT = "omnicloud-certificate/1"
+KEY_ENV = "OMNICLOUD_CERTIFICATE_KEY"
+TCK_DISTRIBUTION = "open-omni-cloud-tck"
+
+
+# ------------------------------------------------------------------------------------ hashing
+def canonical(data: Any) -> bytes:
+    """The canonical JSON bytes that digests and signatures are computed over."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def suite_sources_hash(root: Path | None = None) -> dict[str, Any]:
+    """SHA-256 over every ``.py`` file of ``tck_py`` (path and bytes, in sorted order)."""
+    if root is None:
+        import tck_py
+
+        root = Path(tck_py.__file__).parent
+    digest = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return {"sha256": digest.hexdigest(), "files": len(files)}
+
+
+def _version(distribution: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
+def provider_distribution(config: Config, provider: str) -> dict[str, str | None]:
+    """``providers.<p>.distribution``, or the distribution that ships the factory's package."""
+    settings = config.providers[provider]
+    name = settings.distribution
+    if name is None:
+        from importlib.metadata import packages_distributions
+
+        top = settings.factory.split(":", 1)[0].split(".", 1)[0]
+        found = packages_distributions().get(top, [])
+        name = found[0] if found else None
+    return {"name": name, "version": _version(name) if name else None}
+
+
+def environment_of(config: Config, provider: str, environment: str | None) -> dict[str, Any]:
+    """The environment: provisioner, and for each service its image or command."""
+    settings = config.providers[provider]
+    env = config.environments.get(environment or "") if environment else None
+    services = {}
+    for name in settings.services:
+        service = config.services[name]
+        services[name] = {
+            "image": service.image,
+            "recipe": service.recipe,
+            "command": service.command[0] if service.command else None,
+        }
+    return {
+        "name": environment,
+        "provisioner": env.provisioner if env else "embedded",
+        "services": services,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+    }
+
+
+# -------------------------------------------------------------------------------------- build
+def build_certificate(
+    config: Config,
+    matrix: Matrix,
+    provider: str,
+    *,
+    junit: Sequence[Path],
+    run_id: str,
+    environment: str | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The signed (when a key is set) and digested certificate of ``provider``."""
+    contract = matrix.cell(provider, CONTRACT_ROW)
+    interfaces = {}
+    for row in matrix.rows:
+        cell = matrix.cell(provider, row)
+        if row == CONTRACT_ROW or (not cell.claimed and cell.status == "not_claimed"):
+            continue
+        interfaces[row] = {
+            "status": cell.status,
+            "claimed": cell.claimed,
+            "passed": cell.passed,
+            "failed": cell.failed,
+            "xfailed": cell.xfailed,
+            "expected_failure": (
+                {"kind": cell.expected_kind, "reason": cell.expected_reason}
+                if cell.expected_kind
+                else None
+            ),
+        }
+    claimed = [r for r, v in interfaces.items() if v["claimed"]]
+    content: dict[str, Any] = {
+        "format": FORMAT,
+        "project": config.project.name,
+        "provider": {
+            "name": provider,
+            "factory": config.providers[provider].factory,
+            "distribution": provider_distribution(config, provider),
+        },
+        "tck": {
+            "distribution": TCK_DISTRIBUTION,
+            "version": _version(TCK_DISTRIBUTION),
+            "suites": suite_sources_hash(),
+        },
+        "environment": environment_of(config, provider, environment),
+        "contract": {
+            "name": contract.suite,
+            "status": contract.status,
+            "passed": contract.passed,
+            "failed": contract.failed,
+        },
+        "interfaces": interfaces,
+        "verdict": {
+            "claimed": len(claimed),
+            "certified": sorted(r for r in claimed if interfaces[r]["status"] == "pass"),
+            "problems": sorted(
+                r
+                for r, v in interfaces.items()
+                if v["status"] in ("false_claim", "unexpected_pass", "not_run")
+            ),
+            "compliant": contract.status == "pass"
+            and all(interfaces[r]["status"] in ("pass", "expected_failure") for r in claimed),
+        },
+        "run": {
+            "id": run_id,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+            "junit": [{"name": p.name, "sha256": sha256_file(p)} for p in junit],
+        },
+    }
+    return seal(content)
+
+
+def seal(content: Mapping[str, Any], key: str | None = None) -> dict[str, Any]:
+    """Add the signature (when a key is given or set in the environment) and the digest."""
+    sealed = {k: v for k, v in content.items() if k not in ("signature", "digest")}
+    key = key if key is not None else os.environ.get(KEY_ENV)
+    if key:
+        sealed["signature"] = {
+            "algorithm": "hmac-sha256",
+            "key_id": _key_id(key),
+            "value": _sign(sealed, key),
+        }
+    sealed["digest"] = {
+        "algorithm": "sha256",
+        "value": hashlib.sha256(canonical(sealed)).hexdigest(),
+    }
+    return sealed
+
+
+def _key_id(key: str) -> str:
+    return hashlib.sha256(b"omnicloud-key-id:" + key.encode()).hexdigest()[:16]
+
+
+def _sign(content: Mapping[str, Any], key: str) -> str:
+    body = {k: v for k, v in content.items() if k not in ("signature", "digest")}
+    return hmac.new(key.encode(), canonical(body), hashlib.sha256).hexdigest()
+
+
+def write_certificate(path: Path, certificate: Mapping[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(
+        json.dumps(certificate, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    tmp.replace(path)
+    return path
+
+
+# ------------------------------------------------------------------------------------- verify
+def load_certificate(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ResultsError(f"cannot read certificate {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ResultsError(f"{path}: not a JSON certificate: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ResultsError(f"{path}: not an omnicloud certificate (format {FORMAT!r} expected)")
+    return data
+
+
+def verify_certificate(
+    certificate: Mapping[str, Any],
+    *,
+    junit: Path | None = None,
+    key: str | None = None,
+    suites: Mapping[str, Any] | None = None,
+) -> tuple[list[str], list[str]]:
+    """``(problems, checks)``: what does not hold, and what was verified. Valid if no problems."""
+    problems: list[str] = []
+    checks: list[str] = []
+    body = {k: v for k, v in certificate.items() if k != "digest"}
+    digest = certificate.get("digest")
+    expected = hashlib.sha256(canonical(body)).hexdigest()
+    if not isinstance(digest, Mapping) or digest.get("value") != expected:
+        problems.append("content digest does not match: the certificate was modified")
+    elif digest.get("algorithm") != "sha256":
+        problems.append(f"unknown digest algorithm {digest.get('algorithm')!r}")
+    else:
+        checks.append("content digest")
+    _verify_signature(certificate, key, problems, checks)
+    current = suites if suites is not None else suite_sources_hash()
+    recorded = certificate.get("tck", {}).get("suites", {})
+    if recorded != current:
+        problems.append(
+            f"suite sources differ from the installed tck_py (certificate"
+            f" {recorded.get('sha256', '?')[:12]}, installed {current['sha256'][:12]})"
+        )
+    else:
+        checks.append("suite sources hash")
+    if junit is not None:
+        _verify_junit(certificate, junit, problems, checks)
+    return problems, checks
+
+
+def _verify_signature(
+    certificate: Mapping[str, Any], key: str | None, problems: list[str], checks: list[str]
+) -> None:
+    signature = certificate.get("signature")
+    key = key if key is not None else os.environ.get(KEY_ENV)
+    if signature is None:
+        return
+    if not key:
+        checks.append(f"signature present, not checked (set {KEY_ENV})")
+        return
+    if not isinstance(signature, Mapping) or signature.get("key_id") != _key_id(key):
+        problems.append("signature was made with another key")
+    elif not hmac.compare_digest(str(signature.get("value")), _sign(certificate, key)):
+        problems.append("signature does not match the content")
+    else:
+        checks.append("signature")
+
+
+def _verify_junit(
+    certificate: Mapping[str, Any], junit: Path, problems: list[str], checks: list[str]
+) -> None:
+    from omnicloud.results import load_results
+
+    recorded = {j.get("sha256") for j in certificate.get("run", {}).get("junit", [])}
+    if sha256_file(junit) not in recorded:
+        problems.append(f"{junit} is not the JUnit file this certificate was made from")
+        return
+    checks.append("JUnit hash")
+    provider = certificate.get("provider", {}).get("name")
+    tests = [t for t in load_results([junit]) if t.provider == provider]
+    for name, entry in certificate.get("interfaces", {}).items():
+        own = [t for t in tests if t.suite == name]
+        status = classify(
+            own,
+            claimed=bool(entry.get("claimed")),
+            expected=entry.get("expected_failure") is not None,
+        )
+        if status != entry.get("status"):
+            problems.append(
+                f"interface {name}: certificate says {entry.get('status')!r},"
+                f" the JUnit says {status!r}"
+            )
+    contract = certificate.get("contract", {})
+    status = classify(
+        [t for t in tests if t.suite == contract.get("name")], claimed=True, contract=True
+    )
+    if status != contract.get("status"):
+        problems.append(
+            f"contract {contract.get('name')}: certificate says"
+            f" {contract.get('status')!r}, the JUnit says {status!r}"
+        )
+    if not any(p.startswith(("interface ", "contract ")) for p in problems):
+        checks.append("statuses recomputed from the JUnit")
