@@ -284,15 +284,27 @@ class KubernetesExecutorConfig(Model):
     image = "registry.local/acme/certify:1.4"
     shards = 4
     resources = { cpu = "1", memory = "1Gi" }
+    command = ["omnicloud", "certify"]
     ```
     """
 
-    image: str | None = None
+    image: str | None = Field(None, description="Image holding omnicloud and the provider code.")
     shards: int = Field(2, ge=1, le=1000)
-    namespace: str | None = None
+    parallelism: int | None = Field(None, ge=1, description="Pods at once (default: shards).")
+    namespace: str | None = Field(None, description="Existing namespace; default: one per run.")
     context: str | None = None
-    resources: dict[str, str] = Field(default_factory=dict)
+    api_url: str | None = Field(None, description="API server URL instead of the kubeconfig.")
+    resources: dict[str, str] = Field(
+        default_factory=dict, description="Requests and limits of each pod, e.g. {cpu = '1'}."
+    )
     service_account: str | None = None
+    command: list[str] = Field(
+        default_factory=lambda: ["omnicloud", "certify"],
+        description="Run in each pod; the shard comes from JOB_COMPLETION_INDEX.",
+    )
+    working_dir: str | None = Field(None, description="The pod's working directory.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra pod environment.")
+    retries: int = Field(0, ge=0, le=10, description="Retries of a shard whose pod failed.")
     timeout: Duration = 1800.0
 
 
