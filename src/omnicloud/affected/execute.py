@@ -56,8 +56,8 @@ def _certify(
     results_dir: Path | None,
 ) -> int:
     # the pipeline (rich, pytest runner) loads only when something runs
-    from omnicloud.pipeline import CertifyOptions, certify  # noqa: PLC0415
-    from omnicloud.plan import Selection as PlanSelection  # noqa: PLC0415
+    from omnicloud.pipeline import CertifyOptions, certify
+    from omnicloud.plan import Selection as PlanSelection
 
     names = tuple(item.name for item in result.selection.providers)
     options = CertifyOptions(

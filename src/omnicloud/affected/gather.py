@@ -16,9 +16,16 @@ from pathlib import Path
 from omnicloud.affected.changes import ChangeSet, FileChange, collect_changes, read_at, resolve_base
 from omnicloud.affected.globs import glob_match
 from omnicloud.affected.history import per_item, read_durations, recent_failures
-from omnicloud.affected.imports import ImportGraph, build_graph, module_name
+from omnicloud.affected.imports import ImportGraph, build_graph
 from omnicloud.affected.index import ScanStats, python_blobs, scan_imports
-from omnicloud.affected.select import PreviousConfig, Selection, SelectorInput, SuiteSource, select
+from omnicloud.affected.select import (
+    PreviousConfig,
+    Selection,
+    SelectorInput,
+    SuiteSource,
+    prioritise,
+    select,
+)
 from omnicloud.affected.testdiff import changed_tests
 from omnicloud.config.loader import parse_config
 from omnicloud.config.models import Config
@@ -79,10 +86,12 @@ def compute_selection(
             test_files,
             frozenset(blobs),
             _test_changes(project_dir, config, changes, graph, test_files),
-            *_history(config, project_dir, test_files),
         )
     with _timed(timings, "select"):
         selection = select(data)
+    if len(selection.providers) > 1 or len(selection.tests) > 1:
+        with _timed(timings, "prioritise"):
+            selection = prioritise(selection, *_history(config, project_dir, selection))
     return AffectedResult(selection, project_dir, base_ref.source, stats, timings)
 
 
@@ -109,17 +118,11 @@ def _graph(
     blobs: dict[str, str],
     changes: ChangeSet,
 ) -> tuple[ImportGraph, ScanStats]:
-    roots = config.affected.source_roots
-    relevant = {
-        p: b
-        for p, b in blobs.items()
-        if module_name(p, roots) is not None or is_test_file(p, config.affected.test_paths)
-    }
     cache = config.affected.cache
     cache_path = cache if cache.is_absolute() else project_dir / cache
-    parsed, stats = scan_imports(project_dir, relevant, cache_path)
+    parsed, stats = scan_imports(project_dir, blobs, cache_path)
     ghosts = [p for c in changes.changes for p in _gone(c)]
-    return build_graph(parsed, roots, ghosts), stats
+    return build_graph(parsed, config.affected.source_roots, ghosts), stats
 
 
 def _gone(change: FileChange) -> list[str]:
@@ -209,14 +212,15 @@ def _test_changes(
 
 
 def _history(
-    config: Config,
-    project_dir: Path,
-    test_files: tuple[str, ...],
+    config: Config, project_dir: Path, selection: Selection
 ) -> tuple[dict[str, int], dict[str, float]]:
+    """Recent failures and durations of the selected providers and test files."""
+
     def local(path: Path) -> Path:
         return path if path.is_absolute() else project_dir / path
 
-    providers = list(config.providers)
-    failures = per_item(recent_failures(local(config.failures.history)), providers, test_files)
-    durations = per_item(read_durations(local(config.run.durations)), providers, test_files)
+    providers = [i.name for i in selection.providers]
+    files = [i.name for i in selection.tests]
+    failures = per_item(recent_failures(local(config.failures.history)), providers, files)
+    durations = per_item(read_durations(local(config.run.durations)), providers, files)
     return {k: int(v) for k, v in failures.items()}, durations

@@ -9,7 +9,6 @@ never stop a selection. Results are per test node id; ``per_item`` folds them on
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -61,33 +60,31 @@ def _count_failures(connection: sqlite3.Connection) -> dict[str, int]:
     return counts
 
 
-def read_durations(path: Path) -> dict[str, float]:
+def read_durations(path: Path) -> dict[str, object]:
     """``{nodeid: seconds}`` from ``run.durations`` (pytest-split's format too)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): float(v) for k, v in data.items() if isinstance(v, int | float)}
+    # values are checked where they are used (per_item): this file can hold 100,000 entries
+    return data if isinstance(data, dict) else {}
 
 
 def per_item(
-    values: Mapping[str, float], providers: Iterable[str], test_files: Iterable[str]
+    values: Mapping[str, object], providers: Iterable[str], test_files: Iterable[str]
 ) -> dict[str, float]:
-    """Sum node-id values onto provider names and test file paths."""
-    names = sorted(providers, key=len, reverse=True)
+    """Sum node-id values onto provider names and test file paths (non-numbers are skipped)."""
+    names = set(providers)
     files = set(test_files)
-    pattern = (
-        re.compile(r"(?:^|::|/)(" + "|".join(map(re.escape, names)) + r"):") if names else None
-    )
     totals: dict[str, float] = {}
     for nodeid, value in values.items():
-        head = nodeid.partition("::")[0]
+        head, _, rest = nodeid.partition("::")
         if head in files:
-            totals[head] = totals.get(head, 0.0) + value
-            continue
-        match = pattern.search(nodeid) if pattern is not None else None
-        if match is not None:
-            totals[match.group(1)] = totals.get(match.group(1), 0.0) + value
+            key = head
+        else:  # "<config>::<provider>:<suite>::<test>"
+            key = rest.partition(":")[0]
+            if key not in names:
+                continue
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            totals[key] = totals.get(key, 0.0) + value
     return totals

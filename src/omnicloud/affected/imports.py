@@ -10,8 +10,9 @@ parent packages.
 from __future__ import annotations
 
 import ast
+import re
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from typing import Any
 #: is (0, "a.b", ()).
 ImportRecord = tuple[int, str, tuple[str, ...]]
 _LOADERS = frozenset({"import_module", "__import__"})
+_DOTTED = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,9 @@ class ParsedImports:
 
     @classmethod
     def from_json(cls, data: Any) -> ParsedImports:
-        records = tuple((int(r[0]), str(r[1]), tuple(str(n) for n in r[2])) for r in data[0])
-        return cls(records, tuple((int(d[0]), str(d[1])) for d in data[1]))
+        """Inverse of ``to_json``; a malformed entry raises (the cache is then ignored)."""
+        records = tuple([(r[0], r[1], tuple(r[2])) for r in data[0]])
+        return cls(records, tuple([(d[0], d[1]) for d in data[1]]))
 
 
 def parse_imports(source: str | bytes, filename: str = "<file>") -> ParsedImports:
@@ -86,20 +89,27 @@ def _constant_import(call: ast.Call) -> ImportRecord | None:
 
 def module_name(path: str, roots: Iterable[str]) -> str | None:
     """``src/acme/kv/__init__.py`` -> ``acme.kv`` for root ``src`` (the longest root wins)."""
-    if not path.endswith(".py"):
+    return module_namer(roots)(path)
+
+
+def module_namer(roots: Iterable[str]) -> Callable[[str], str | None]:
+    """``module_name`` with the roots prepared once (it runs for every file of the project)."""
+    prefixes = sorted(
+        ("" if root.strip("/") in ("", ".") else root.strip("/") + "/" for root in roots),
+        key=len,
+        reverse=True,
+    )
+
+    def name(path: str) -> str | None:
+        if not path.endswith(".py"):
+            return None
+        for prefix in prefixes:
+            if path.startswith(prefix):
+                dotted = path[len(prefix) : -3].replace("/", ".").removesuffix(".__init__")
+                return dotted if _DOTTED.fullmatch(dotted) else None
         return None
-    for root in sorted(roots, key=lambda r: -len(r.strip("./"))):
-        prefix = root.strip("/")
-        prefix = "" if prefix in ("", ".") else prefix + "/"
-        if not path.startswith(prefix):
-            continue
-        parts = path[len(prefix) : -3].split("/")
-        if parts[-1] == "__init__":
-            parts.pop()
-        if parts and all(p.isidentifier() for p in parts):
-            return ".".join(parts)
-        return None
-    return None
+
+    return name
 
 
 @dataclass(frozen=True)
@@ -131,55 +141,74 @@ def build_graph(
 ) -> ImportGraph:
     """Resolve import records to files. ``ghosts`` are deleted or renamed-away paths: code
     that still imports them depends on their change."""
-    roots = list(roots)
+    namer = module_namer(roots)
     names: dict[str, str] = {}
     for path in [*parsed, *ghosts]:
-        name = module_name(path, roots)
+        name = namer(path)
         if name is not None:
             names.setdefault(path, name)
     modules: dict[str, str] = {}
     for path, name in names.items():
         modules.setdefault(name, path)
+    resolver = _Resolver(modules)
     edges: dict[str, tuple[str, ...]] = {}
     for path, imports in parsed.items():
-        targets = _resolve(imports.records, names.get(path), path.endswith("__init__.py"), modules)
+        targets = resolver.resolve(imports.records, names.get(path), path.endswith("__init__.py"))
         targets.discard(path)
         edges[path] = tuple(sorted(targets))
     dynamic = {path: p.dynamic for path, p in parsed.items() if p.dynamic}
     return ImportGraph(modules, names, edges, dynamic)
 
 
-def _resolve(
-    records: Iterable[ImportRecord], name: str | None, is_package: bool, modules: Mapping[str, str]
-) -> set[str]:
-    found: set[str] = set()
-    if name is not None:  # a module runs its parent packages' __init__ first
-        _add_with_parents(name.rpartition(".")[0], modules, found)
-    package = (name or "") if is_package else (name or "").rpartition(".")[0]
-    for level, module, imported in records:
-        if level:
-            parts = package.split(".") if package else []
-            if level - 1 > len(parts):
+class _Resolver:
+    """Resolves dotted names to files with their parent packages, memoised per name (the same
+    names are imported by thousands of files)."""
+
+    def __init__(self, modules: Mapping[str, str]) -> None:
+        self.modules = modules
+        self.memo: dict[str, tuple[str, ...]] = {}
+
+    def with_parents(self, name: str) -> tuple[str, ...]:
+        found = self.memo.get(name)
+        if found is None:
+            paths = []
+            current = name
+            while current:
+                path = self.modules.get(current)
+                if path is not None:
+                    paths.append(path)
+                current = current.rpartition(".")[0]
+            found = self.memo[name] = tuple(paths)
+        return found
+
+    def resolve(
+        self, records: Iterable[ImportRecord], name: str | None, is_package: bool
+    ) -> set[str]:
+        found: set[str] = set()
+        if name is not None:  # a module runs its parent packages' __init__ first
+            found.update(self.with_parents(name.rpartition(".")[0]))
+        package = (name or "") if is_package else (name or "").rpartition(".")[0]
+        for level, module, imported in records:
+            base = _absolute(level, module, package)
+            if not base:
                 continue
-            base_parts = parts[: len(parts) - (level - 1)]
-            base = ".".join([*base_parts, module] if module else base_parts)
-        else:
-            base = module
-        if not base:
-            continue
-        _add_with_parents(base, modules, found)
-        for item in imported:  # `from a import b`: b may be the submodule a.b
-            if item != "*" and f"{base}.{item}" in modules:
-                found.add(modules[f"{base}.{item}"])
-    return found
+            found.update(self.with_parents(base))
+            for item in imported:  # `from a import b`: b may be the submodule a.b
+                path = self.modules.get(f"{base}.{item}") if item != "*" else None
+                if path is not None:
+                    found.add(path)
+        return found
 
 
-def _add_with_parents(name: str, modules: Mapping[str, str], found: set[str]) -> None:
-    while name:
-        path = modules.get(name)
-        if path is not None:
-            found.add(path)
-        name = name.rpartition(".")[0]
+def _absolute(level: int, module: str, package: str) -> str:
+    """The absolute name of ``from <level dots><module> import ...`` inside ``package``."""
+    if not level:
+        return module
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return ""
+    base_parts = parts[: len(parts) - (level - 1)]
+    return ".".join([*base_parts, module] if module else base_parts)
 
 
 def reach_changed(graph: ImportGraph, changed: Iterable[str]) -> dict[str, str | None]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from omnicloud.affected.changes import ChangeSet, FileChange
@@ -195,6 +195,8 @@ def rule_imports(ctx: _Context) -> Iterator[Hit]:
     graph = ctx.data.graph
     if graph is None:
         return
+    # files that can reach a dynamic import: only their providers need a closure walk
+    near_dynamic = reach_changed(graph, graph.dynamic) if graph.dynamic else {}
     for name, provider in _enabled(ctx.config):
         module = provider.factory.partition(":")[0]
         start = graph.path_of(module)
@@ -202,7 +204,8 @@ def rule_imports(ctx: _Context) -> Iterator[Hit]:
             continue
         if start in ctx.via:
             yield Hit("provider", name, Reason("imports", _chain_text(ctx, start)))
-        yield from _dynamic_hits(ctx, name, graph, start)
+        if start in near_dynamic:
+            yield from _dynamic_hits(ctx, name, graph, start)
 
 
 def _dynamic_hits(ctx: _Context, name: str, graph: ImportGraph, start: str) -> Iterator[Hit]:
@@ -435,10 +438,24 @@ def _merge(data: SelectorInput, base: Selection, hits: list[Hit]) -> Selection:
 
 
 def _prioritise(items: tuple[Item, ...], data: SelectorInput) -> tuple[Item, ...]:
+    return _ordered(items, data.failures, data.durations)
+
+
+def _ordered(
+    items: tuple[Item, ...], failures: Mapping[str, int], durations: Mapping[str, float]
+) -> tuple[Item, ...]:
     """Recent failures first (most first), then the quickest, then by name."""
     return tuple(
-        sorted(
-            items,
-            key=lambda i: (-data.failures.get(i.name, 0), data.durations.get(i.name, 0.0), i.name),
-        )
+        sorted(items, key=lambda i: (-failures.get(i.name, 0), durations.get(i.name, 0.0), i.name))
+    )
+
+
+def prioritise(
+    selection: Selection, failures: Mapping[str, int], durations: Mapping[str, float]
+) -> Selection:
+    """The same selection ordered by recent failures, then duration (per provider or file)."""
+    return replace(
+        selection,
+        providers=_ordered(selection.providers, failures, durations),
+        tests=_ordered(selection.tests, failures, durations),
     )

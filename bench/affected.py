@@ -1,0 +1,273 @@
+"""Change-based selection on a generated repository: cold, warm, and next to the peers.
+
+    python bench/affected.py [--modules 10000] [--tests 100000] [--peers]
+                             [--peer-python /tmp/affected-peers/bin/python]
+
+Generates a git repository in a temporary folder: ``--modules`` Python modules in 100 packages,
+each importing three others (absolute, relative and function-level imports), test files holding
+``--tests`` test functions that import the module they test, 100 providers (one per package) in
+``omnicloud.toml``, and a ``durations.json`` with every test's node id. A feature branch changes
+one module in the middle of a package near the top of the layers. It then times, in-process:
+
+- cold: no import cache, every file parsed (this is also the "naive" approach of re-parsing
+  everything on every run);
+- warm: the import cache keyed by git blob id (median of 5 runs);
+- the ``omnicloud affected --json`` command end to end (interpreter start-up included).
+
+``--peers`` also times ``pytest --picked`` and ``pytest --testmon`` (installed in the separate
+environment named by ``--peer-python``, so their pytest plugins never load in the project's own
+environment) on the same repository. See docs/performance-affected.md for what they can and
+cannot be compared on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from omnicloud.affected import compute_selection
+from omnicloud.config import load_config
+
+PACKAGES = 100
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", *args],
+        cwd=root,
+        env=GIT_ENV,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def module_source(rng: random.Random, package: int, index: int, per_package: int) -> str:
+    """A layered codebase: a module imports lower modules of its own package (relative and
+    function-level imports) and one module of one of the three packages below it."""
+    lines = ['"""Generated module."""', ""]
+    if package > 0:
+        lower = rng.randrange(max(0, package - 3), package)
+        lines.append(f"from pkg{lower} import mod{rng.randrange(per_package)}")
+    if index > 0:
+        lines.append(f"from . import mod{rng.randrange(index)} as sibling")
+        lines += [
+            "",
+            "",
+            "def late():",
+            f"    from pkg{package}.mod{rng.randrange(index)} import VALUE",
+            "",
+            "    return VALUE",
+        ]
+    lines += ["", "", f"VALUE = {index}", "", "", "class Provider:", "    pass", ""]
+    return "\n".join(lines)
+
+
+def test_source(package: int, index: int, count: int) -> str:
+    lines = [f"from pkg{package} import mod{index}", ""]
+    for number in range(count):
+        lines += ["", f"def test_{number}():", f"    assert mod{index}.VALUE == {index}", ""]
+    return "\n".join(lines)
+
+
+def generate(root: Path, modules: int, tests: int) -> dict[str, float]:
+    """Write the repository and commit it; returns timings."""
+    started = time.perf_counter()
+    rng = random.Random(42)
+    per_package = max(1, modules // PACKAGES)
+    tests_per_file = 20
+    test_files = max(1, tests // tests_per_file)
+    durations: dict[str, float] = {}
+    for package in range(PACKAGES):
+        folder = root / "src" / f"pkg{package}"
+        folder.mkdir(parents=True)
+        (folder / "__init__.py").write_text("")
+        for index in range(per_package):
+            (folder / f"mod{index}.py").write_text(module_source(rng, package, index, per_package))
+    tests_root = root / "tests"
+    for number in range(test_files):
+        package, index = number % PACKAGES, (number // PACKAGES) % per_package
+        folder = tests_root / f"pkg{package}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"test_mod{index}.py"
+        path.write_text(test_source(package, index, tests_per_file))
+        for test in range(tests_per_file):
+            durations[f"tests/pkg{package}/test_mod{index}.py::test_{test}"] = rng.random()
+    config = [
+        "[project]",
+        'base_ref = "main"',
+        "",
+        "[affected]",
+        'test_paths = ["tests"]',
+        'always = ["pyproject.toml"]',
+        "",
+    ]
+    for package in range(PACKAGES):
+        config += [
+            f"[providers.p{package}-kv]",
+            'contract = "kv_store"',
+            f'factory = "pkg{package}.mod{per_package - 1}:Provider"',
+            "",
+        ]
+    (root / "omnicloud.toml").write_text("\n".join(config))
+    (root / ".gitignore").write_text(".omnicloud/\n")
+    (root / ".omnicloud").mkdir()
+    (root / ".omnicloud/durations.json").write_text(json.dumps(durations))
+    written = time.perf_counter() - started
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "--all")
+    git(root, "commit", "-q", "-m", "base")
+    git(root, "checkout", "-q", "-b", "feature")
+    changed = root / "src/pkg90" / f"mod{per_package // 10}.py"
+    changed.write_text(changed.read_text() + "\nEXTRA = 1\n")
+    git(root, "commit", "-q", "-am", "change one module")
+    return {"write": written, "git": time.perf_counter() - started - written}
+
+
+def time_selection(root: Path, *, cold: bool) -> tuple[float, object]:
+    if cold:
+        shutil.rmtree(root / ".omnicloud/cache", ignore_errors=True)
+    config = load_config(root / "omnicloud.toml", environ={})
+    started = time.perf_counter()
+    result = compute_selection(config, environ={})
+    return time.perf_counter() - started, result
+
+
+def time_command(root: Path, python: str, *args: str) -> tuple[float, str]:
+    env = {k: v for k, v in GIT_ENV.items() if not k.startswith(("GITHUB_", "CI_"))}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [shutil.which(python) or python, *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return time.perf_counter() - started, done.stdout + done.stderr
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modules", type=int, default=10_000)
+    parser.add_argument("--tests", type=int, default=100_000)
+    parser.add_argument("--peers", action="store_true", help="also time pytest-picked/testmon")
+    parser.add_argument("--peer-python", default="/tmp/affected-peers/bin/python")
+    parser.add_argument("--keep", action="store_true", help="keep the generated repository")
+    options = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="omnicloud-bench-affected-"))
+    try:
+        generated = generate(root, options.modules, options.tests)
+        print(
+            f"repository: {options.modules} modules, {options.tests} tests in {root}"
+            f" (written in {generated['write']:.1f} s, committed in {generated['git']:.1f} s)"
+        )
+        cold, result = time_selection(root, cold=True)
+        warm_runs = [time_selection(root, cold=False)[0] for _ in range(5)]
+        warm = statistics.median(warm_runs)
+        selection = result.selection  # type: ignore[attr-defined]
+        print(f"selected: {len(selection.providers)} providers, {len(selection.tests)} test files")
+        for item in list(selection.providers)[:2]:
+            print(f"  {item.justification}")
+        print(f"cold (naive: re-parse everything): {cold:.3f} s")
+        print(
+            f"warm (imports cached by blob id):  {warm:.3f} s  (runs: "
+            + ", ".join(f"{t:.3f}" for t in warm_runs)
+            + ")"
+        )
+        print(f"warm speed-up over re-parsing:     {cold / warm:.1f}x")
+        command, _ = time_command(root, "omnicloud", "affected", "--json")
+        print(f"'omnicloud affected --json' end to end, warm: {command:.3f} s")
+        if options.peers:
+            peers(root, options.peer_python)
+    finally:
+        if options.keep:
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+def peers(root: Path, python: str) -> None:
+    if not Path(python).exists():
+        print(
+            f"peers skipped: {python} not found (python -m venv --system-site-packages"
+            " /tmp/affected-peers && /tmp/affected-peers/bin/pip install pytest-picked"
+            " pytest-testmon)"
+        )
+        return
+    common = (
+        "-m",
+        "pytest",
+        "-p",
+        "no:omnicloud",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--collect-only",
+        "-o",
+        "addopts=",
+        "tests",
+    )
+    seconds, out = time_command(
+        root, python, *common, "--picked", "--mode=branch", "--parent-branch=main"
+    )
+    print(
+        f"pytest-picked --mode=branch --collect-only: {seconds:.3f} s;"
+        f" {_last(out)} (picks changed test files only: a source change selects none)"
+    )
+    seconds, out = time_command(
+        root,
+        python,
+        "-m",
+        "pytest",
+        "-p",
+        "no:omnicloud",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "addopts=",
+        "--testmon",
+        "tests",
+    )
+    print(
+        f"pytest-testmon first run (all tests under coverage, required): {seconds:.1f} s;"
+        f" {_last(out)}"
+    )
+    changed = next((root / "src/pkg90").glob("mod*.py"))
+    changed.write_text(changed.read_text() + "\nMORE = 2\n")
+    seconds, out = time_command(root, python, *common, "--testmon")
+    print(f"pytest-testmon --collect-only after one more change: {seconds:.3f} s; {_last(out)}")
+    started = time.perf_counter()
+    config = load_config(root / "omnicloud.toml", environ={})
+    compute_selection(config, environ={})
+    print(
+        f"omnicloud affected (in-process, same change, warm): {time.perf_counter() - started:.3f} s"
+    )
+
+
+def _last(output: str) -> str:
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
