@@ -13,6 +13,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
 
-from omnicloud.nox_sessions import register  # noqa: E402 - needs src/ on the path first
+from omnicloud.nox_sessions import register
 
 register()

@@ -23,8 +23,10 @@ def timed(cmd: list[str]) -> float:
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
-        sys.exit(f"command failed ({result.returncode}): {' '.join(cmd)}\n{result.stdout[-2000:]}"
-                 f"\n{result.stderr[-2000:]}")
+        sys.exit(
+            f"command failed ({result.returncode}): {' '.join(cmd)}\n{result.stdout[-2000:]}"
+            f"\n{result.stderr[-2000:]}"
+        )
     return elapsed
 
 
@@ -45,8 +47,10 @@ def compare(label: str, ours: list[str], raw: list[str], repeat: int) -> float:
         raw_times.append(timed(raw))
     ours_median, raw_median = statistics.median(ours_times), statistics.median(raw_times)
     ratio = ours_median / raw_median
-    print(f"{label:28} omnicloud {ours_median:7.3f}s   raw pytest {raw_median:7.3f}s"
-          f"   ratio {ratio:5.3f}   overhead {ours_median - raw_median:+.3f}s")
+    print(
+        f"{label:28} omnicloud {ours_median:7.3f}s   raw pytest {raw_median:7.3f}s"
+        f"   ratio {ratio:5.3f}   overhead {ours_median - raw_median:+.3f}s"
+    )
     return ratio
 
 
@@ -57,14 +61,31 @@ def main() -> int:
     args = parser.parse_args()
     subprocess.run(["nox", "-s", "certify-kv"], cwd=ROOT, check=True, capture_output=True)
     python = session_python()
-    raw = [python, "-m", "pytest", "omnicloud.toml", "--omnicloud-contract=kv_store", "-q",
-           "-p", "no:cacheprovider", "--junitxml=omnicloud-results/raw-junit.xml"]
+    raw = [
+        python,
+        "-m",
+        "pytest",
+        "omnicloud.toml",
+        "--omnicloud-contract=kv_store",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--junitxml=omnicloud-results/raw-junit.xml",
+    ]
     compare("certify-kv", ["nox", "-s", "certify-kv"], raw, args.repeat)
     n = str(args.workers)
-    compare(f"certify-kv -n {n}", ["nox", "-s", "certify-kv", "--", "-n", n],
-            [*raw, "-n", n], args.repeat)
-    compare("omnicloud certify (no nox)",
-            [python, "-m", "omnicloud", "certify", "--contract", "kv"], raw, args.repeat)
+    compare(
+        f"certify-kv -n {n}",
+        ["nox", "-s", "certify-kv", "--", "-n", n],
+        [*raw, "-n", n],
+        args.repeat,
+    )
+    compare(
+        "omnicloud certify (no nox)",
+        [python, "-m", "omnicloud", "certify", "--contract", "kv"],
+        raw,
+        args.repeat,
+    )
     return 0
 
 

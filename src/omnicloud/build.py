@@ -104,27 +104,40 @@ def build_runtime(config: Config, target: Target) -> ProviderRuntime:
                 f" '{spec.name}': {'; '.join(problems)}",
                 hint=f"see docs/contracts/{spec.name}.md for the methods and their signatures",
             )
-    return ProviderRuntime(name=target.provider, contract=spec, factory=factory,
-                           raw_options=provider.options, resolve=resolve_options)
+    return ProviderRuntime(
+        name=target.provider,
+        contract=spec,
+        factory=factory,
+        raw_options=provider.options,
+        resolve=resolve_options,
+    )
 
 
 def build_test_class(config: Config, target: Target) -> type:
     """The test class for ``target``: suite + mixins + the adapter's fixtures."""
     runtime = build_runtime(config, target)
     suite = import_object(target.suite_path, what=f"suite of {target.node_name}")
-    mixins = [import_object(path, what=f"policy of {target.node_name}")
-              for path in target.mixins]
+    mixins = [import_object(path, what=f"policy of {target.node_name}") for path in target.mixins]
     adapter = importlib.import_module(target.adapter)
     if target.kind == "interface":
         runtime = ProviderRuntime(
             name=runtime.name,
-            contract=runtime.contract.__class__(**{**runtime.contract.__dict__,
-                                                   "fixture": target.fixture}),
-            factory=runtime.factory, raw_options=runtime.raw_options, resolve=runtime.resolve)
+            contract=runtime.contract.__class__(
+                **{**runtime.contract.__dict__, "fixture": target.fixture}
+            ),
+            factory=runtime.factory,
+            raw_options=runtime.raw_options,
+            resolve=runtime.resolve,
+        )
     namespace: dict[str, Any] = dict(adapter.build_fixtures(runtime))
-    namespace.update(__test__=True, __module__="omnicloud.generated", omnicloud_target=target,
-                     __qualname__=target.node_name)
+    namespace.update(
+        __test__=True,
+        __module__="omnicloud.generated",
+        omnicloud_target=target,
+        __qualname__=target.node_name,
+    )
     cls = type(target.node_name, (suite, *mixins), namespace)
-    marked: type = pytest.mark.omnicloud(provider=target.provider, suite=target.suite,
-                                         kind=target.kind)(cls)
+    marked: type = pytest.mark.omnicloud(
+        provider=target.provider, suite=target.suite, kind=target.kind
+    )(cls)
     return marked

@@ -30,7 +30,7 @@ redacted from reports, logs and errors.
 """
 
 
-def _type_name(annotation: Any) -> str:
+def _type_name(annotation: Any) -> str:  # noqa: PLR0911 - one return per kind of type
     """A readable type: ``list[str]``, ``duration``, ``int | "auto"``, ``table``."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
@@ -38,8 +38,12 @@ def _type_name(annotation: Any) -> str:
         metadata = " ".join(repr(m) for m in args[1:])
         for marker in ("parse_duration", "_check_factory", "_check_name", "_to_secret"):
             if marker in metadata:
-                return {"parse_duration": "duration", "_check_factory": "module:attribute",
-                        "_check_name": "name", "_to_secret": "value"}[marker]
+                return {
+                    "parse_duration": "duration",
+                    "_check_factory": "module:attribute",
+                    "_check_name": "name",
+                    "_to_secret": "value",
+                }[marker]
         return _type_name(args[0])
     if origin in (typing.Union, types.UnionType):
         names = [_type_name(a) for a in args if a is not type(None)]
@@ -56,15 +60,27 @@ def _type_name(annotation: Any) -> str:
     if annotation is Any:
         return "any"
     if isinstance(annotation, type):
-        return {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
-                "Path": "path", "PosixPath": "path"}.get(annotation.__name__, annotation.__name__)
+        return {
+            "str": "string",
+            "int": "integer",
+            "float": "number",
+            "bool": "boolean",
+            "Path": "path",
+            "PosixPath": "path",
+        }.get(annotation.__name__, annotation.__name__)
     return str(annotation)
 
 
 def _default(field: Any) -> str:
     if field.default is not PydanticUndefined:
         value = field.default
-        return "" if value is None else f"`{value!r}`" if not isinstance(value, str) else f'`"{value}"`'
+        return (
+            ""
+            if value is None
+            else f"`{value!r}`"
+            if not isinstance(value, str)
+            else f'`"{value}"`'
+        )
     if field.default_factory is not None:
         try:
             value = field.default_factory()
@@ -115,8 +131,12 @@ def render() -> str:
         for name, field in model.model_fields.items():
             if field.exclude:
                 continue
-            cells = [f"`{name}`", f"`{_type_name(field.annotation)}`", _default(field),
-                     field.description or ""]
+            cells = [
+                f"`{name}`",
+                f"`{_type_name(field.annotation)}`",
+                _default(field),
+                field.description or "",
+            ]
             parts.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(parts) + "\n"
 

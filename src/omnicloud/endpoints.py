@@ -24,8 +24,13 @@ Endpoints = dict[str, dict[str, Any]]
 
 
 def load_endpoints(environ: Mapping[str, str] | None = None) -> Endpoints:
-    """The endpoints named by ``$OMNICLOUD_ENDPOINTS``, or ``{}`` when none were provisioned."""
-    path = (os.environ if environ is None else environ).get(ENV_ENDPOINTS)
+    """The endpoints named by ``$OMNICLOUD_ENDPOINTS``, or ``{}`` when none were provisioned.
+
+    In an xdist worker (``$PYTEST_XDIST_WORKER``) each service is seen through the worker's
+    isolated view: its own Redis database and key prefix, its own Postgres schema.
+    """
+    environ = os.environ if environ is None else environ
+    path = environ.get(ENV_ENDPOINTS)
     if not path:
         return {}
     try:
@@ -34,7 +39,9 @@ def load_endpoints(environ: Mapping[str, str] | None = None) -> Endpoints:
         raise InfrastructureError(f"cannot read service endpoints from {path}: {exc}") from None
     if not isinstance(data, dict):
         raise InfrastructureError(f"service endpoints file {path} does not hold a JSON object")
-    return data
+    from omnicloud.provision.isolation import worker_view
+
+    return worker_view(data, environ.get("PYTEST_XDIST_WORKER"))
 
 
 def write_endpoints(path: Path, endpoints: Endpoints) -> Path:
@@ -71,9 +78,7 @@ def fill_placeholders(value: Any, endpoints: Endpoints, *, where: str = "options
     whole = PLACEHOLDER.fullmatch(value)
     if whole:
         return _lookup(endpoints, whole.group(1), whole.group(2), where)
-    return PLACEHOLDER.sub(
-        lambda m: str(_lookup(endpoints, m.group(1), m.group(2), where)), value
-    )
+    return PLACEHOLDER.sub(lambda m: str(_lookup(endpoints, m.group(1), m.group(2), where)), value)
 
 
 def _lookup(endpoints: Endpoints, service: str, field: str, where: str) -> Any:

@@ -96,16 +96,25 @@ def session_function(spec: SessionSpec, config: Config, root: Path) -> Callable[
         install_once(session, *args, root=root)
         external = session.venv_backend == "none"
         command = ("omnicloud",) if not external else (sys.executable, "-m", "omnicloud")
-        session.run(*command, *spec.argv, "--config", str(config.source), *session.posargs,
-                    external=external)
+        session.run(
+            *command,
+            *spec.argv,
+            "--config",
+            str(config.source),
+            *session.posargs,
+            external=external,
+        )
 
     run.__doc__ = spec.description
     run.__name__ = spec.name.replace("-", "_")
     return run
 
 
-def register(config_path: str | Path | None = None, *, sessions_dir: str | Path | None = None,
-             ) -> list[str]:
+def register(
+    config_path: str | Path | None = None,
+    *,
+    sessions_dir: str | Path | None = None,
+) -> list[str]:
     """Declare the planned sessions (and a ``sessions/`` folder's modules) with nox."""
     import nox
 
@@ -122,10 +131,16 @@ def register(config_path: str | Path | None = None, *, sessions_dir: str | Path 
     backend = venv_backend(config.sessions)
     names = []
     for spec in plan_sessions(config):
-        nox.session(
-            session_function(spec, config, root), name=spec.name, tags=list(spec.tags),
-            python=config.sessions.python, venv_backend=backend, reuse_venv=config.sessions.reuse,
-            requires=list(spec.requires) or None, default=spec.name == "certify")
+        declare = nox.session(
+            name=spec.name,
+            tags=list(spec.tags),
+            python=config.sessions.python,
+            venv_backend=backend,
+            reuse_venv=config.sessions.reuse,
+            requires=list(spec.requires) or None,
+            default=spec.name == "certify",
+        )
+        declare(session_function(spec, config, root))
         names.append(spec.name)
     folder = Path(sessions_dir) if sessions_dir is not None else root / "sessions"
     load_session_modules(folder)
@@ -144,7 +159,8 @@ def load_session_modules(folder: Path) -> list[str]:
             continue
         name = f"omnicloud_sessions_{path.stem}"
         spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)

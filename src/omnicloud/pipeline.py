@@ -27,6 +27,10 @@ from omnicloud.runner import PYTEST_FAILED, PYTEST_NO_TESTS, PYTEST_OK, RunReque
 from omnicloud.signals import handle_interrupts
 
 
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + _random.token_hex(3)
+
+
 @dataclass(frozen=True)
 class CertifyOptions:
     config_path: Path | None = None
@@ -42,7 +46,7 @@ class RunState:
     options: CertifyOptions
     console: Console
     stack: ExitStack = field(default_factory=ExitStack)
-    run_id: str = field(default_factory=lambda: new_run_id())
+    run_id: str = field(default_factory=new_run_id)
     config: Config | None = None
     targets: tuple[Target, ...] = ()
     folder: Path | None = None
@@ -53,10 +57,6 @@ class RunState:
 
 
 Stage = Callable[[RunState], "int | None"]
-
-
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + _random.token_hex(3)
 
 
 def load(state: RunState) -> int | None:
@@ -74,17 +74,23 @@ def select(state: RunState) -> int | None:
     state.targets = plan_targets(state.config, sel)
     if not state.targets:
         wanted = ", ".join((*sel.providers, *sel.contracts, *sel.interfaces)) or "everything"
-        raise SelectionError(f"no provider in the configuration matches the selection"
-                             f" ({wanted})", hint="'omnicloud list' shows providers and contracts")
+        raise SelectionError(
+            f"no provider in the configuration matches the selection ({wanted})",
+            hint="'omnicloud list' shows providers and contracts",
+        )
     return None
 
 
 def prepare_results(state: RunState) -> int | None:
-    assert state.config is not None and state.config.source is not None
+    assert state.config is not None
+    assert state.config.source is not None
     folder = state.options.results_dir or state.config.project.results_dir
     if not folder.is_absolute():
-        folder = Path.cwd() / folder if state.options.results_dir else (
-            state.config.source.parent / folder)
+        folder = (
+            Path.cwd() / folder
+            if state.options.results_dir
+            else (state.config.source.parent / folder)
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / f".write-test-{state.run_id}"
@@ -93,7 +99,8 @@ def prepare_results(state: RunState) -> int | None:
     except OSError as exc:
         raise InfrastructureError(
             f"results folder {folder} is not writable: {exc.strerror or exc}",
-            hint="set project.results_dir or pass --results-dir") from None
+            hint="set project.results_dir or pass --results-dir",
+        ) from None
     state.folder = folder
     suffix = f"-shard-{state.options.shard.replace('/', '-of-')}" if state.options.shard else ""
     state.junit = folder / f"junit{suffix}.xml"
@@ -116,12 +123,18 @@ def check_providers(state: RunState) -> int | None:
 def run_tests(state: RunState) -> int | None:
     from omnicloud.runner import pytest_argv, run_pytest, workers_for
 
-    assert state.config is not None and state.config.source and state.junit
+    assert state.config is not None
+    assert state.config.source
+    assert state.junit
     request = RunRequest(
-        config_path=state.config.source, selection=state.options.selection, junit=state.junit,
-        workers=workers_for(state.config, state.options.workers), dist=state.config.run.dist,
+        config_path=state.config.source,
+        selection=state.options.selection,
+        junit=state.junit,
+        workers=workers_for(state.config, state.options.workers),
+        dist=state.config.run.dist,
         shard=state.options.shard,
-        pytest_args=(*state.config.run.pytest_args, *state.options.pytest_args))
+        pytest_args=(*state.config.run.pytest_args, *state.options.pytest_args),
+    )
     state.pytest_exit = run_pytest(pytest_argv(request))
     return None
 
@@ -139,18 +152,29 @@ def report(state: RunState) -> int | None:
     if state.results is None or state.folder is None or state.config is None:
         return None
     render_table(state.results, state.console, title=f"Compliance ({state.config.project.name})")
-    meta = {"project": state.config.project.name, "run_id": state.run_id,
-            "config": str(state.config.source), "junit": str(state.junit),
-            "pytest_exit": state.pytest_exit,
-            "elapsed": round(time.monotonic() - state.started, 3)}
+    meta = {
+        "project": state.config.project.name,
+        "run_id": state.run_id,
+        "config": str(state.config.source),
+        "junit": str(state.junit),
+        "pytest_exit": state.pytest_exit,
+        "elapsed": round(time.monotonic() - state.started, 3),
+    }
     paths = write_documents(state.results, meta, state.folder, state.config.secret_values())
-    state.console.print(f"JUnit: {state.junit}\nReport: {paths['markdown']}, {paths['json']}",
-                        highlight=False)
+    state.console.print(
+        f"JUnit: {state.junit}\nReport: {paths['markdown']}, {paths['json']}", highlight=False
+    )
     return None
 
 
-STAGES: tuple[Stage, ...] = (load, select, prepare_results, check_providers, run_tests,
-                             read_results)
+STAGES: tuple[Stage, ...] = (
+    load,
+    select,
+    prepare_results,
+    check_providers,
+    run_tests,
+    read_results,
+)
 FINAL_STAGES: tuple[Stage, ...] = (report,)
 
 

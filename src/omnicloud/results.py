@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from omnicloud.errors import ResultsError
 
@@ -133,45 +133,55 @@ def read_junit(path: Path) -> list[TestResult]:
     except ElementTree.ParseError as exc:
         raise ResultsError(f"{path}: malformed JUnit XML: {exc}") from None
     if root.tag == "testsuites":
-        suites = list(JUnitXml.fromelem(root))
+        suites = list(JUnitXml.fromelem(root))  # type: ignore[no-untyped-call]
     elif root.tag == "testsuite":
-        suites = [TestSuite.fromelem(root)]
+        suites = [TestSuite.fromelem(root)]  # type: ignore[no-untyped-call]
     else:
         raise ResultsError(f"{path}: not JUnit XML (root element <{root.tag}>)")
     return [_result(case, str(path)) for suite in suites for case in _cases(suite)]
 
 
-def _cases(suite: object) -> Iterator[object]:
+def _cases(suite: Any) -> Iterator[Any]:
     from junitparser import TestCase, TestSuite
 
-    for child in suite:  # type: ignore[attr-defined]
+    for child in suite:
         if isinstance(child, TestSuite):
             yield from _cases(child)
         elif isinstance(child, TestCase):
             yield child
 
 
-def _result(case: object, source: str) -> TestResult:
+def _result(case: Any, source: str) -> TestResult:
     from junitparser import Error, Failure, Skipped
 
     outcome: Outcome = "passed"
     message = traceback = ""
-    for item in case.result:  # type: ignore[attr-defined]
+    for item in case.result:
         if isinstance(item, Error | Failure | Skipped):
-            outcome = "error" if isinstance(item, Error) else (
-                "failed" if isinstance(item, Failure) else "skipped")
+            outcome = (
+                "error"
+                if isinstance(item, Error)
+                else ("failed" if isinstance(item, Failure) else "skipped")
+            )
             message = item.message or ""
             traceback = item.text or ""
             break
-    classname = case.classname or ""  # type: ignore[attr-defined]
+    classname = case.classname or ""
     provider, suite = split_classname(classname)
-    elem = case._elem  # type: ignore[attr-defined]
+    elem = case._elem
     line = elem.get("line")
     return TestResult(
-        classname=classname, name=case.name or "",  # type: ignore[attr-defined]
-        outcome=outcome, duration=float(case.time or 0.0),  # type: ignore[attr-defined]
-        message=message, traceback=traceback,
-        stdout=case.system_out or "", stderr=case.system_err or "",  # type: ignore[attr-defined]
-        provider=provider, suite=suite, file=elem.get("file"),
-        line=int(line) if line and line.isdigit() else None, source=source,
+        classname=classname,
+        name=case.name or "",
+        outcome=outcome,
+        duration=float(case.time or 0.0),
+        message=message,
+        traceback=traceback,
+        stdout=case.system_out or "",
+        stderr=case.system_err or "",
+        provider=provider,
+        suite=suite,
+        file=elem.get("file"),
+        line=int(line) if line and line.isdigit() else None,
+        source=source,
     )

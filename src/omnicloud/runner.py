@@ -12,7 +12,13 @@ from omnicloud.plan import Selection
 
 #: pytest exit codes -> what they mean for a certification run
 PYTEST_OK, PYTEST_FAILED, PYTEST_INTERRUPTED, PYTEST_INTERNAL, PYTEST_USAGE, PYTEST_NO_TESTS = (
-    0, 1, 2, 3, 4, 5)
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+)
 
 
 @dataclass(frozen=True)
@@ -29,9 +35,17 @@ class RunRequest:
 def pytest_argv(request: RunRequest) -> list[str]:
     """The pytest command line (without the program name) for a run request."""
     sel = request.selection
-    argv = [str(request.config_path), f"--omnicloud-config={request.config_path}",
-            f"--junitxml={request.junit}", "-o", "junit_family=xunit1",
-            "-o", "junit_logging=all", "-p", "no:cacheprovider"]
+    argv = [
+        str(request.config_path),
+        f"--omnicloud-config={request.config_path}",
+        f"--junitxml={request.junit}",
+        "-o",
+        "junit_family=xunit1",
+        "-o",
+        "junit_logging=all",
+        "-p",
+        "no:cacheprovider",
+    ]
     argv += [f"--omnicloud-provider={p}" for p in sel.providers]
     argv += [f"--omnicloud-contract={c}" for c in sel.contracts]
     argv += [f"--omnicloud-interface={i}" for i in sel.interfaces]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-PROVIDER = '''
+PROVIDER = """
 _tenants = {}
 
 
@@ -30,9 +30,9 @@ class ScratchKV:
 class LeakyDeleteKV(ScratchKV):
     async def delete(self, key):
         del self._data[key]
-'''
+"""
 
-CONFIG = '''
+CONFIG = """
 [project]
 name = "scratch"
 
@@ -43,12 +43,18 @@ venv = "none"
 contract = "kv_store"
 factory = "scratchkv:ScratchKV"
 policies = ["multi_tenancy"]
-'''
+"""
 
 
 def omnicloud(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "omnicloud", *args], cwd=cwd, text=True,
-                          capture_output=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "omnicloud", *args],
+        cwd=cwd,
+        text=True,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -65,7 +71,8 @@ def test_certify_writes_junit_and_reports_and_exits_zero(repo: Path) -> None:
     assert "compliant" in result.stdout
     folder = repo / "omnicloud-results"
     report = json.loads((folder / "report.json").read_text())
-    assert report["summary"]["failed"] == 0 and report["summary"]["passed"] > 0
+    assert report["summary"]["failed"] == 0
+    assert report["summary"]["passed"] > 0
     assert report["targets"][0]["provider"] == "scratch-kv"
     assert (folder / "junit.xml").is_file()
     assert "| scratch-kv | kv_store |" in (folder / "report.md").read_text()
@@ -87,7 +94,8 @@ def test_unimportable_factory_exits_four_before_running(repo: Path) -> None:
     result = omnicloud(repo, "certify")
     assert result.returncode == 4
     assert result.stderr.startswith(
-        "error: providers.scratch-kv.factory: cannot import module 'missingmod'")
+        "error: providers.scratch-kv.factory: cannot import module 'missingmod'"
+    )
     assert "Traceback" not in result.stderr
     assert not (repo / "omnicloud-results" / "junit.xml").exists()
 
@@ -102,7 +110,8 @@ def test_unwritable_results_folder_exits_five_and_writes_nothing(repo: Path) -> 
     (repo / "blocker").write_text("a file where the folder should be")
     result = omnicloud(repo, "certify", "--results-dir", "blocker/results")
     assert result.returncode == 5
-    assert "results folder" in result.stderr and "is not writable" in result.stderr
+    assert "results folder" in result.stderr
+    assert "is not writable" in result.stderr
     assert (repo / "blocker").read_text() == "a file where the folder should be"
 
 
@@ -112,8 +121,10 @@ def test_validate_reports_one_line_plus_hint_and_exit_two(repo: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith(f"error: {repo / 'omnicloud.toml'}:9:1:"
-                               " providers.scratch-kv.contract: unknown contract 'kv_stoore'")
+    assert lines[0].startswith(
+        f"error: {repo / 'omnicloud.toml'}:9:1:"
+        " providers.scratch-kv.contract: unknown contract 'kv_stoore'"
+    )
     assert lines[1].startswith("  hint: ")
 
 
@@ -156,7 +167,13 @@ def test_config_only_repository_runs_omnicloud_nox(repo: Path) -> None:
 
 
 def test_plain_pytest_in_a_config_only_repository(repo: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                            cwd=repo, text=True, capture_output=True, timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=repo,
+        text=True,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout
     assert " passed" in result.stdout.splitlines()[-1]

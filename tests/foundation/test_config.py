@@ -44,48 +44,56 @@ def test_contract_alias_is_normalised(tmp_path: Path) -> None:
 
 
 def test_unknown_contract_names_file_line_key_and_suggestion(tmp_path: Path) -> None:
-    path = write(tmp_path, '[project]\nname = "x"\n\n[providers.redis-kv]\n'
-                           'contract = "kv_stor"\nfactory = "m:K"\n')
+    path = write(
+        tmp_path,
+        '[project]\nname = "x"\n\n[providers.redis-kv]\ncontract = "kv_stor"\nfactory = "m:K"\n',
+    )
     error = error_of(path)
     assert error.message.startswith(
         f"{path}:5:1: providers.redis-kv.contract: unknown contract 'kv_stor';"
-        " did you mean 'kv_store'? (accepted: 'cache', ")
+        " did you mean 'kv_store'? (accepted: 'cache', "
+    )
     assert error.hint == "see docs/configuration.md for every key and its accepted values"
 
 
 def test_unknown_key_suggests_the_close_one(tmp_path: Path) -> None:
     path = write(tmp_path, '[providers.k]\ncontract = "kv"\nfactory = "m:K"\nownrs = ["a"]\n')
     error = error_of(path)
-    assert error.message.startswith(f"{path}:4:1: providers.k.ownrs: unknown key 'ownrs';"
-                                    " did you mean 'owners'? (accepted: ")
+    assert error.message.startswith(
+        f"{path}:4:1: providers.k.ownrs: unknown key 'ownrs'; did you mean 'owners'? (accepted: "
+    )
 
 
 def test_unknown_key_inside_inline_table_points_at_its_column(tmp_path: Path) -> None:
     path = write(tmp_path, '[services.redis]\nready = { tcp = true, timout = "3s" }\n')
     error = error_of(path)
-    assert error.message.startswith(f"{path}:2:23: services.redis.ready.timout: unknown key"
-                                    " 'timout'; did you mean 'timeout'?")
+    assert error.message.startswith(
+        f"{path}:2:23: services.redis.ready.timout: unknown key 'timout'; did you mean 'timeout'?"
+    )
 
 
 def test_unknown_provisioner_lists_the_valid_names(tmp_path: Path) -> None:
     path = write(tmp_path, '[environments.ci]\nprovisioner = "dockr"\n')
     assert error_of(path).message == (
         f"{path}:2:1: environments.ci.provisioner: unknown provisioner 'dockr'; did you mean"
-        " 'docker'? (accepted: 'docker', 'embedded', 'external', 'kubernetes', 'process')")
+        " 'docker'? (accepted: 'docker', 'embedded', 'external', 'kubernetes', 'process')"
+    )
 
 
 def test_wrong_type_shows_the_bad_value(tmp_path: Path) -> None:
     path = write(tmp_path, '[services.redis]\nport = "six"\n')
     assert error_of(path).message == (
         f"{path}:2:1: services.redis.port: Input should be a valid integer, unable to parse"
-        " string as an integer; got 'six'")
+        " string as an integer; got 'six'"
+    )
 
 
 def test_bad_factory_path_says_the_accepted_form(tmp_path: Path) -> None:
     path = write(tmp_path, '[providers.k]\ncontract = "kv"\nfactory = "acme.kv.RedisKV"\n')
     assert error_of(path).message == (
         f"{path}:3:1: providers.k.factory: invalid factory 'acme.kv.RedisKV'; expected"
-        " 'module.path:attribute' such as 'acme.kv:RedisKVStore'")
+        " 'module.path:attribute' such as 'acme.kv:RedisKVStore'"
+    )
 
 
 def test_toml_syntax_error_has_line_and_column(tmp_path: Path) -> None:
@@ -96,24 +104,35 @@ def test_toml_syntax_error_has_line_and_column(tmp_path: Path) -> None:
 
 
 def test_unknown_service_reference_is_checked_at_load(tmp_path: Path) -> None:
-    path = write(tmp_path, '[services.redis]\nport = 1\n[providers.k]\ncontract = "kv"\n'
-                           'factory = "m:K"\nservices = ["rediss"]\n')
+    path = write(
+        tmp_path,
+        '[services.redis]\nport = 1\n[providers.k]\ncontract = "kv"\n'
+        'factory = "m:K"\nservices = ["rediss"]\n',
+    )
     assert error_of(path).message == (
         f"{path}:6:1: providers.k.services.0: unknown service 'rediss'; did you mean 'redis'?"
-        " (accepted: 'redis')")
+        " (accepted: 'redis')"
+    )
 
 
 def test_placeholder_must_name_a_service_of_the_provider(tmp_path: Path) -> None:
-    path = write(tmp_path, '[services.redis]\nport = 1\n[providers.k]\ncontract = "kv"\n'
-                           'factory = "m:K"\noptions = { url = "{services.redis.url}" }\n')
+    path = write(
+        tmp_path,
+        '[services.redis]\nport = 1\n[providers.k]\ncontract = "kv"\n'
+        'factory = "m:K"\noptions = { url = "{services.redis.url}" }\n',
+    )
     assert error_of(path).message == (
         f"{path}:6:13: providers.k.options.url: placeholder '{{services.redis.url}}' names"
-        " service 'redis', which is not in this provider's services []")
+        " service 'redis', which is not in this provider's services []"
+    )
 
 
 def test_environment_interpolation_with_default(tmp_path: Path) -> None:
-    path = write(tmp_path, '[project]\nname = "${NAME}"\nbase_ref = "${BASE:-origin/dev}"\n'
-                           'results_dir = "$${LITERAL}"\n')
+    path = write(
+        tmp_path,
+        '[project]\nname = "${NAME}"\nbase_ref = "${BASE:-origin/dev}"\n'
+        'results_dir = "$${LITERAL}"\n',
+    )
     config = load_config(path, environ={"NAME": "acme"})
     assert config.project.name == "acme"
     assert config.project.base_ref == "origin/dev"
@@ -121,35 +140,54 @@ def test_environment_interpolation_with_default(tmp_path: Path) -> None:
 
 
 def test_missing_environment_variable_names_variable_and_key(tmp_path: Path) -> None:
-    path = write(tmp_path, '[providers.k]\ncontract = "kv"\nfactory = "m:K"\n'
-                           'options = { password = "${REDIS_PASSWORD}" }\n')
+    path = write(
+        tmp_path,
+        '[providers.k]\ncontract = "kv"\nfactory = "m:K"\n'
+        'options = { password = "${REDIS_PASSWORD}" }\n',
+    )
     error = error_of(path)
-    assert error.message == (f"{path}:4:13: providers.k.options.password: environment"
-                             " variable 'REDIS_PASSWORD' is not set")
-    assert error.hint is not None and "${REDIS_PASSWORD:-default}" in error.hint
+    assert error.message == (
+        f"{path}:4:13: providers.k.options.password: environment"
+        " variable 'REDIS_PASSWORD' is not set"
+    )
+    assert error.hint is not None
+    assert "${REDIS_PASSWORD:-default}" in error.hint
 
 
 def test_secret_values_are_never_echoed_in_errors(tmp_path: Path) -> None:
-    path = write(tmp_path, '[services.db]\nenv = { password = "hunter2" }\nport = "x"\n'
-                           '[failures.webhook]\nurl = "u"\ntoken_env = 5\n')
+    path = write(
+        tmp_path,
+        '[services.db]\nenv = { password = "hunter2" }\nport = "x"\n'
+        '[failures.webhook]\nurl = "u"\ntoken_env = 5\n',
+    )
     error = error_of(path)
     assert "hunter2" not in error.render()
-    secret = write(tmp_path, '[providers.k]\ncontract = "kv"\nfactory = "m:K"\n'
-                             'options = { token = { secret = "s3cr3t-value" } }\n', "b.toml")
+    secret = write(
+        tmp_path,
+        '[providers.k]\ncontract = "kv"\nfactory = "m:K"\n'
+        'options = { token = { secret = "s3cr3t-value" } }\n',
+        "b.toml",
+    )
     config = load_config(secret, environ={})
     assert config.secret_values() == ["s3cr3t-value"]
     assert "s3cr3t-value" not in repr(config.providers["k"].options)
 
 
 def test_tool_omnicloud_in_pyproject(tmp_path: Path) -> None:
-    path = write(tmp_path, '[project]\nname = "pkg"\n\n[tool.omnicloud.providers.k]\n'
-                           'contract = "kv"\nfactory = "m:K"\nbad = 1\n', "pyproject.toml")
+    path = write(
+        tmp_path,
+        '[project]\nname = "pkg"\n\n[tool.omnicloud.providers.k]\n'
+        'contract = "kv"\nfactory = "m:K"\nbad = 1\n',
+        "pyproject.toml",
+    )
     error = error_of(path)
     assert error.message.startswith(f"{path}:7:1: providers.k.bad: unknown key 'bad'")
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30s", 30.0), ("250ms", 0.25), ("5m", 300.0),
-                                                ("1h", 3600.0), (2, 2.0), ("1.5", 1.5)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30.0), ("250ms", 0.25), ("5m", 300.0), ("1h", 3600.0), (2, 2.0), ("1.5", 1.5)],
+)
 def test_durations(text: str | int, seconds: float) -> None:
     assert parse_duration(text) == seconds
 

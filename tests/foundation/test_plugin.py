@@ -8,7 +8,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-GOOD_KV = '''
+GOOD_KV = """
 _tenants: dict = {}
 
 class GoodKV:
@@ -34,9 +34,9 @@ class RaisingDeleteKV(GoodKV):
 class NotAsyncKV:
     def get(self, key): ...
     async def set(self, key, value): ...
-'''
+"""
 
-CONFIG = '''
+CONFIG = """
 [project]
 name = "scratch"
 
@@ -48,7 +48,7 @@ policies = ["multi_tenancy"]
 [providers.buggy-kv]
 contract = "kv_store"
 factory = "kvprov:RaisingDeleteKV"
-'''
+"""
 
 
 @pytest.fixture
@@ -74,64 +74,77 @@ def test_correct_provider_passes_and_buggy_one_names_the_violated_test(
     outcomes = result.parseoutcomes()
     assert outcomes["failed"] >= 1
     result.stdout.fnmatch_lines(
-        ["FAILED omnicloud.toml::buggy-kv:kv_store::test_delete_is_idempotent*"])
+        ["FAILED omnicloud.toml::buggy-kv:kv_store::test_delete_is_idempotent*"]
+    )
     assert "FAILED omnicloud.toml::good-kv" not in result.stdout.str()
 
 
 def test_selection_by_provider_and_by_contract_alias(project: pytest.Pytester) -> None:
-    only = project.runpytest_subprocess("--co", "-q", "--omnicloud-provider", "good-kv",
-                                        "-p", "no:cacheprovider")
+    only = project.runpytest_subprocess(
+        "--co", "-q", "--omnicloud-provider", "good-kv", "-p", "no:cacheprovider"
+    )
     assert "buggy-kv" not in only.stdout.str()
     assert "good-kv:kv_store" in only.stdout.str()
-    by_alias = project.runpytest_subprocess("--co", "-q", "--omnicloud-contract", "kv",
-                                            "-p", "no:cacheprovider")
+    by_alias = project.runpytest_subprocess(
+        "--co", "-q", "--omnicloud-contract", "kv", "-p", "no:cacheprovider"
+    )
     assert "buggy-kv:kv_store" in by_alias.stdout.str()
 
 
 def test_unknown_provider_selection_is_a_clear_collection_error(project: pytest.Pytester) -> None:
-    result = project.runpytest_subprocess("--omnicloud-provider", "god-kv", "-p",
-                                          "no:cacheprovider")
+    result = project.runpytest_subprocess(
+        "--omnicloud-provider", "god-kv", "-p", "no:cacheprovider"
+    )
     result.stdout.fnmatch_lines(["*error: unknown provider 'god-kv'; did you mean 'good-kv'?*"])
     assert result.ret != 0
 
 
 def test_runs_under_xdist(project: pytest.Pytester) -> None:
-    collected = project.runpytest_subprocess("--co", "-q", "--omnicloud-provider", "good-kv",
-                                             "-p", "no:cacheprovider")
+    collected = project.runpytest_subprocess(
+        "--co", "-q", "--omnicloud-provider", "good-kv", "-p", "no:cacheprovider"
+    )
     count = len([line for line in collected.outlines if "::" in line])
-    result = project.runpytest_subprocess("-n", "2", "--omnicloud-provider", "good-kv",
-                                          "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess(
+        "-n", "2", "--omnicloud-provider", "good-kv", "-p", "no:cacheprovider"
+    )
     assert count >= 8
     result.assert_outcomes(passed=count)
 
 
 def test_factory_that_cannot_be_imported_names_the_provider(pytester: pytest.Pytester) -> None:
-    pytester.makefile(".toml", omnicloud='[providers.x]\ncontract = "kv"\n'
-                                         'factory = "nowhere.kv:KV"\n')
+    pytester.makefile(
+        ".toml", omnicloud='[providers.x]\ncontract = "kv"\nfactory = "nowhere.kv:KV"\n'
+    )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines([
-        "*error: providers.x.factory: cannot import module 'nowhere.kv' of 'nowhere.kv:KV':"
-        " No module named 'nowhere'*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*error: providers.x.factory: cannot import module 'nowhere.kv' of 'nowhere.kv:KV':"
+            " No module named 'nowhere'*"
+        ]
+    )
 
 
 def test_provider_without_the_contract_shape_is_reported_before_tests(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(kvprov=GOOD_KV)
-    pytester.makefile(".toml", omnicloud='[providers.x]\ncontract = "kv"\n'
-                                         'factory = "kvprov:NotAsyncKV"\n')
+    pytester.makefile(
+        ".toml", omnicloud='[providers.x]\ncontract = "kv"\nfactory = "kvprov:NotAsyncKV"\n'
+    )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines([
-        "*providers.x.factory: 'kvprov:NotAsyncKV' does not have the shape of contract"
-        " 'kv_store': 'get' is not an async method; missing method 'delete'*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*providers.x.factory: 'kvprov:NotAsyncKV' does not have the shape of contract"
+            " 'kv_store': 'get' is not an async method; missing method 'delete'*"
+        ]
+    )
 
 
 def test_explicit_collect_mode_needs_the_file_named(project: pytest.Pytester) -> None:
     project.makeini("[pytest]\nomnicloud_collect = explicit\n")
     bare = project.runpytest_subprocess("--co", "-q", "-p", "no:cacheprovider")
     assert "good-kv" not in bare.stdout.str()
-    named = project.runpytest_subprocess("omnicloud.toml", "--co", "-q", "-p",
-                                         "no:cacheprovider")
+    named = project.runpytest_subprocess("omnicloud.toml", "--co", "-q", "-p", "no:cacheprovider")
     assert "good-kv:kv_store" in named.stdout.str()
 
 
@@ -164,7 +177,7 @@ class TestInMemoryKVStoreCompliance(BaseTestKVStoreContract):
         return _factory
 '''
 
-SEED_MIXIN = '''
+SEED_MIXIN = """
 import pytest
 from tck_py.primitives.kv_store import BaseTestKVStoreContract
 from tck_py.policies.multi_tenancy import TestMultiTenancyContractMixin
@@ -194,7 +207,7 @@ class TestMyTenantAwareProviderCompliance(BaseTestKVStoreContract, TestMultiTena
             return MyTenantAwareKVStore(tenant_id=tenant_id, **config)
 
         return _factory
-'''
+"""
 
 
 def test_seed_readme_examples_run_unchanged(pytester: pytest.Pytester) -> None:
@@ -202,19 +215,29 @@ def test_seed_readme_examples_run_unchanged(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nasyncio_mode = auto\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     outcomes = result.parseoutcomes()
-    assert outcomes.get("failed", 0) == 0 and outcomes.get("errors", 0) == 0
-    kv_tests = len([m for m in dir(__import__(
-        "tck_py.primitives.kv_store", fromlist=["x"]).BaseTestKVStoreContract)
-        if m.startswith("test_")])
+    assert outcomes.get("failed", 0) == 0
+    assert outcomes.get("errors", 0) == 0
+    kv_tests = len(
+        [
+            m
+            for m in dir(
+                __import__("tck_py.primitives.kv_store", fromlist=["x"]).BaseTestKVStoreContract
+            )
+            if m.startswith("test_")
+        ]
+    )
     assert outcomes["passed"] >= 2 * kv_tests + 2
     assert "TestMultiTenancyContractMixin::" not in result.stdout.str()
 
 
 def test_config_error_surfaces_through_pytest(pytester: pytest.Pytester) -> None:
-    pytester.makefile(".toml", omnicloud=textwrap.dedent('''
+    pytester.makefile(
+        ".toml",
+        omnicloud=textwrap.dedent("""
         [providers.x]
         contract = "kv_stor"
         factory = "a:B"
-        '''))
+        """),
+    )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*providers.x.contract: unknown contract 'kv_stor'*"])

@@ -29,5 +29,6 @@ def build_fixtures(runtime: ProviderRuntime) -> dict[str, Any]:
             await close_quietly(provider)
 
     factory_fixture.__name__ = runtime.contract.fixture
-    return {runtime.contract.fixture: pytest.fixture(name=runtime.contract.fixture)(
-        factory_fixture)}
+    return {
+        runtime.contract.fixture: pytest.fixture(name=runtime.contract.fixture)(factory_fixture)
+    }

@@ -19,8 +19,9 @@ from omnicloud.errors import ExitCode, OmnicloudError
 
 def _commands() -> list[ModuleType]:
     package = sys.modules[__name__]
-    names = sorted(m.name for m in pkgutil.iter_modules(package.__path__)
-                   if m.name.startswith("cmd_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(package.__path__) if m.name.startswith("cmd_")
+    )
     return [importlib.import_module(f"{__name__}.{name}") for name in names]
 
 
@@ -33,19 +34,30 @@ def build_parser() -> argparse.ArgumentParser:
         dist_version = "unknown"
     parser = argparse.ArgumentParser(
         prog="omnicloud",
-        description="Certify infrastructure providers against the Open Omni-Cloud contracts.")
+        description="Certify infrastructure providers against the Open Omni-Cloud contracts.",
+    )
     parser.add_argument("--version", action="version", version=f"omnicloud {dist_version}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-c", "--config", default=None, metavar="PATH",
-                        help="omnicloud.toml or pyproject.toml (default: found from the"
-                             " current directory, or $OMNICLOUD_CONFIG)")
-    common.add_argument("--env", default=None, metavar="NAME",
-                        help="environment (default: $OMNICLOUD_ENV, project.default_environment)")
+    common.add_argument(
+        "-c",
+        "--config",
+        default=None,
+        metavar="PATH",
+        help="omnicloud.toml or pyproject.toml (default: found from the"
+        " current directory, or $OMNICLOUD_CONFIG)",
+    )
+    common.add_argument(
+        "--env",
+        default=None,
+        metavar="NAME",
+        help="environment (default: $OMNICLOUD_ENV, project.default_environment)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in _commands():
-        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP,
-                                 parents=[common])
+        command = sub.add_parser(
+            module.NAME, help=module.HELP, description=module.HELP, parents=[common]
+        )
         module.add_arguments(command)
         command.set_defaults(_run=module.run)
     return parser

@@ -10,20 +10,49 @@ HELP = "certify providers against their contract and interface suites"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--provider", action="append", default=[], metavar="NAME",
-                        help="only this provider (repeatable)")
-    parser.add_argument("--contract", action="append", default=[], metavar="NAME",
-                        help="only providers of this contract or alias, e.g. kv (repeatable)")
-    parser.add_argument("--interface", action="append", default=[], metavar="NAME",
-                        help="only this interface suite (repeatable)")
-    parser.add_argument("--probe", action="store_true",
-                        help="also run interface suites the providers do not declare")
-    parser.add_argument("-n", "--workers", default=None, metavar="N",
-                        help="pytest-xdist workers ('auto', or 0 for none)")
-    parser.add_argument("--shard", default=None, metavar="I/N",
-                        help="run only shard I of N (duration-balanced)")
-    parser.add_argument("--results-dir", type=Path, default=None, metavar="DIR",
-                        help="where JUnit and reports go (default: project.results_dir)")
+    parser.add_argument(
+        "--provider",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this provider (repeatable)",
+    )
+    parser.add_argument(
+        "--contract",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only providers of this contract or alias, e.g. kv (repeatable)",
+    )
+    parser.add_argument(
+        "--interface",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this interface suite (repeatable)",
+    )
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="also run interface suites the providers do not declare",
+    )
+    parser.add_argument(
+        "-n",
+        "--workers",
+        default=None,
+        metavar="N",
+        help="pytest-xdist workers ('auto', or 0 for none)",
+    )
+    parser.add_argument(
+        "--shard", default=None, metavar="I/N", help="run only shard I of N (duration-balanced)"
+    )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where JUnit and reports go (default: project.results_dir)",
+    )
     parser.set_defaults(_accepts_extra=True)
 
 
@@ -34,8 +63,12 @@ def run(args: argparse.Namespace) -> int:
     extra = [a for a in args.extra if a != "--"]
     options = CertifyOptions(
         config_path=Path(args.config) if args.config else None,
-        selection=Selection(tuple(args.provider), tuple(args.contract), tuple(args.interface),
-                            args.probe, args.env),
-        pytest_args=tuple(extra), results_dir=args.results_dir, workers=args.workers,
-        shard=args.shard)
+        selection=Selection(
+            tuple(args.provider), tuple(args.contract), tuple(args.interface), args.probe, args.env
+        ),
+        pytest_args=tuple(extra),
+        results_dir=args.results_dir,
+        workers=args.workers,
+        shard=args.shard,
+    )
     return certify(options)

@@ -47,12 +47,15 @@ def discover_providers(root: Path) -> list[tuple[str, str, str]]:
 
 
 def _best_contract(methods: set[str]) -> str | None:
-    best = None
-    for spec in CONTRACTS.values():
-        if spec.kind == "contract" and spec.methods and set(spec.methods) <= methods:
-            if best is None or len(spec.methods) > len(CONTRACTS[best].methods):
-                best = spec.name
-    return best
+    """The contract with the most methods that the class has all of (kv over cache on ties)."""
+    matches = [
+        s
+        for s in CONTRACTS.values()
+        if s.kind == "contract" and s.methods and set(s.methods) <= methods
+    ]
+    if not matches:
+        return None
+    return max(matches, key=lambda s: len(s.methods)).name
 
 
 def _module_name(root: Path, path: Path) -> str:
@@ -70,13 +73,26 @@ def _kebab(name: str) -> str:
 
 
 def render_config(project: str, providers: list[tuple[str, str, str]]) -> str:
-    lines = ["# omnicloud configuration: see docs/configuration.md", "", "[project]",
-             f'name = "{project}"', 'base_ref = "origin/main"', "",
-             "[sessions]", 'venv = "auto"', "reuse = true", ""]
+    lines = [
+        "# omnicloud configuration: see docs/configuration.md",
+        "",
+        "[project]",
+        f'name = "{project}"',
+        'base_ref = "origin/main"',
+        "",
+        "[sessions]",
+        'venv = "auto"',
+        "reuse = true",
+        "",
+    ]
     if not providers:
-        lines += ["# No provider classes found. Declare one like this:",
-                  "# [providers.my-kv]", '# contract = "kv_store"',
-                  '# factory = "my_package.kv:MyKVStore"', ""]
+        lines += [
+            "# No provider classes found. Declare one like this:",
+            "# [providers.my-kv]",
+            '# contract = "kv_store"',
+            '# factory = "my_package.kv:MyKVStore"',
+            "",
+        ]
     for name, contract, factory in providers:
         lines += [f"[providers.{name}]", f'contract = "{contract}"', f'factory = "{factory}"', ""]
     return "\n".join(lines)

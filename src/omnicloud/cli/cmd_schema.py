@@ -1,4 +1,4 @@
-"""``omnicloud schema``: the JSON Schema of omnicloud.toml, for editors (Taplo, Even Better TOML)."""
+"""``omnicloud schema``: the JSON Schema of omnicloud.toml, for TOML editors (Taplo and others)."""
 
 from __future__ import annotations
 

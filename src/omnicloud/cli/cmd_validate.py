@@ -9,8 +9,11 @@ HELP = "validate omnicloud.toml (exit 2 with file:line:col and key path on error
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--imports", action="store_true",
-                        help="also import every provider factory and check its shape")
+    parser.add_argument(
+        "--imports",
+        action="store_true",
+        help="also import every provider factory and check its shape",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
         for target in plan_targets(config, Selection()):
             if target.kind == "contract":
                 build_runtime(config, target)
-    print(f"{config.source}: valid ({len(config.providers)} providers, {len(config.services)}"
-          f" services, {len(config.environments)} environments)")
+    print(
+        f"{config.source}: valid ({len(config.providers)} providers, {len(config.services)}"
+        f" services, {len(config.environments)} environments)"
+    )
     return 0

@@ -3,5 +3,11 @@
 from omnicloud.config.loader import find_config, load_config, parse_config
 from omnicloud.config.models import Config, ProviderConfig, ServiceConfig
 
-__all__ = ["Config", "ProviderConfig", "ServiceConfig", "find_config", "load_config",
-           "parse_config"]
+__all__ = [
+    "Config",
+    "ProviderConfig",
+    "ServiceConfig",
+    "find_config",
+    "load_config",
+    "parse_config",
+]

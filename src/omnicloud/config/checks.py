@@ -27,33 +27,43 @@ def check_provider_references(config: Config) -> Iterator[Problem]:
     for name, provider in config.providers.items():
         for index, service in enumerate(provider.services):
             if service not in config.services:
-                yield (("providers", name, "services", str(index)),
-                       _unknown("service", service, services))
+                yield (
+                    ("providers", name, "services", str(index)),
+                    _unknown("service", service, services),
+                )
         for index, env in enumerate(provider.environments or []):
             if env not in config.environments:
-                yield (("providers", name, "environments", str(index)),
-                       _unknown("environment", env, environments))
+                yield (
+                    ("providers", name, "environments", str(index)),
+                    _unknown("environment", env, environments),
+                )
         for option, value in provider.options.items():
             for match in _PLACEHOLDER.finditer(value if isinstance(value, str) else ""):
                 if match.group(1) not in provider.services:
-                    yield (("providers", name, "options", option),
-                           f"placeholder '{match.group(0)}' names service '{match.group(1)}',"
-                           f" which is not in this provider's services {provider.services}")
+                    yield (
+                        ("providers", name, "options", option),
+                        f"placeholder '{match.group(0)}' names service '{match.group(1)}',"
+                        f" which is not in this provider's services {provider.services}",
+                    )
 
 
 def check_default_environment(config: Config) -> Iterator[Problem]:
     env = config.project.default_environment
     if env is not None and env not in config.environments:
-        yield (("project", "default_environment"),
-               _unknown("environment", env, sorted(config.environments)))
+        yield (
+            ("project", "default_environment"),
+            _unknown("environment", env, sorted(config.environments)),
+        )
 
 
 def check_failure_categories(config: Config) -> Iterator[Problem]:
     seen: set[str] = set()
     for index, category in enumerate(config.failures.categories):
         if category.name in seen:
-            yield (("failures", "categories", str(index), "name"),
-                   f"category '{category.name}' is defined twice")
+            yield (
+                ("failures", "categories", str(index), "name"),
+                f"category '{category.name}' is defined twice",
+            )
         seen.add(category.name)
 
 
@@ -63,11 +73,12 @@ def check_workflows(config: Config) -> Iterator[Problem]:
         for index, step in enumerate(workflow.steps):
             base = ("workflows", name, "steps", str(index))
             if step.application is not None and step.application not in config.applications:
-                yield ((*base, "application"),
-                       _unknown("application", step.application, sorted(config.applications)))
+                yield (
+                    (*base, "application"),
+                    _unknown("application", step.application, sorted(config.applications)),
+                )
             if (step.application is None) == (step.command is None):
-                yield (base, f"step '{step.name}' needs exactly one of 'application' or"
-                             " 'command'")
+                yield (base, f"step '{step.name}' needs exactly one of 'application' or 'command'")
             for dep_index, dep in enumerate(step.depends_on):
                 if dep not in steps:
                     yield ((*base, "depends_on", str(dep_index)), _unknown("step", dep, steps))
@@ -87,6 +98,16 @@ def check_datasets(config: Config) -> Iterator[Problem]:
 
 
 CHECKS.append(check_datasets)
+
+
+def check_interfaces(config: Config) -> Iterator[Problem]:
+    """``implements`` and ``expected_failures``: known interface names (did-you-mean)."""
+    from omnicloud.capabilities.checks import check_interfaces as check
+
+    yield from check(config)
+
+
+CHECKS.append(check_interfaces)
 
 
 def run_checks(config: Config) -> Iterator[Problem]:

@@ -58,8 +58,11 @@ def find_config(start: Path | None = None) -> Path:
     )
 
 
-def load_config(path: Path | str | None = None, *, environ: Mapping[str, str] | None = None,
-                ) -> Config:
+def load_config(
+    path: Path | str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
     """Load, interpolate, validate and cross-check a configuration file."""
     source = Path(path) if path is not None else find_config()
     try:
@@ -113,15 +116,18 @@ def _parse_toml(text: str, source: Path) -> tuple[dict[str, Any], tuple[str, ...
     if source.name == "pyproject.toml":
         tool = data.get("tool", {})
         if "omnicloud" not in tool:
-            raise ConfigError(f"{source} has no [tool.omnicloud] table",
-                              location=Location(str(source)),
-                              hint="add [tool.omnicloud] or create omnicloud.toml")
+            raise ConfigError(
+                f"{source} has no [tool.omnicloud] table",
+                location=Location(str(source)),
+                hint="add [tool.omnicloud] or create omnicloud.toml",
+            )
         return dict(tool["omnicloud"]), ("tool", "omnicloud")
     return data, ()
 
 
-def _interpolate(value: Any, key: tuple[str, ...], environ: Mapping[str, str],
-                 where: _Where) -> Any:
+def _interpolate(
+    value: Any, key: tuple[str, ...], environ: Mapping[str, str], where: _Where
+) -> Any:
     if isinstance(value, dict):
         return {k: _interpolate(v, (*key, k), environ, where) for k, v in value.items()}
     if isinstance(value, list):
@@ -139,7 +145,8 @@ def _interpolate(value: Any, key: tuple[str, ...], environ: Mapping[str, str],
             return default
         raise ConfigError(
             f"environment variable '{name}' is not set",
-            location=where.at(key), key=".".join(key),
+            location=where.at(key),
+            key=".".join(key),
             hint=f"export {name}=..., or write ${{{name}:-default}} to give a default",
         )
 
@@ -160,8 +167,10 @@ def _describe(error: Any, loc: tuple[str, ...], data: dict[str, Any]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         accepted = _accepted_keys(loc[:-1])
-        return (f"unknown key '{loc[-1]}'{did_you_mean(loc[-1], accepted)}"
-                f" (accepted: {one_of(accepted)})")
+        return (
+            f"unknown key '{loc[-1]}'{did_you_mean(loc[-1], accepted)}"
+            f" (accepted: {one_of(accepted)})"
+        )
     if kind == "missing":
         return "required key is missing"
     text = str(error["msg"]).removeprefix("Value error, ")

@@ -8,8 +8,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from omnicloud.results import Results
 from omnicloud.redaction import redact
+from omnicloud.results import Results
 
 
 def report_data(results: Results, meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -22,8 +22,14 @@ def report_data(results: Results, meta: Mapping[str, Any]) -> dict[str, Any]:
             for (p, s), v in sorted(results.by_target().items())
         ],
         "violations": [
-            {"provider": t.provider, "suite": t.suite, "test": t.name, "id": t.test_id,
-             "outcome": t.outcome, "message": t.message}
+            {
+                "provider": t.provider,
+                "suite": t.suite,
+                "test": t.name,
+                "id": t.test_id,
+                "outcome": t.outcome,
+                "message": t.message,
+            }
             for t in results.failures
         ],
     }
@@ -42,19 +48,24 @@ def render_markdown(data: Mapping[str, Any]) -> str:
     ]
     for t in data["targets"]:
         verdict = "compliant" if t["failed"] + t["errors"] == 0 else "**VIOLATION**"
-        lines.append(f"| {t['provider']} | {t['suite']} | {t['passed']} | {t['failed']} |"
-                     f" {t['errors']} | {t['skipped']} | {t['time']:.2f}s | {verdict} |")
+        lines.append(
+            f"| {t['provider']} | {t['suite']} | {t['passed']} | {t['failed']} |"
+            f" {t['errors']} | {t['skipped']} | {t['time']:.2f}s | {verdict} |"
+        )
     if data["violations"]:
         lines += ["", "## Violated tests", ""]
         for v in data["violations"]:
             first = (v["message"] or "").splitlines()[0] if v["message"] else ""
-            lines.append(f"- `{v['provider']}:{v['suite']}` **{v['test']}** ({v['outcome']})"
-                         f"{': ' + first if first else ''}")
+            lines.append(
+                f"- `{v['provider']}:{v['suite']}` **{v['test']}** ({v['outcome']})"
+                f"{': ' + first if first else ''}"
+            )
     return "\n".join(lines) + "\n"
 
 
-def write_documents(results: Results, meta: Mapping[str, Any], folder: Path,
-                    secrets: list[str]) -> dict[str, Path]:
+def write_documents(
+    results: Results, meta: Mapping[str, Any], folder: Path, secrets: list[str]
+) -> dict[str, Path]:
     data = report_data(results, meta)
     paths = {"json": folder / "report.json", "markdown": folder / "report.md"}
     _write(paths["json"], redact(json.dumps(data, indent=2), secrets))

@@ -17,17 +17,28 @@ def render_table(results: Results, console: Console, *, title: str = "Compliance
     table.add_column("verdict")
     for (provider, suite), s in sorted(results.by_target().items()):
         verdict = "[green]compliant[/]" if s.failed + s.errors == 0 else "[red]VIOLATION[/]"
-        table.add_row(provider, suite, str(s.passed), _red(s.failed), _red(s.errors),
-                      str(s.skipped), f"{s.time:.2f}s", verdict)
+        table.add_row(
+            provider,
+            suite,
+            str(s.passed),
+            _red(s.failed),
+            _red(s.errors),
+            str(s.skipped),
+            f"{s.time:.2f}s",
+            verdict,
+        )
     console.print(table)
     failures = results.failures
     if failures:
         console.print(f"[bold red]{len(failures)} violated test(s):[/]")
         for test in failures:
             first = (test.message or "").splitlines()[0][:160] if test.message else ""
-            console.print(f"  [red]{test.outcome.upper():6}[/] {test.provider or '-'}:"
-                          f"{test.suite or test.classname} :: {test.name}  {first}",
-                          highlight=False, markup=True)
+            console.print(
+                f"  [red]{test.outcome.upper():6}[/] {test.provider or '-'}:"
+                f"{test.suite or test.classname} :: {test.name}  {first}",
+                highlight=False,
+                markup=True,
+            )
 
 
 def _red(count: int) -> str:
