@@ -141,13 +141,14 @@ def generate(root: Path, modules: int, tests: int) -> dict[str, float]:
     return {"write": written, "git": time.perf_counter() - started - written}
 
 
-def time_selection(root: Path, *, cold: bool) -> tuple[float, object]:
+def time_selection(root: Path, *, cold: bool) -> tuple[float, float, object]:
+    """Wall and CPU seconds of one in-process selection (CPU excludes the git children)."""
     if cold:
         shutil.rmtree(root / ".omnicloud/cache", ignore_errors=True)
     config = load_config(root / "omnicloud.toml", environ={})
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = compute_selection(config, environ={})
-    return time.perf_counter() - started, result
+    return time.perf_counter() - started, time.process_time() - cpu, result
 
 
 def time_command(root: Path, python: str, *args: str) -> tuple[float, str]:
@@ -179,20 +180,24 @@ def main() -> int:
             f"repository: {options.modules} modules, {options.tests} tests in {root}"
             f" (written in {generated['write']:.1f} s, committed in {generated['git']:.1f} s)"
         )
-        cold, result = time_selection(root, cold=True)
-        warm_runs = [time_selection(root, cold=False)[0] for _ in range(5)]
-        warm = statistics.median(warm_runs)
+        print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        cold, cold_cpu, result = time_selection(root, cold=True)
+        runs = [time_selection(root, cold=False) for _ in range(5)]
+        warm = statistics.median(r[0] for r in runs)
+        warm_cpu = statistics.median(r[1] for r in runs)
         selection = result.selection  # type: ignore[attr-defined]
         print(f"selected: {len(selection.providers)} providers, {len(selection.tests)} test files")
         for item in list(selection.providers)[:2]:
             print(f"  {item.justification}")
-        print(f"cold (naive: re-parse everything): {cold:.3f} s")
+        print(f"cold (naive: re-parse everything): {cold:.3f} s wall, {cold_cpu:.3f} s CPU")
         print(
-            f"warm (imports cached by blob id):  {warm:.3f} s  (runs: "
-            + ", ".join(f"{t:.3f}" for t in warm_runs)
-            + ")"
+            f"warm (imports cached by blob id):  {warm:.3f} s wall, {warm_cpu:.3f} s CPU"
+            " (median of 5)"
         )
-        print(f"warm speed-up over re-parsing:     {cold / warm:.1f}x")
+        print(
+            f"warm speed-up over re-parsing:     {cold / warm:.1f}x wall,"
+            f" {cold_cpu / warm_cpu:.1f}x CPU"
+        )
         command, _ = time_command(root, "omnicloud", "affected", "--json")
         print(f"'omnicloud affected --json' end to end, warm: {command:.3f} s")
         if options.peers:
@@ -265,7 +270,11 @@ def peers(root: Path, python: str) -> None:
 
 
 def _last(output: str) -> str:
-    lines = [line for line in output.strip().splitlines() if line.strip()]
+    """pytest's summary line (collected / passed / deselected), or the last line."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    for line in reversed(lines):
+        if any(word in line for word in ("collected", "passed", "deselected", "no tests")):
+            return line
     return lines[-1] if lines else "(no output)"
 
 
