@@ -98,15 +98,36 @@ def run_on_day(tmp_path: Path, day: str) -> Path:
     site = work / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
-    env = {**os.environ, "FAKE_NOW": now, "TZ": zone, "LC_ALL": locale, "LANG": locale,
-           "PYTHONHASHSEED": hashseed, "PYTHONPATH": str(site)}
+    env = {
+        **os.environ,
+        "FAKE_NOW": now,
+        "TZ": zone,
+        "LC_ALL": locale,
+        "LANG": locale,
+        "PYTHONHASHSEED": hashseed,
+        "PYTHONPATH": str(site),
+    }
     env.pop("OMNICLOUD_CONFIG", None)
-    probe = subprocess.run([sys.executable, "-c", "import datetime, time; print("
-                            "datetime.datetime.now().year, time.gmtime().tm_year)"],
-                           env=env, capture_output=True, text=True, check=True, cwd=work)
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import datetime, time; print(datetime.datetime.now().year, time.gmtime().tm_year)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=work,
+    )
     assert probe.stdout.split() == [day[:4], day[:4]]  # the fake clock is in effect
-    subprocess.run([sys.executable, "-m", "omnicloud", "data", "--out", "out"], env=env,
-                   cwd=work, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "omnicloud", "data", "--out", "out"],
+        env=env,
+        cwd=work,
+        check=True,
+        capture_output=True,
+    )
     return work / "out"
 
 
@@ -115,8 +136,13 @@ def test_two_days_produce_identical_bytes(tmp_path: Path) -> None:
     first = run_on_day(tmp_path, "2031-07-04")
     second = run_on_day(tmp_path, "1999-12-31")
     names = sorted(p.name for p in first.iterdir())
-    assert names == ["manifest.json", "payment_methods.csv", "payment_methods.jsonl",
-                     "users.csv", "users.jsonl"]
+    assert names == [
+        "manifest.json",
+        "payment_methods.csv",
+        "payment_methods.jsonl",
+        "users.csv",
+        "users.jsonl",
+    ]
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     digests = {n: hashlib.sha256((first / n).read_bytes()).hexdigest() for n in PINNED}

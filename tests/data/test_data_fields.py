@@ -38,7 +38,8 @@ def test_users_schema_names_emails_and_timestamps() -> None:
     assert list(records[0]) == ["id", "name", "email", "created_at"]
     for record in records:
         first, last = record["name"].split(" ")
-        assert first in FIRST_NAMES and last in LAST_NAMES
+        assert first in FIRST_NAMES
+        assert last in LAST_NAMES
         local, domain = record["email"].split("@")
         assert re.fullmatch(rf"{first.lower()}\.{last.lower()}\d+", local)  # same person
         assert domain in DOMAINS
@@ -48,19 +49,30 @@ def test_users_schema_names_emails_and_timestamps() -> None:
 
 
 def test_first_and_last_name_follow_the_person() -> None:
-    data = datasets(t={"count": 50, "fields": {"name": "name", "first": "first_name",
-                                               "last": "last_name",
-                                               "other": {"type": "name", "person": "b"}}})
+    data = datasets(
+        t={
+            "count": 50,
+            "fields": {
+                "name": "name",
+                "first": "first_name",
+                "last": "last_name",
+                "other": {"type": "name", "person": "b"},
+            },
+        }
+    )
     records = generate("t", data).records()
     assert all(r["name"] == f"{r['first']} {r['last']}" for r in records)
     assert sum(r["other"] != r["name"] for r in records) > 45
 
 
-@pytest.mark.parametrize(("spec", "low", "high"), [
-    ("int:18..90", 18, 90),
-    ({"type": "int", "min": -5, "max": 5}, -5, 5),
-    ("int", 0, 1_000_000),
-])
+@pytest.mark.parametrize(
+    ("spec", "low", "high"),
+    [
+        ("int:18..90", 18, 90),
+        ({"type": "int", "min": -5, "max": 5}, -5, 5),
+        ("int", 0, 1_000_000),
+    ],
+)
 def test_int_ranges_include_both_ends(spec: object, low: int, high: int) -> None:
     values = column(spec, count=3000)
     assert all(isinstance(v, int) and low <= v <= high for v in values)
@@ -88,7 +100,8 @@ def test_text_word_counts() -> None:
     assert set(lengths) == {2, 3, 4}
     for value in values:
         text = str(value)
-        assert text[0].isupper() and text.endswith(".")
+        assert text[0].isupper()
+        assert text.endswith(".")
         assert all(w.strip(".").lower() in WORDS for w in text.split())
 
 
@@ -118,10 +131,17 @@ def test_sequence_plain_and_formatted() -> None:
     assert column(formatted, count=3) == ["ORD-0010", "ORD-0015", "ORD-0020"]
 
 
-@pytest.mark.parametrize("pattern", [
-    r"[A-Z]{3}-\d{4}", r"(eu|us|ap)-[a-z]{2,5}\d?", r"^SKU-[0-9A-F]{6}$", r"[^a-z]{2}x+",
-    r"a(b|cd){1,3}e", r"\w{4}\.\d",
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"[A-Z]{3}-\d{4}",
+        r"(eu|us|ap)-[a-z]{2,5}\d?",
+        r"^SKU-[0-9A-F]{6}$",
+        r"[^a-z]{2}x+",
+        r"a(b|cd){1,3}e",
+        r"\w{4}\.\d",
+    ],
+)
 def test_pattern_values_match_the_pattern(pattern: str) -> None:
     values = column(f"pattern:{pattern}", count=500)
     assert all(re.fullmatch(pattern, str(v)) for v in values), values[:5]
@@ -135,8 +155,15 @@ def test_timestamp_window_and_formats() -> None:
     assert {str(v)[:10] for v in iso} == {"2022-03-01", "2022-03-02", "2022-03-03"}
     dates = column("timestamp:date", count=500, epoch="2020-01-10")
     assert all("2019-01-10" <= str(v) < "2020-01-10" for v in dates)
-    unix = column({"type": "timestamp", "format": "unix", "since": "1970-01-01T00:00:00Z",
-                   "until": "1970-01-01T00:00:10Z"}, count=200)
+    unix = column(
+        {
+            "type": "timestamp",
+            "format": "unix",
+            "since": "1970-01-01T00:00:00Z",
+            "until": "1970-01-01T00:00:10Z",
+        },
+        count=200,
+    )
     assert set(unix) == set(range(10))
 
 
@@ -151,9 +178,14 @@ def test_json_objects() -> None:
 
 
 def test_nested_objects() -> None:
-    spec = {"type": "object", "fields": {"city": "word", "zip": r"pattern:\d{5}",
-                                         "geo": {"type": "object",
-                                                 "fields": {"lat": "float:-90..90"}}}}
+    spec = {
+        "type": "object",
+        "fields": {
+            "city": "word",
+            "zip": r"pattern:\d{5}",
+            "geo": {"type": "object", "fields": {"lat": "float:-90..90"}},
+        },
+    }
     values = column(spec, count=100)
     for value in values:
         assert isinstance(value, dict)
@@ -169,16 +201,23 @@ def test_nullable_rate() -> None:
     assert all(v is None or "@" in str(v) for v in values)
 
 
-@pytest.mark.parametrize("spec", [
-    {"type": "int:1..300", "unique": True},
-    {"type": "int:1..100000", "unique": True},
-    {"type": "enum:a,b,c,d", "unique": True},
-    {"type": "pattern:[a-c]{2}\\d", "unique": True},
-    {"type": "email", "unique": True},
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"type": "int:1..300", "unique": True},
+        {"type": "int:1..100000", "unique": True},
+        {"type": "enum:a,b,c,d", "unique": True},
+        {"type": "pattern:[a-c]{2}\\d", "unique": True},
+        {"type": "email", "unique": True},
+    ],
+)
 def test_unique_fields_never_repeat(spec: dict[str, object]) -> None:
-    count = 4 if spec["type"].startswith("enum") else (  # type: ignore[attr-defined]
-        90 if "pattern" in str(spec["type"]) else 300)
+    count = (
+        4
+        if spec["type"].startswith("enum")
+        # type: ignore[attr-defined]
+        else (90 if "pattern" in str(spec["type"]) else 300)
+    )
     values = column(spec, count=count)
     assert len(set(values)) == count
     if spec["type"] == "int:1..300":
@@ -188,9 +227,15 @@ def test_unique_fields_never_repeat(spec: dict[str, object]) -> None:
 def test_references_point_at_existing_records() -> None:
     data = datasets(
         users={"count": 20, "seed": 42, "fields": {"id": "uuid", "name": "name"}},
-        payment_methods={"count": 200, "seed": 1, "fields": {
-            "id": "uuid", "user_id": "ref:users.id",
-            "owner": {"type": "object", "fields": {"name": "ref:users.name"}}}},
+        payment_methods={
+            "count": 200,
+            "seed": 1,
+            "fields": {
+                "id": "uuid",
+                "user_id": "ref:users.id",
+                "owner": {"type": "object", "fields": {"name": "ref:users.name"}},
+            },
+        },
     )
     ids = set(generate("users", data).column("id"))
     methods = generate("payment_methods", data).records()
@@ -199,26 +244,40 @@ def test_references_point_at_existing_records() -> None:
 
 
 def test_unique_reference_is_a_sample_without_replacement() -> None:
-    data = datasets(users={"count": 30, "fields": {"id": "uuid"}},
-                    profiles={"count": 30, "fields": {"user": {"type": "ref:users.id",
-                                                               "unique": True}}})
-    assert sorted(generate("profiles", data).column("user")) == \
-        sorted(generate("users", data).column("id"))
+    data = datasets(
+        users={"count": 30, "fields": {"id": "uuid"}},
+        profiles={"count": 30, "fields": {"user": {"type": "ref:users.id", "unique": True}}},
+    )
+    assert sorted(generate("profiles", data).column("user")) == sorted(
+        generate("users", data).column("id")
+    )
 
 
 def test_string_and_table_forms_generate_the_same_values() -> None:
     short = column("int:18..90")
     table = column({"type": "int", "min": 18, "max": 90})
     assert short == table
-    assert column("choice:a=1,b=2") == column({"type": "choice", "values": ["a", "b"],
-                                               "weights": [1, 2]})
+    assert column("choice:a=1,b=2") == column(
+        {"type": "choice", "values": ["a", "b"], "weights": [1, 2]}
+    )
     assert column(r"pattern:\d{3}") == column({"type": "pattern", "pattern": r"\d{3}"})
 
 
 def test_fields_are_independent_of_each_other_and_of_order() -> None:
     base = generate("users", users()).records()
-    extra = datasets(users={"count": 50, "seed": 42, "fields": {
-        "created_at": "timestamp", "age": "int", "email": "email", "id": "uuid", "name": "name"}})
+    extra = datasets(
+        users={
+            "count": 50,
+            "seed": 42,
+            "fields": {
+                "created_at": "timestamp",
+                "age": "int",
+                "email": "email",
+                "id": "uuid",
+                "name": "name",
+            },
+        }
+    )
     reordered = generate("users", extra).records()
     for a, b in zip(base, reordered, strict=True):
         assert {k: b[k] for k in a} == a

@@ -73,10 +73,12 @@ def project(pytester: pytest.Pytester, tmp_path: Path) -> tuple[pytest.Pytester,
 
 
 def test_loaded_records_are_gone_after_the_test_pass_or_fail(
-        project: tuple[pytest.Pytester, Path, str]) -> None:
+    project: tuple[pytest.Pytester, Path, str],
+) -> None:
     pytester, out, store = project
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:randomly",
-                                          "--junitxml", str(out / "junit.xml"))
+    result = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", "-p", "no:randomly", "--junitxml", str(out / "junit.xml")
+    )
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*the test fails while its data is loaded*"])
     kv = InMemoryKVStore(namespace=store)
@@ -96,26 +98,53 @@ def test_loaded_records_are_gone_after_the_test_pass_or_fail(
     assert passed["namespace"] != before["namespace"]
     assert all(a.startswith(passed["namespace"] + ":users:") for a in passed["addresses"])
 
-    properties = {p.get("name"): p.get("value")
-                  for p in ET.parse(out / "junit.xml").iter("property")}
+    properties = {
+        p.get("name"): p.get("value") for p in ET.parse(out / "junit.xml").iter("property")
+    }
     recorded = properties["omnicloud.data.users"]
     assert recorded is not None
-    assert recorded.startswith("seed=") and " worker=main sha256:" in recorded
+    assert recorded.startswith("seed=")
+    assert " worker=main sha256:" in recorded
 
 
-def test_cli_reproduces_the_data_a_test_got(project: tuple[pytest.Pytester, Path, str],
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reproduces_the_data_a_test_got(
+    project: tuple[pytest.Pytester, Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     pytester, out, _ = project
-    pytester.runpytest_inprocess("-p", "no:cacheprovider", "-k", "test_records"
-                                 ).assert_outcomes(passed=1)
-    code = main(["data", "users", "-c", str(pytester.path / "omnicloud.toml"), "--out",
-                 str(out / "cli"), "--format", "jsonl", "--test-id",
-                 "test_inner.py::test_records", "--worker", "main"])
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", "-k", "test_records").assert_outcomes(
+        passed=1
+    )
+    code = main(
+        [
+            "data",
+            "users",
+            "-c",
+            str(pytester.path / "omnicloud.toml"),
+            "--out",
+            str(out / "cli"),
+            "--format",
+            "jsonl",
+            "--test-id",
+            "test_inner.py::test_records",
+            "--worker",
+            "main",
+        ]
+    )
     assert code == 0
     assert (out / "cli" / "users.jsonl").read_bytes() == (out / "records.jsonl").read_bytes()
     # without --test-id the export is the configured dataset, which the test did not get
-    main(["data", "users", "-c", str(pytester.path / "omnicloud.toml"), "--out",
-          str(out / "plain"), "--format", "jsonl"])
+    main(
+        [
+            "data",
+            "users",
+            "-c",
+            str(pytester.path / "omnicloud.toml"),
+            "--out",
+            str(out / "plain"),
+            "--format",
+            "jsonl",
+        ]
+    )
     assert (out / "plain" / "users.jsonl").read_bytes() != (out / "records.jsonl").read_bytes()
     capsys.readouterr()
 
@@ -126,6 +155,10 @@ def test_a_config_error_fails_the_test_with_the_reason(pytester: pytest.Pytester
     pytester.makepyfile(test_none="def test_x(omnicloud_data):\n    omnicloud_data('users')\n")
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*omnicloud_data: error: *omnicloud.toml:2:12:"
-                                 " data.users.fields.id.type: unknown field type 'uid';"
-                                 " did you mean 'uuid'?*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*omnicloud_data: error: *omnicloud.toml:2:12:"
+            " data.users.fields.id.type: unknown field type 'uid';"
+            " did you mean 'uuid'?*"
+        ]
+    )

@@ -13,8 +13,12 @@ from omnicloud.data import Generator, derive_seed, namespace_for
 
 def test_derive_seed_is_pure_and_separates_tests_and_workers() -> None:
     assert derive_seed(42, "t.py::a", "gw0") == derive_seed(42, "t.py::a", "gw0")
-    seeds = {derive_seed(base, test, worker) for base in (1, 42) for test in ("t::a", "t::b")
-             for worker in ("gw0", "gw1", "main")}
+    seeds = {
+        derive_seed(base, test, worker)
+        for base in (1, 42)
+        for test in ("t::a", "t::b")
+        for worker in ("gw0", "gw1", "main")
+    }
     assert len(seeds) == 12
     assert all(0 <= s < 2**64 for s in seeds)
     # pinned: the derivation is part of the data contract (BLAKE2b, no hash randomisation)
@@ -29,19 +33,25 @@ def test_namespaces_differ_per_test_and_worker() -> None:
 
 def test_tests_and_workers_get_disjoint_records() -> None:
     data = users(count=200)
-    ids = [set(Generator(data, test_id=t, worker_id=w).generate("users").column("id"))
-           for t in ("m::a", "m::b") for w in ("gw0", "gw1")]
+    ids = [
+        set(Generator(data, test_id=t, worker_id=w).generate("users").column("id"))
+        for t in ("m::a", "m::b")
+        for w in ("gw0", "gw1")
+    ]
     assert sum(len(s) for s in ids) == len(set().union(*ids)) == 800
 
 
 def test_references_stay_consistent_inside_a_test() -> None:
     from datahelp import datasets
 
-    data = datasets(users={"count": 10, "seed": 1, "fields": {"id": "uuid"}},
-                    orders={"count": 30, "seed": 2, "fields": {"user": "ref:users.id"}})
+    data = datasets(
+        users={"count": 10, "seed": 1, "fields": {"id": "uuid"}},
+        orders={"count": 30, "seed": 2, "fields": {"user": "ref:users.id"}},
+    )
     generator = Generator(data, test_id="m::a", worker_id="gw1")
     assert set(generator.generate("orders").column("user")) <= set(
-        generator.generate("users").column("id"))
+        generator.generate("users").column("id")
+    )
     assert generator.generate("users").seed == derive_seed(1, "m::a", "gw1")
 
 
@@ -68,10 +78,14 @@ def run_inner(pytester: pytest.Pytester, out: Path, *args: str) -> list[dict[str
 def test_parallel_workers_get_disjoint_data(pytester: pytest.Pytester, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    pytester.makeini("[pytest]\nasyncio_mode = auto\n"
-                     "asyncio_default_fixture_loop_scope = function\n")
-    pytester.makefile(".toml", omnicloud='[data.users]\ncount = 50\nseed = 42\nfields = {'
-                      ' id = "uuid", email = { type = "email", unique = true } }\n')
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    pytester.makefile(
+        ".toml",
+        omnicloud="[data.users]\ncount = 50\nseed = 42\nfields = {"
+        ' id = "uuid", email = { type = "email", unique = true } }\n',
+    )
     pytester.makepyfile(test_inner=INNER.format(out=str(out)))
     runs = run_inner(pytester, out, "-n", "2")
     assert {r["worker"] for r in runs} == {"gw0", "gw1"}

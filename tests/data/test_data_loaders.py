@@ -34,11 +34,18 @@ async def test_kv_load_and_remove() -> None:
 async def test_records_are_removed_when_the_block_raises() -> None:
     kv = InMemoryKVStore()
     dataset = generate("users", users(count=5))
-    with pytest.raises(ZeroDivisionError):
+    seen: list[str] = []
+
+    async def failing_test() -> None:
         async with load_dataset(kv, dataset, namespace="t-2") as loaded:
+            seen.extend(loaded.addresses)
             assert await kv.get(loaded.addresses[4]) is not None
             _ = 1 / 0
-    assert [await kv.get(a) for a in loaded.addresses] == [None] * 5
+
+    with pytest.raises(ZeroDivisionError):
+        await failing_test()
+    assert len(seen) == 5
+    assert [await kv.get(a) for a in seen] == [None] * 5
 
 
 async def test_document_load_uses_namespaced_ids() -> None:
@@ -59,8 +66,8 @@ async def test_object_load_and_explicit_kind() -> None:
     async with load_dataset(store, dataset, namespace="t-4", kind="object") as loaded:
         data = await store.download(loaded.addresses[1])
         assert json.loads(data) == dataset.records()[1]
-        assert loaded.addresses[1].startswith("t-4/users/") and loaded.addresses[1].endswith(
-            ".json")
+        assert loaded.addresses[1].startswith("t-4/users/")
+        assert loaded.addresses[1].endswith(".json")
     with pytest.raises(ObjectNotFoundError):
         await store.download(loaded.addresses[1])
 
@@ -95,9 +102,11 @@ async def test_a_load_failing_part_way_removes_what_it_loaded() -> None:
     with pytest.raises(LoadError) as caught:
         async with load_dataset(kv, dataset, namespace="ns"):
             pytest.fail("the block must not run when the load failed")
-    assert caught.value.message == ("loading dataset 't', record 3: kv set 'ns:t:3' failed:"
-                                    " ConnectionError: connection reset by peer; removed the 3"
-                                    " records loaded before it")
+    assert caught.value.message == (
+        "loading dataset 't', record 3: kv set 'ns:t:3' failed:"
+        " ConnectionError: connection reset by peer; removed the 3"
+        " records loaded before it"
+    )
     assert caught.value.exit_code == ExitCode.INFRASTRUCTURE
     assert kv.keys == ["ns:t:0", "ns:t:1", "ns:t:2"]
     assert [await kv.get(k) for k in kv.keys] == [None, None, None]
@@ -112,7 +121,8 @@ async def test_duplicate_record_keys_name_the_field_and_record() -> None:
     second = next(i for i, v in enumerate(values) if v in values[:i])
     assert caught.value.message == (
         f"loading dataset 't', field 'id', record {second}: the record key"
-        f" '{values[second]}' repeats record {values.index(values[second])}")
+        f" '{values[second]}' repeats record {values.index(values[second])}"
+    )
 
 
 class NotAStore:
@@ -125,13 +135,16 @@ async def test_a_provider_without_a_known_protocol() -> None:
     with pytest.raises(LoadError) as caught:
         async with load_dataset(NotAStore(), dataset, namespace="ns"):
             pass
-    assert caught.value.message == ("loading dataset 'users': NotAStore has none of insert_one"
-                                    " (document), upload (object), set (kv)")
+    assert caught.value.message == (
+        "loading dataset 'users': NotAStore has none of insert_one"
+        " (document), upload (object), set (kv)"
+    )
     with pytest.raises(LoadError) as caught:
         async with load_dataset(InMemoryKVStore(), dataset, namespace="ns", kind="keyvalue"):
             pass
-    assert caught.value.message == ("loading dataset 'users': unknown loader 'keyvalue'"
-                                    " (accepted: 'document', 'kv', 'object')")
+    assert caught.value.message == (
+        "loading dataset 'users': unknown loader 'keyvalue' (accepted: 'document', 'kv', 'object')"
+    )
 
 
 class SyncKV:

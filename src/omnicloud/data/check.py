@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 Problem = tuple[tuple[str, ...], str]
 
 
-def dataset_problems(datasets: Mapping[str, DatasetConfig],
-                     providers: Iterable[str] = ()) -> Iterator[Problem]:
+def dataset_problems(
+    datasets: Mapping[str, DatasetConfig], providers: Iterable[str] = ()
+) -> Iterator[Problem]:
     """Every problem of ``config.data``, each with its key path (``data.users.fields.age``)."""
     schemas: dict[str, Schema] = {}
     for name, config in datasets.items():
@@ -33,9 +34,11 @@ def dataset_problems(datasets: Mapping[str, DatasetConfig],
         known = sorted(providers)
         for index, provider in enumerate(config.load_into):
             if provider not in known:
-                yield (("data", name, "load_into", str(index)),
-                       f"unknown provider '{provider}'{did_you_mean(provider, known)}"
-                       f" (accepted: {one_of(known)})")
+                yield (
+                    ("data", name, "load_into", str(index)),
+                    f"unknown provider '{provider}'{did_you_mean(provider, known)}"
+                    f" (accepted: {one_of(known)})",
+                )
     yield from _reference_problems(schemas)
     yield from _cycle_problems(schemas)
 
@@ -47,13 +50,23 @@ def _key_problems(schema: Schema) -> Iterator[Problem]:
     names = [f.name for f in schema.fields]
     where = ("data", schema.name, "key")
     if field is None:
-        yield where, (f"key names unknown field '{schema.key}'{did_you_mean(schema.key, names)}"
-                      f" (accepted: {one_of(names)})")
+        yield (
+            where,
+            (
+                f"key names unknown field '{schema.key}'{did_you_mean(schema.key, names)}"
+                f" (accepted: {one_of(names)})"
+            ),
+        )
     elif isinstance(field.type, ObjectType) or not field.type.HASHABLE:
         yield where, f"key field '{schema.key}' must be a scalar field"
     elif not (field.unique or field.type.UNIQUE_BY_CONSTRUCTION) or field.nullable:
-        yield where, (f"key field '{schema.key}' must be unique and never null: set"
-                      " unique = true (or use a uuid or sequence field)")
+        yield (
+            where,
+            (
+                f"key field '{schema.key}' must be unique and never null: set"
+                " unique = true (or use a uuid or sequence field)"
+            ),
+        )
 
 
 def _reference_problems(schemas: Mapping[str, Schema]) -> Iterator[Problem]:
@@ -63,13 +76,23 @@ def _reference_problems(schemas: Mapping[str, Schema]) -> Iterator[Problem]:
             where = ("data", schema.name, *key)
             target = schemas.get(ref.dataset)
             if target is None:
-                yield where, (f"reference to unknown dataset '{ref.dataset}'"
-                              f"{did_you_mean(ref.dataset, names)} (accepted: {one_of(names)})")
+                yield (
+                    where,
+                    (
+                        f"reference to unknown dataset '{ref.dataset}'"
+                        f"{did_you_mean(ref.dataset, names)} (accepted: {one_of(names)})"
+                    ),
+                )
                 continue
             fields = [f.name for f in target.fields]
             if ref.field not in fields:
-                yield where, (f"reference to unknown field '{ref.dataset}.{ref.field}'"
-                              f"{did_you_mean(ref.field, fields)} (accepted: {one_of(fields)})")
+                yield (
+                    where,
+                    (
+                        f"reference to unknown field '{ref.dataset}.{ref.field}'"
+                        f"{did_you_mean(ref.field, fields)} (accepted: {one_of(fields)})"
+                    ),
+                )
 
 
 Node = tuple[str, str]  # (dataset, top-level field)
@@ -96,8 +119,10 @@ def _cycle_problems(schemas: Mapping[str, Schema]) -> Iterator[Problem]:
                 yield ("data", start[0], *key), f"reference cycle: {text}"
 
 
-def _cycles_from(start: Node, edges: Mapping[Node, list[tuple[tuple[str, ...], Node]]],
-                 ) -> Iterator[tuple[list[Node], tuple[str, ...]]]:
+def _cycles_from(
+    start: Node,
+    edges: Mapping[Node, list[tuple[tuple[str, ...], Node]]],
+) -> Iterator[tuple[list[Node], tuple[str, ...]]]:
     """Cycles through ``start`` as (nodes start..start, key of start's first reference)."""
     stack = [(target, [start], key) for key, target in edges[start]]
     seen: set[Node] = set()

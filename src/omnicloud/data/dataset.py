@@ -55,8 +55,13 @@ class Generator:
     ``derive_seed(seed, test_id, worker_id)`` so references stay consistent inside the test.
     """
 
-    def __init__(self, datasets: Mapping[str, DatasetConfig], *, test_id: str | None = None,
-                 worker_id: str = "") -> None:
+    def __init__(
+        self,
+        datasets: Mapping[str, DatasetConfig],
+        *,
+        test_id: str | None = None,
+        worker_id: str = "",
+    ) -> None:
         self.datasets = datasets
         self.test_id = test_id
         self.worker_id = worker_id
@@ -72,8 +77,12 @@ class Generator:
         if name not in self._schemas:
             if name not in self.datasets:
                 known = sorted(self.datasets)
-                raise GenerationError(name, None, None, "no such dataset"
-                                      f"{did_you_mean(name, known)} (configured: {one_of(known)})")
+                raise GenerationError(
+                    name,
+                    None,
+                    None,
+                    f"no such dataset{did_you_mean(name, known)} (configured: {one_of(known)})",
+                )
             try:
                 self._schemas[name] = parse_schema(name, self.datasets[name])
             except SpecError as exc:
@@ -91,8 +100,9 @@ class Generator:
 
     def _context(self, schema: Schema, field: str) -> FieldContext:
         root = Stream.root(GENERATOR_VERSION, schema.name, self.seed(schema.name))
-        return FieldContext(root.child(f"field:{field}"), root.child("shared"), schema.epoch,
-                            self._resolve, field)
+        return FieldContext(
+            root.child(f"field:{field}"), root.child("shared"), schema.epoch, self._resolve, field
+        )
 
     def _column(self, schema: Schema, field: str, n: int) -> list[Any]:
         spec = schema.field(field)
@@ -104,8 +114,7 @@ class Generator:
         except GenerationError:
             raise
         except Exception as exc:  # a generator bug must still say where it happened
-            raise GenerationError(schema.name, field, None,
-                                  f"{type(exc).__name__}: {exc}") from exc
+            raise GenerationError(schema.name, field, None, f"{type(exc).__name__}: {exc}") from exc
 
     def _resolve(self, dataset: str, field: str) -> list[Any]:
         """The full column ``dataset.field`` (for ``ref`` fields), generated once."""
@@ -124,8 +133,14 @@ class Generator:
         return self._columns[dataset, field]
 
 
-def generate(name: str, datasets: Mapping[str, DatasetConfig], *, count: int | None = None,
-             test_id: str | None = None, worker_id: str = "") -> Dataset:
+def generate(
+    name: str,
+    datasets: Mapping[str, DatasetConfig],
+    *,
+    count: int | None = None,
+    test_id: str | None = None,
+    worker_id: str = "",
+) -> Dataset:
     """Generate dataset ``name`` of ``datasets`` (``config.data``).
 
     Same configuration, seed, ``test_id`` and ``worker_id`` -> the same values, on any machine

@@ -10,8 +10,15 @@ class GenerationError(OmnicloudError):
 
     exit_code = ExitCode.CONFIG
 
-    def __init__(self, dataset: str, field: str | None, index: int | None, message: str,
-                 *, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        dataset: str,
+        field: str | None,
+        index: int | None,
+        message: str,
+        *,
+        hint: str | None = None,
+    ) -> None:
         where = f"dataset '{dataset}'"
         if field:
             where += f", field '{field}'"
@@ -28,8 +35,15 @@ class LoadError(OmnicloudError):
 
     exit_code = ExitCode.INFRASTRUCTURE
 
-    def __init__(self, dataset: str, field: str | None, index: int | None, message: str,
-                 *, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        dataset: str,
+        field: str | None,
+        index: int | None,
+        message: str,
+        *,
+        hint: str | None = None,
+    ) -> None:
         where = f"loading dataset '{dataset}'"
         if field:
             where += f", field '{field}'"

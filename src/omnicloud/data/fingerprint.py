@@ -23,8 +23,10 @@ def dataset_fingerprint(name: str, config: Config | Mapping[str, DatasetConfig])
     values end up in this one. Two runs with the same fingerprint used byte-identical data.
     """
     datasets = _datasets(config)
-    document = {"generator": GENERATOR_VERSION,
-                "datasets": {n: _canonical(n, datasets) for n in _closure(name, datasets)}}
+    document = {
+        "generator": GENERATOR_VERSION,
+        "datasets": {n: _canonical(n, datasets) for n in _closure(name, datasets)},
+    }
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
 
@@ -41,8 +43,12 @@ def _datasets(config: Config | Mapping[str, DatasetConfig]) -> Mapping[str, Data
 
 def _canonical(name: str, datasets: Mapping[str, DatasetConfig]) -> dict[str, Any]:
     schema = _schema(name, datasets)
-    return {"count": schema.count, "seed": schema.seed, "epoch": schema.epoch,
-            "fields": [f.canonical() for f in schema.fields]}
+    return {
+        "count": schema.count,
+        "seed": schema.seed,
+        "epoch": schema.epoch,
+        "fields": [f.canonical() for f in schema.fields],
+    }
 
 
 def _closure(name: str, datasets: Mapping[str, DatasetConfig]) -> list[str]:

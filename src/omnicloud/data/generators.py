@@ -109,8 +109,12 @@ class Field:
     unique: bool = False
 
     def canonical(self) -> dict[str, Any]:
-        return {"name": self.name, **self.type.canonical(), "nullable": self.nullable,
-                "unique": self.unique}
+        return {
+            "name": self.name,
+            **self.type.canonical(),
+            "nullable": self.nullable,
+            "unique": self.unique,
+        }
 
 
 def field_column(spec: Field, ctx: FieldContext, n: int) -> list[Any]:
@@ -144,17 +148,21 @@ def _make_unique(kind: FieldType, ctx: FieldContext, values: list[Any]) -> list[
                 values[index] = value
         redo = still
     if redo:
-        raise RecordError(redo[0], f"no unique value left after {_UNIQUE_ATTEMPTS} attempts"
-                                   f" ({len(seen)} distinct values found); widen the field's"
-                                   " range or lower count")
+        raise RecordError(
+            redo[0],
+            f"no unique value left after {_UNIQUE_ATTEMPTS} attempts"
+            f" ({len(seen)} distinct values found); widen the field's"
+            " range or lower count",
+        )
     return values
 
 
 def sample(universe: Any, ctx: FieldContext, n: int, what: str) -> list[Any]:
     """``n`` distinct entries of ``universe`` (a sequence) in random order."""
     if n > len(universe):
-        raise RecordError(len(universe), f"unique values exhausted: {n} needed but only"
-                                         f" {len(universe)} {what}")
+        raise RecordError(
+            len(universe), f"unique values exhausted: {n} needed but only {len(universe)} {what}"
+        )
     keys = ctx.stream.child("sample").draw_u64(len(universe))
     order = sorted(range(len(universe)), key=keys.__getitem__)[:n]
     return [universe[i] for i in order]
@@ -197,8 +205,11 @@ class SequenceType(FieldType):
     format: str | None = None
 
     def column(self, ctx: FieldContext, n: int) -> list[Any]:
-        numbers = range(self.start, self.start + self.step * n, self.step) if self.step \
+        numbers = (
+            range(self.start, self.start + self.step * n, self.step)
+            if self.step
             else [self.start] * n
+        )
         if self.format is None:
             return list(numbers)
         return list(map(self.format.format, numbers))
@@ -279,8 +290,9 @@ class TextType(FieldType):
     max: int = 12
 
     def column(self, ctx: FieldContext, n: int) -> list[Any]:
-        lengths = [self.min + k for k in
-                   ctx.stream.child("length").draw_below(self.max - self.min + 1, n)]
+        lengths = [
+            self.min + k for k in ctx.stream.child("length").draw_below(self.max - self.min + 1, n)
+        ]
         pool = pick(WORDS, ctx.stream.child("words").draw_bytes(sum(lengths)))
         ends = list(accumulate(lengths))
         starts = [0, *ends[:-1]]
@@ -380,8 +392,10 @@ class ChoiceType(FieldType):
         total = cumulative[-1]
         last = len(self.values) - 1
         values = self.values
-        return [values[min(bisect.bisect_right(cumulative, u * total), last)]
-                for u in ctx.stream.draw_floats(n)]
+        return [
+            values[min(bisect.bisect_right(cumulative, u * total), last)]
+            for u in ctx.stream.draw_floats(n)
+        ]
 
     def distinct_values(self) -> int | None:
         return sum(1 for w in self.weights if w > 0)
@@ -536,9 +550,11 @@ def _row_function(width: int) -> Callable[..., list[dict[str, Any]]]:
     cols = [f"c{i}" for i in range(width)]
     vals = [f"v{i}" for i in range(width)]
     entry = ", ".join(f"k[{i}]: {v}" for i, v in enumerate(vals))
-    source = (f"def rows(k, {', '.join(cols)}):\n"
-              f"    return [{{{entry}}} for {', '.join(vals)}{',' if width == 1 else ''}"
-              f" in zip({', '.join(cols)})]\n")
+    source = (
+        f"def rows(k, {', '.join(cols)}):\n"
+        f"    return [{{{entry}}} for {', '.join(vals)}{',' if width == 1 else ''}"
+        f" in zip({', '.join(cols)})]\n"
+    )
     namespace: dict[str, Any] = {}
     exec(compile(source, "<omnicloud.data rows>", "exec"), namespace)
     builder: Callable[..., list[dict[str, Any]]] = namespace["rows"]
@@ -551,13 +567,28 @@ def json_default(value: Any) -> Any:
 
 def dumps(record: Any) -> str:
     """Canonical JSON text of a record (no spaces, insertion order, ASCII-safe)."""
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                      default=json_default)
+    return json.dumps(
+        record, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=json_default
+    )
 
 
 TYPES: dict[str, type[FieldType]] = {
     t.NAME: t
-    for t in (UuidType, SequenceType, WordType, TextType, IntType, FloatType, BoolType,
-              EnumType, ChoiceType, TimestampType, PatternType, RefType, JsonType, ObjectType)
+    for t in (
+        UuidType,
+        SequenceType,
+        WordType,
+        TextType,
+        IntType,
+        FloatType,
+        BoolType,
+        EnumType,
+        ChoiceType,
+        TimestampType,
+        PatternType,
+        RefType,
+        JsonType,
+        ObjectType,
+    )
 }
 PERSON_PARTS = ("name", "first_name", "last_name", "email")

@@ -44,8 +44,9 @@ class Loader(Protocol):
 
     def address(self, namespace: str, dataset: str, key: str) -> str: ...
 
-    async def put(self, provider: Any, address: str, record: dict[str, Any],
-                  collection: str) -> None: ...
+    async def put(
+        self, provider: Any, address: str, record: dict[str, Any], collection: str
+    ) -> None: ...
 
     async def remove(self, provider: Any, address: str, collection: str) -> None: ...
 
@@ -57,8 +58,9 @@ class KVLoader:
     def address(self, namespace: str, dataset: str, key: str) -> str:
         return f"{namespace}:{dataset}:{key}"
 
-    async def put(self, provider: Any, address: str, record: dict[str, Any],
-                  collection: str) -> None:
+    async def put(
+        self, provider: Any, address: str, record: dict[str, Any], collection: str
+    ) -> None:
         await _call(provider.set, address, dumps(record))
 
     async def remove(self, provider: Any, address: str, collection: str) -> None:
@@ -72,8 +74,9 @@ class DocumentLoader:
     def address(self, namespace: str, dataset: str, key: str) -> str:
         return f"{namespace}:{key}"
 
-    async def put(self, provider: Any, address: str, record: dict[str, Any],
-                  collection: str) -> None:
+    async def put(
+        self, provider: Any, address: str, record: dict[str, Any], collection: str
+    ) -> None:
         await _call(provider.insert_one, collection, {**record, "_id": address})
 
     async def remove(self, provider: Any, address: str, collection: str) -> None:
@@ -87,8 +90,9 @@ class ObjectLoader:
     def address(self, namespace: str, dataset: str, key: str) -> str:
         return f"{namespace}/{dataset}/{key}.json"
 
-    async def put(self, provider: Any, address: str, record: dict[str, Any],
-                  collection: str) -> None:
+    async def put(
+        self, provider: Any, address: str, record: dict[str, Any], collection: str
+    ) -> None:
         await _call(provider.upload, address, dumps(record).encode("utf-8"))
 
     async def remove(self, provider: Any, address: str, collection: str) -> None:
@@ -106,15 +110,24 @@ def choose_loader(provider: Any, kind: str | None = None, *, dataset: str = "?")
     if kind is not None:
         names = list(LOADERS)
         if kind not in names:
-            raise LoadError(dataset, None, None, f"unknown loader '{kind}'"
-                            f"{did_you_mean(kind, names)} (accepted: {one_of(names)})")
+            raise LoadError(
+                dataset,
+                None,
+                None,
+                f"unknown loader '{kind}'{did_you_mean(kind, names)} (accepted: {one_of(names)})",
+            )
         return LOADERS[kind]
     for loader in LOADERS.values():
         if callable(getattr(provider, loader.MARKER, None)):
             return loader
     markers = ", ".join(f"{loader.MARKER} ({loader.NAME})" for loader in LOADERS.values())
-    raise LoadError(dataset, None, None, f"{type(provider).__name__} has none of {markers}",
-                    hint="pass kind='kv', 'document' or 'object'")
+    raise LoadError(
+        dataset,
+        None,
+        None,
+        f"{type(provider).__name__} has none of {markers}",
+        hint="pass kind='kv', 'document' or 'object'",
+    )
 
 
 @dataclass(frozen=True)
@@ -141,29 +154,44 @@ def record_keys(dataset: Dataset) -> list[str]:
     first: dict[str, int] = {}
     for index, value in enumerate(dataset.columns[field]):
         if value is None:
-            raise LoadError(dataset.name, field, index, "the record key is null",
-                            hint="make the key field non-nullable, or set key = ... in"
-                                 f" [data.{dataset.name}]")
+            raise LoadError(
+                dataset.name,
+                field,
+                index,
+                "the record key is null",
+                hint=f"make the key field non-nullable, or set key = ... in [data.{dataset.name}]",
+            )
         text = str(value)
         if text in first:
-            raise LoadError(dataset.name, field, index, f"the record key {text!r} repeats"
-                            f" record {first[text]}", hint="set unique = true on the key field")
+            raise LoadError(
+                dataset.name,
+                field,
+                index,
+                f"the record key {text!r} repeats record {first[text]}",
+                hint="set unique = true on the key field",
+            )
         first[text] = index
         keys.append(text)
     return keys
 
 
 @asynccontextmanager
-async def load_dataset(provider: Any, dataset: Dataset, *, namespace: str,
-                       kind: str | None = None, collection: str | None = None,
-                       ) -> AsyncIterator[LoadedDataset]:
+async def load_dataset(
+    provider: Any,
+    dataset: Dataset,
+    *,
+    namespace: str,
+    kind: str | None = None,
+    collection: str | None = None,
+) -> AsyncIterator[LoadedDataset]:
     """Load ``dataset`` into ``provider`` for the duration of the ``async with`` block."""
     loader = choose_loader(provider, kind, dataset=dataset.name)
     where = collection or dataset.name
     records = dataset.records()
     addresses = [loader.address(namespace, dataset.name, key) for key in record_keys(dataset)]
-    await _put_all(loader, provider, dataset.name, addresses=addresses, records=records,
-                   collection=where)
+    await _put_all(
+        loader, provider, dataset.name, addresses=addresses, records=records, collection=where
+    )
     loaded = LoadedDataset(dataset, namespace, loader.NAME, where, tuple(addresses), records)
     try:
         yield loaded
@@ -174,26 +202,45 @@ async def load_dataset(provider: Any, dataset: Dataset, *, namespace: str,
         raise
     problems = await _remove_all(loader, provider, addresses, where)
     if problems:
-        raise LoadError(dataset.name, None, None, f"could not remove {len(problems)} of"
-                        f" {len(addresses)} records: {problems[0]}")
+        raise LoadError(
+            dataset.name,
+            None,
+            None,
+            f"could not remove {len(problems)} of {len(addresses)} records: {problems[0]}",
+        )
 
 
-async def _put_all(loader: Loader, provider: Any, dataset: str, *, addresses: Sequence[str],
-                   records: Sequence[dict[str, Any]], collection: str) -> None:
+async def _put_all(
+    loader: Loader,
+    provider: Any,
+    dataset: str,
+    *,
+    addresses: Sequence[str],
+    records: Sequence[dict[str, Any]],
+    collection: str,
+) -> None:
     for index, (address, record) in enumerate(zip(addresses, records, strict=True)):
         try:
             await loader.put(provider, address, record, collection)
         except Exception as exc:
             problems = await _remove_all(loader, provider, addresses[:index], collection)
-            undo = f"removed the {index} records loaded before it" if not problems else \
-                f"{len(problems)} of the {index} records loaded before it could not be removed"
-            raise LoadError(dataset, None, index, f"{loader.NAME} {loader.MARKER}"
-                            f" {address!r} failed: {type(exc).__name__}: {exc}; {undo}",
-                            ) from exc
+            undo = (
+                f"removed the {index} records loaded before it"
+                if not problems
+                else f"{len(problems)} of the {index} records loaded before it could not be removed"
+            )
+            raise LoadError(
+                dataset,
+                None,
+                index,
+                f"{loader.NAME} {loader.MARKER}"
+                f" {address!r} failed: {type(exc).__name__}: {exc}; {undo}",
+            ) from exc
 
 
-async def _remove_all(loader: Loader, provider: Any, addresses: Sequence[str],
-                      collection: str) -> list[str]:
+async def _remove_all(
+    loader: Loader, provider: Any, addresses: Sequence[str], collection: str
+) -> list[str]:
     """Remove every address (all are tried); returns the failures' descriptions."""
     problems: list[str] = []
     for address in reversed(addresses):

@@ -107,8 +107,10 @@ def parse_instant(text: str) -> int:
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"'{text}' is not an ISO 8601 date or time"
-                         " (e.g. '2024-01-01' or '2024-01-01T00:00:00Z')") from None
+        raise ValueError(
+            f"'{text}' is not an ISO 8601 date or time"
+            " (e.g. '2024-01-01' or '2024-01-01T00:00:00Z')"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return math.floor(moment.timestamp())
@@ -120,8 +122,10 @@ def parse_schema(name: str, config: DatasetConfig) -> Schema:
         epoch = parse_instant(config.epoch)
     except ValueError as exc:
         raise SpecError(("epoch",), str(exc)) from None
-    fields = tuple(parse_field(field_name, spec, ("fields", field_name), epoch)
-                   for field_name, spec in config.fields.items())
+    fields = tuple(
+        parse_field(field_name, spec, ("fields", field_name), epoch)
+        for field_name, spec in config.fields.items()
+    )
     for item in fields:
         _check_unique_space(item, config.count, ("fields", item.name))
     return Schema(name, config.count, config.seed, epoch, config.key, fields)
@@ -132,24 +136,32 @@ def parse_field(name: str, spec: FieldSpec, key: Key, epoch: int) -> Field:
     kind, _, short = spec.type.partition(":")
     kind = kind.strip()
     if kind not in PARAMETERS:
-        raise SpecError((*key, "type"), f"unknown field type '{kind}'"
-                        f"{did_you_mean(kind, FIELD_TYPES)} (accepted: {one_of(FIELD_TYPES)})")
+        raise SpecError(
+            (*key, "type"),
+            f"unknown field type '{kind}'"
+            f"{did_you_mean(kind, FIELD_TYPES)} (accepted: {one_of(FIELD_TYPES)})",
+        )
     given = {p: getattr(spec, p) for p in spec.model_fields_set if p not in _GENERIC}
     accepted = PARAMETERS[kind]
     for param in sorted(given):
         if param not in accepted:
-            raise SpecError((*key, param), f"parameter '{param}' does not apply to type '{kind}'"
-                            f" (accepted: {one_of((*accepted, 'nullable', 'unique'))})")
+            raise SpecError(
+                (*key, param),
+                f"parameter '{param}' does not apply to type '{kind}'"
+                f" (accepted: {one_of((*accepted, 'nullable', 'unique'))})",
+            )
     params = dict(_short_params(kind, short.strip(), key) if ":" in spec.type else {})
     for param in sorted(set(params) & set(given)):
-        raise SpecError((*key, param), f"parameter '{param}' is given twice: in"
-                        f" '{spec.type}' and as {param} = ...")
+        raise SpecError(
+            (*key, param),
+            f"parameter '{param}' is given twice: in '{spec.type}' and as {param} = ...",
+        )
     params.update(given)
     try:
         field_type = _BUILDERS[kind](kind, params, key, epoch)
     except SpecError as exc:
-        param = exc.key[len(key)] if len(exc.key) > len(key) else None
-        if param is not None and param not in given and param != "fields":
+        source = exc.key[len(key)] if len(exc.key) > len(key) else None
+        if source is not None and source not in given and source != "fields":
             raise SpecError((*key, "type"), exc.message) from None  # it came from the string
         raise
     if spec.unique and not field_type.HASHABLE:
@@ -163,9 +175,12 @@ def _check_unique_space(item: Field, count: int, key: Key) -> None:
             _check_unique_space(sub, count, (*key, "fields", sub.name))
     space = item.type.distinct_values()
     if item.unique and space is not None and space < count:
-        raise SpecError((*key, "unique"), f"unique values exhausted: count is {count} but"
-                        f" type '{item.type.canonical()['type']}' has only {space} distinct"
-                        " values")
+        raise SpecError(
+            (*key, "unique"),
+            f"unique values exhausted: count is {count} but"
+            f" type '{item.type.canonical()['type']}' has only {space} distinct"
+            " values",
+        )
 
 
 # --- short forms -----------------------------------------------------------------------------
@@ -195,8 +210,9 @@ _SHORT: dict[str, Callable[[str, str, Key], dict[str, Any]]] = {
     "bool": lambda kind, text, where: {"probability": _number(text, where, kind)},
     "enum": lambda kind, text, where: {"values": [v.strip() for v in text.split(",")]},
     "choice": lambda kind, text, where: _short_choice(text, where),
-    "sequence": lambda kind, text, where: {"start": _whole(_number(text, where, kind), where,
-                                                           "start")},
+    "sequence": lambda kind, text, where: {
+        "start": _whole(_number(text, where, kind), where, "start")
+    },
     "json": lambda kind, text, where: {"keys": _whole(_number(text, where, kind), where, "keys")},
     "timestamp": lambda kind, text, where: {"format": text},
     "pattern": lambda kind, text, where: {"pattern": text},
@@ -270,8 +286,9 @@ def _build_text(kind: str, p: dict[str, Any], key: Key, epoch: int) -> FieldType
 def _build_bool(kind: str, p: dict[str, Any], key: Key, epoch: int) -> FieldType:
     probability = float(p.get("probability", 0.5))
     if not 0 <= probability <= 1:
-        raise SpecError((*key, "probability"), f"probability must be within 0..1, got"
-                                               f" {probability}")
+        raise SpecError(
+            (*key, "probability"), f"probability must be within 0..1, got {probability}"
+        )
     return BoolType(probability)
 
 
@@ -281,8 +298,9 @@ def _values(p: dict[str, Any], key: Key) -> tuple[Any, ...]:
         raise SpecError((*key, "values"), "values must list at least one value")
     for index, value in enumerate(values):
         if not isinstance(value, str | int | float | bool):
-            raise SpecError((*key, "values", str(index)), f"value {value!r} is not a string,"
-                                                          " number or boolean")
+            raise SpecError(
+                (*key, "values", str(index)), f"value {value!r} is not a string, number or boolean"
+            )
     return tuple(values)
 
 
@@ -294,8 +312,9 @@ def _build_choice(kind: str, p: dict[str, Any], key: Key, epoch: int) -> FieldTy
     values = _values(p, key)
     weights = tuple(float(w) for w in p.get("weights") or ())
     if len(weights) != len(values):
-        raise SpecError((*key, "weights"), f"weights has {len(weights)} entries but values has"
-                                           f" {len(values)}")
+        raise SpecError(
+            (*key, "weights"), f"weights has {len(weights)} entries but values has {len(values)}"
+        )
     if any(w < 0 or not math.isfinite(w) for w in weights) or sum(weights) <= 0:
         raise SpecError((*key, "weights"), "weights must be finite, not negative, and not all 0")
     return ChoiceType(values, weights)
@@ -309,8 +328,10 @@ def _build_sequence(kind: str, p: dict[str, Any], key: Key, epoch: int) -> Field
         try:
             text = fmt.format(start)
         except (ValueError, IndexError, KeyError) as exc:
-            raise SpecError((*key, "format"), f"format {fmt!r} cannot format a number: {exc}"
-                            " (write e.g. 'ORD-{:06d}')") from None
+            raise SpecError(
+                (*key, "format"),
+                f"format {fmt!r} cannot format a number: {exc} (write e.g. 'ORD-{{:06d}}')",
+            ) from None
         if text == fmt.format(start + step):
             raise SpecError((*key, "format"), f"format {fmt!r} has no '{{}}' for the number")
     return SequenceType(start, step, fmt)
@@ -319,8 +340,11 @@ def _build_sequence(kind: str, p: dict[str, Any], key: Key, epoch: int) -> Field
 def _build_timestamp(kind: str, p: dict[str, Any], key: Key, epoch: int) -> FieldType:
     fmt = p.get("format", "iso")
     if fmt not in _TIME_FORMATS:
-        raise SpecError((*key, "format"), f"unknown timestamp format '{fmt}'"
-                        f"{did_you_mean(fmt, _TIME_FORMATS)} (accepted: {one_of(_TIME_FORMATS)})")
+        raise SpecError(
+            (*key, "format"),
+            f"unknown timestamp format '{fmt}'"
+            f"{did_you_mean(fmt, _TIME_FORMATS)} (accepted: {one_of(_TIME_FORMATS)})",
+        )
     bounds: dict[str, int | None] = {}
     for name in ("since", "until"):
         try:
@@ -330,8 +354,10 @@ def _build_timestamp(kind: str, p: dict[str, Any], key: Key, epoch: int) -> Fiel
     result = TimestampType(bounds["since"], bounds["until"], fmt)
     since, until = result.bounds(epoch)
     if since >= until:
-        raise SpecError((*key, "since"), "since must be earlier than until (until defaults to"
-                                         " the dataset's epoch)")
+        raise SpecError(
+            (*key, "since"),
+            "since must be earlier than until (until defaults to the dataset's epoch)",
+        )
     return result
 
 
@@ -363,8 +389,11 @@ def _build_object(kind: str, p: dict[str, Any], key: Key, epoch: int) -> FieldTy
     specs: Mapping[str, FieldSpec] = p.get("fields") or {}
     if not specs:
         raise SpecError((*key, "fields"), "an object needs at least one field")
-    return ObjectType(tuple(parse_field(name, spec, (*key, "fields", name), epoch)
-                            for name, spec in specs.items()))
+    return ObjectType(
+        tuple(
+            parse_field(name, spec, (*key, "fields", name), epoch) for name, spec in specs.items()
+        )
+    )
 
 
 def _build_simple(kind: str, p: dict[str, Any], key: Key, epoch: int) -> FieldType:

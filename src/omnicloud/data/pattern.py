@@ -189,8 +189,9 @@ class _Parser:
         low_text, comma, high_text = body.partition(",")
         try:
             low = int(low_text)
-            high = (int(high_text) if high_text.strip() else low + _UNBOUNDED_EXTRA) if comma \
-                else low
+            high = (
+                (int(high_text) if high_text.strip() else low + _UNBOUNDED_EXTRA) if comma else low
+            )
         except ValueError:
             raise self.error(f"bad repeat '{{{body}}}'") from None
         if low < 0 or high < low or high > _MAX_REPEAT:
@@ -206,8 +207,9 @@ def generate_pattern(node: Node, stream: Stream, n: int) -> list[str]:
     if isinstance(node, CharSet):
         return stream.draw_from(tuple(node.chars), n)
     if isinstance(node, Sequence):
-        columns = [generate_pattern(item, stream.child(str(i)), n)
-                   for i, item in enumerate(node.items)]
+        columns = [
+            generate_pattern(item, stream.child(str(i)), n) for i, item in enumerate(node.items)
+        ]
         return list(map("".join, zip(*columns, strict=True)))
     if isinstance(node, Alternation):
         return _alternation(node, stream, n)
@@ -239,8 +241,9 @@ def _repeat(node: Repeat, stream: Stream, n: int) -> list[str]:
     if node.low == node.high:
         return words
     if isinstance(inner, CharSet):
-        lengths = [node.low + k for k in stream.child("len").draw_below(node.high - node.low + 1,
-                                                                        n)]
+        lengths = [
+            node.low + k for k in stream.child("len").draw_below(node.high - node.low + 1, n)
+        ]
         return [word[:length] for word, length in zip(words, lengths, strict=True)]
     counts = [node.low + k for k in stream.child("len").draw_below(node.high - node.low + 1, n)]
     columns_by_record = zip(*columns, strict=True)

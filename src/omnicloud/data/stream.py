@@ -65,10 +65,12 @@ class Stream:
         if bound <= 1:
             return [0] * n
         if bound < _U16_LIMIT:
-            return list(map(int.__rshift__, map(int.__mul__, self.draw_u32(n), repeat(bound)),
-                            repeat(32)))
-        return list(map(int.__rshift__, map(int.__mul__, self.draw_u64(n), repeat(bound)),
-                        repeat(64)))
+            return list(
+                map(int.__rshift__, map(int.__mul__, self.draw_u32(n), repeat(bound)), repeat(32))
+            )
+        return list(
+            map(int.__rshift__, map(int.__mul__, self.draw_u64(n), repeat(bound)), repeat(64))
+        )
 
     def draw_floats(self, n: int) -> list[float]:
         """``n`` floats in ``[0, 1)`` with 53 random bits each."""

@@ -38,8 +38,14 @@ PROPERTY_PREFIX = "omnicloud.data."
 class DataFixture:
     """Generates and loads datasets for one test (see the module docstring)."""
 
-    def __init__(self, datasets: Mapping[str, DatasetConfig], *, test_id: str, worker_id: str,
-                 properties: list[tuple[str, object]]) -> None:
+    def __init__(
+        self,
+        datasets: Mapping[str, DatasetConfig],
+        *,
+        test_id: str,
+        worker_id: str,
+        properties: list[tuple[str, object]],
+    ) -> None:
         self.test_id = test_id
         self.worker_id = worker_id
         self.namespace = namespace_for(test_id, worker_id)
@@ -62,19 +68,31 @@ class DataFixture:
         """This test's seed for dataset ``name``."""
         return self._generator.seed(name)
 
-    def load(self, name: str, provider: Any, *, kind: str | None = None,
-             collection: str | None = None, count: int | None = None,
-             ) -> AbstractAsyncContextManager[LoadedDataset]:
+    def load(
+        self,
+        name: str,
+        provider: Any,
+        *,
+        kind: str | None = None,
+        collection: str | None = None,
+        count: int | None = None,
+    ) -> AbstractAsyncContextManager[LoadedDataset]:
         """``async with`` block during which dataset ``name`` is in ``provider``."""
-        return load_dataset(provider, self.dataset(name, count=count), namespace=self.namespace,
-                            kind=kind, collection=collection)
+        return load_dataset(
+            provider,
+            self.dataset(name, count=count),
+            namespace=self.namespace,
+            kind=kind,
+            collection=collection,
+        )
 
     def _record(self, name: str, seed: int) -> None:
         if name not in self._recorded:
             self._recorded.add(name)
             fingerprint = dataset_fingerprint(name, self._datasets)
-            self._properties.append((PROPERTY_PREFIX + name,
-                                     f"seed={seed} worker={self.worker_id} {fingerprint}"))
+            self._properties.append(
+                (PROPERTY_PREFIX + name, f"seed={seed} worker={self.worker_id} {fingerprint}")
+            )
 
 
 @pytest.fixture
@@ -84,5 +102,9 @@ def omnicloud_data(request: pytest.FixtureRequest) -> DataFixture:
         config = plugin.omnicloud_config(request.config)
     except OmnicloudError as exc:
         pytest.fail(f"omnicloud_data: {exc.render()}", pytrace=False)
-    return DataFixture(config.data, test_id=request.node.nodeid, worker_id=current_worker(),
-                      properties=request.node.user_properties)
+    return DataFixture(
+        config.data,
+        test_id=request.node.nodeid,
+        worker_id=current_worker(),
+        properties=request.node.user_properties,
+    )
