@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 
 import pytest
 from datahelp import datasets, users
@@ -14,7 +15,7 @@ from omnicloud.data.words import DOMAINS, FIRST_NAMES, LAST_NAMES, WORDS
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
-def column(spec: object, count: int = 400, seed: int = 3, **extra: object) -> list[object]:
+def column(spec: object, count: int = 400, seed: int = 3, **extra: object) -> list[Any]:
     data = datasets(t={"count": count, "seed": seed, "fields": {"f": spec}, **extra})
     return generate("t", data).column("f")
 
@@ -29,7 +30,7 @@ def test_word_tables_have_256_distinct_entries() -> None:
 
 def test_uuid_is_version_4_and_unique() -> None:
     values = column("uuid", count=2000)
-    assert all(UUID4.fullmatch(v) for v in values)  # type: ignore[arg-type]
+    assert all(UUID4.fullmatch(v) for v in values)
     assert len(set(values)) == 2000
 
 
@@ -83,14 +84,14 @@ def test_int_ranges_include_both_ends(spec: object, low: int, high: int) -> None
 def test_float_range_and_precision() -> None:
     values = column({"type": "float:1.5..2.5", "precision": 3}, count=1000)
     assert all(isinstance(v, float) and 1.5 <= v <= 2.5 for v in values)
-    assert all(round(v, 3) == v for v in values)  # type: ignore[call-overload]
+    assert all(round(v, 3) == v for v in values)
     assert len(set(values)) > 500
 
 
 def test_bool_probability() -> None:
     values = column("bool:0.2", count=5000)
     assert set(values) == {True, False}
-    assert 800 < sum(values) < 1200  # type: ignore[arg-type]
+    assert 800 < sum(values) < 1200
     assert not any(column({"type": "bool", "probability": 0}, count=200))
 
 
@@ -174,7 +175,9 @@ def test_json_objects() -> None:
         assert 1 <= len(value) <= 4
         assert set(value) <= set(WORDS)
         assert all(isinstance(v, str | int | bool) for v in value.values())
-    assert all(len(v) == 3 for v in column("json", count=50) if len(set(v)) == 3)  # type: ignore[arg-type]
+    default = column("json", count=50)
+    assert all(len(v) <= 3 for v in default)
+    assert sum(len(v) == 3 for v in default) > 40  # a repeated key word merges two entries
 
 
 def test_nested_objects() -> None:
@@ -212,16 +215,12 @@ def test_nullable_rate() -> None:
     ],
 )
 def test_unique_fields_never_repeat(spec: dict[str, object]) -> None:
-    count = (
-        4
-        if spec["type"].startswith("enum")
-        # type: ignore[attr-defined]
-        else (90 if "pattern" in str(spec["type"]) else 300)
-    )
+    kind = str(spec["type"])
+    count = 4 if kind.startswith("enum") else (90 if "pattern" in kind else 300)
     values = column(spec, count=count)
     assert len(set(values)) == count
     if spec["type"] == "int:1..300":
-        assert sorted(values) == list(range(1, 301))  # type: ignore[type-var]
+        assert sorted(values) == list(range(1, 301))
 
 
 def test_references_point_at_existing_records() -> None:
