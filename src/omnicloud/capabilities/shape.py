@@ -32,7 +32,7 @@ def shape_target(factory: Any) -> Any | None:
         return None
     if typing.get_origin(returned) is not None:  # Awaitable[X], Coroutine[..., X]
         returned = typing.get_args(returned)[-1]
-    return returned if inspect.isclass(returned) else None
+    return returned if inspect.isclass(returned) and returned is not Any else None
 
 
 def check_shape(provider: Any, interface: str) -> list[str]:

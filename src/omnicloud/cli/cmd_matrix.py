@@ -39,6 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only this provider (repeatable)",
     )
     parser.add_argument(
+        "--interface",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this interface suite (repeatable)",
+    )
+    parser.add_argument(
         "--junit",
         action="append",
         type=Path,
@@ -85,7 +92,12 @@ def _certify(args: argparse.Namespace, folder: Path) -> int:
 
     options = CertifyOptions(
         config_path=Path(args.config) if args.config else None,
-        selection=Selection(providers=tuple(args.provider), probe=args.probe, environment=args.env),
+        selection=Selection(
+            providers=tuple(args.provider),
+            interfaces=tuple(args.interface),
+            probe=args.probe,
+            environment=args.env,
+        ),
         results_dir=folder,
     )
     return certify(options)

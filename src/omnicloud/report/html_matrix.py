@@ -11,6 +11,18 @@ from html import escape
 
 from omnicloud.report.matrix import CONTRACT_ROW, LABELS, Cell, Matrix, family_of
 
+#: Symbols found in every common font (emoji fonts are often missing offline or on CI boxes).
+SYMBOLS = {
+    "pass": "\u2713",
+    "fail": "\u2717",
+    "false_claim": "\u2717",
+    "expected_failure": "\u26a0",
+    "unexpected_pass": "\u203c",
+    "not_claimed": "\u00b7",
+    "probe_pass": "\u2605",
+    "not_run": "\u25cb",
+}
+
 #: Sort order of statuses: what needs attention first.
 _RANK = {
     "false_claim": 0,
@@ -63,6 +75,11 @@ pre { background: #f6f8fa; padding: 8px; overflow-x: auto; max-height: 420px;
 """
 
 _JS = """
+document.getElementById("quiet").addEventListener("change", function (event) {
+  document.querySelectorAll("tr[data-quiet]").forEach(function (row) {
+    row.hidden = event.target.checked;
+  });
+});
 document.querySelectorAll("table.matrix thead th").forEach(function (th, column) {
   th.addEventListener("click", function () {
     var table = th.closest("table"), body = table.tBodies[0];
@@ -113,7 +130,9 @@ def _summary(matrix: Matrix) -> str:
     cards = []
     for provider in matrix.providers:
         counts = matrix.counts(provider)
-        claimed = sum(matrix.cell(provider, r).claimed for r in matrix.rows if r != CONTRACT_ROW)
+        claimed = [r for r in matrix.rows if r != CONTRACT_ROW and matrix.cell(provider, r).claimed]
+        holding = sum(matrix.cell(provider, r).status == "pass" for r in claimed)
+        contract = matrix.cell(provider, CONTRACT_ROW)
         bad = sum(counts.get(s, 0) for s in ("fail", "false_claim", "unexpected_pass"))
         verdict = (
             '<span class="verdict-bad">problems</span>'
@@ -122,7 +141,8 @@ def _summary(matrix: Matrix) -> str:
         )
         lines = [
             f"<b>{escape(provider)}</b> &mdash; {verdict}",
-            f"{claimed} interfaces claimed, {counts.get('pass', 0)} pass",
+            f"{holding} of {len(claimed)} claimed interfaces pass",
+            f"contract {escape(contract.suite)}: {escape(LABELS[contract.status][0])}",
         ]
         for status in (
             "false_claim",
@@ -141,8 +161,8 @@ def _summary(matrix: Matrix) -> str:
 
 def _legend() -> str:
     items = "".join(
-        f"<span>{symbol} <b>{escape(short)}</b>: {escape(long)}</span>"
-        for short, long, symbol in LABELS.values()
+        f"<span>{SYMBOLS[status]} <b>{escape(short)}</b>: {escape(long)}</span>"
+        for status, (short, long, _) in LABELS.items()
     )
     return f'<div class="legend">{items}</div>'
 
@@ -156,14 +176,21 @@ def _table(matrix: Matrix) -> str:
         css = ' class="family-start"' if family != previous and index else ""
         previous = family
         cells = "".join(_td(matrix.cell(p, row)) for p in matrix.providers)
+        quiet = (
+            " data-quiet"
+            if all(matrix.cell(p, row).status == "not_claimed" for p in matrix.providers)
+            else ""
+        )
         name = row if row != CONTRACT_ROW else "contract suite"
         rows.append(
-            f'<tr data-index="{index}"{css}><td class="family" data-sort="{index:03d}">'
+            f'<tr data-index="{index}"{css}{quiet}><td class="family" data-sort="{index:03d}">'
             f'{escape(family)}</td><td class=iface data-sort="{escape(row)}">{escape(name)}'
             f"</td>{cells}</tr>"
         )
     return (
-        '<h2>Matrix</h2><table class="matrix"><thead><tr><th scope=col>family</th>'
+        '<h2>Matrix</h2><p><label><input type="checkbox" id="quiet"> hide interfaces no'
+        " provider claims or passes</label> &middot; click a column header to sort</p>"
+        '<table class="matrix"><thead><tr><th scope=col>family</th>'
         f"<th scope=col>interface</th>{head}</tr></thead><tbody>"
         + "\n".join(rows)
         + "</tbody></table>"
@@ -171,8 +198,8 @@ def _table(matrix: Matrix) -> str:
 
 
 def _td(cell: Cell) -> str:
-    symbol = LABELS[cell.status][2]
-    text = f"{symbol} {escape(cell.label)}"
+    symbol = SYMBOLS[cell.status]
+    text = symbol if cell.status == "not_claimed" else f"{symbol} {escape(cell.label)}"
     if cell.failures:
         text = f'<a href="#{escape(cell.anchor)}">{text}</a>'
     title = escape(
