@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from omnicloud.triage.flakes import CHILD_ENV, rerun_failed
-from omnicloud.triage.junit import parse_junit_tree
+CHILD_ENV = "OMNICLOUD_RERUN_CHILD"  # set in re-run processes: they must not re-run again
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -71,6 +70,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         path = config.invocation_params.dir / path
     if not path.exists():
         return
+    from omnicloud.triage.flakes import rerun_failed  # imported only when re-running
+    from omnicloud.triage.junit import parse_junit_tree
+
     rerun_failed(
         path, _options(config), reruns, cwd=config.invocation_params.dir, rootdir=config.rootpath
     )

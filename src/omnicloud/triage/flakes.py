@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from omnicloud.errors import InfrastructureError
+from omnicloud.pytest_plugins.rerun import CHILD_ENV
 from omnicloud.triage.junit import parse_junit_tree
 
 NODEID_PROPERTY = "omnicloud.nodeid"
-CHILD_ENV = "OMNICLOUD_RERUN_CHILD"
+
 _DROP_WITH_VALUE = (
     "--junitxml",
     "--junit-xml",

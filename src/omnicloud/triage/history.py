@@ -225,7 +225,7 @@ def current_commit(root: Path) -> str | None:
 
         repo = git.Repo(root, search_parent_directories=True)
         return str(repo.head.commit.hexsha)
-    except Exception:  # noqa: BLE001 - no repository, no commits yet, git missing: ask the CI
+    except Exception:  # no repository, no commits yet, git missing: ask the CI
         pass
     for name in ("GITHUB_SHA", "CI_COMMIT_SHA", "OMNICLOUD_COMMIT"):
         if os.environ.get(name):
