@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from omnicloud.config.models import Config
+from omnicloud.config.models import Config, WorkflowConfig
 from omnicloud.data.check import dataset_problems
 from omnicloud.errors import did_you_mean, one_of
 
@@ -72,6 +72,8 @@ def check_workflows(config: Config) -> Iterator[Problem]:
         steps = [s.name for s in workflow.steps]
         for index, step in enumerate(workflow.steps):
             base = ("workflows", name, "steps", str(index))
+            if steps.index(step.name) != index:
+                yield ((*base, "name"), f"step '{step.name}' is defined twice")
             if step.application is not None and step.application not in config.applications:
                 yield (
                     (*base, "application"),
@@ -82,6 +84,75 @@ def check_workflows(config: Config) -> Iterator[Problem]:
             for dep_index, dep in enumerate(step.depends_on):
                 if dep not in steps:
                     yield ((*base, "depends_on", str(dep_index)), _unknown("step", dep, steps))
+        yield from _workflow_cycles(name, workflow)
+        yield from _workflow_flow(name, workflow)
+
+
+def _workflow_cycles(name: str, workflow: WorkflowConfig) -> Iterator[Problem]:
+    deps = {s.name: [d for d in s.depends_on] for s in workflow.steps}
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def visit(step: str, path: list[str]) -> list[str] | None:
+        state[step] = 1
+        for dep in deps.get(step, []):
+            if state.get(dep) == 1:
+                return [*path[path.index(dep):], dep] if dep in path else [step, dep]
+            if dep in deps and state.get(dep) is None:
+                found = visit(dep, [*path, dep])
+                if found:
+                    return found
+        state[step] = 2
+        return None
+
+    for index, step in enumerate(workflow.steps):
+        if state.get(step.name) is None:
+            cycle = visit(step.name, [step.name])
+            if cycle:
+                yield (("workflows", name, "steps", str(index), "depends_on"),
+                       f"dependency cycle: {' -> '.join(cycle)}")
+                return
+
+
+def _workflow_flow(name: str, workflow: WorkflowConfig) -> Iterator[Problem]:
+    """A consumed value must be published by a step that runs before (a dependency)."""
+    by_name = {s.name: s for s in workflow.steps}
+
+    def upstream(step: str, seen: set[str]) -> set[str]:
+        for dep in by_name[step].depends_on:
+            if dep in by_name and dep not in seen:
+                seen.add(dep)
+                upstream(dep, seen)
+        return seen
+
+    for index, step in enumerate(workflow.steps):
+        before = upstream(step.name, set()) if step.name in by_name else set()
+        published = {key: s for s in before for key in by_name[s].publishes}
+        for key_index, key in enumerate(step.consumes):
+            if key not in published:
+                producers = sorted(s.name for s in workflow.steps if key in s.publishes)
+                hint = (f"; it is published by {', '.join(producers)}: add it to depends_on"
+                        if producers else "; no step publishes it")
+                yield (("workflows", name, "steps", str(index), "consumes", str(key_index)),
+                       f"step '{step.name}' consumes '{key}', which no step it depends on"
+                       f" publishes{hint}")
+
+
+def check_traceability(config: Config) -> Iterator[Problem]:
+    trace = config.traceability
+    try:
+        pattern = re.compile(trace.pattern)
+    except re.error as exc:
+        yield (("traceability", "pattern"), f"invalid regular expression {trace.pattern!r}: {exc}")
+        return
+    seen: set[str] = set()
+    for index, requirement in enumerate(trace.requirement_ids()):
+        if not pattern.match(requirement):
+            yield (("traceability", "requirements", str(index)),
+                   f"requirement id '{requirement}' does not match {trace.pattern}")
+        if requirement in seen:
+            yield (("traceability", "requirements", str(index)),
+                   f"requirement '{requirement}' is listed twice")
+        seen.add(requirement)
 
 
 CHECKS: list[Callable[[Config], Iterator[Problem]]] = [
@@ -89,6 +160,7 @@ CHECKS: list[Callable[[Config], Iterator[Problem]]] = [
     check_default_environment,
     check_failure_categories,
     check_workflows,
+    check_traceability,
 ]
 
 

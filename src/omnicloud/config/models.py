@@ -643,19 +643,32 @@ class ApplicationConfig(Model):
 
     ```toml
     [applications.auth]
-    path = "apps/auth"
-    test_command = ["pytest", "{tests}"]
+    path = "apps/auth"                 # or repository = "https://git.example/auth.git"
+    test_command = ["{python}", "-m", "pytest", "{tests}", "--junitxml={junit}", "-q"]
     environment = "local"
     services = ["postgres"]
     ```
+
+    ``test_command`` placeholders: ``{tests}`` (the step's tests; ``{test_path}`` is an alias),
+    ``{junit}`` (where the step's JUnit goes), ``{python}`` (this interpreter), ``{path}`` (the
+    application's folder). A string is split like a shell would.
     """
 
-    path: Path | None = None
-    repository: str | None = None
-    test_command: list[str] = Field(default_factory=lambda: ["pytest", "{tests}"])
-    environment: str | None = None
-    services: list[str] = Field(default_factory=list)
-    env: dict[str, OptionValue] = Field(default_factory=dict)
+    path: Path | None = Field(None, description="The application's folder (relative to config).")
+    repository: str | None = Field(
+        None, description="A git URL or path, cloned when no path is given."
+    )
+    ref: str | None = Field(None, description="Branch or tag to clone from repository.")
+    test_command: list[str] | str = Field(
+        default_factory=lambda: ["{python}", "-m", "pytest", "{tests}", "--junitxml={junit}",
+                                 "-q", "-p", "no:cacheprovider"],
+        description="How to run the application's tests.",
+    )
+    environment: str | None = Field(None, description="Environment its services come from.")
+    services: list[str] = Field(default_factory=list, description="Services it needs.")
+    env: dict[str, OptionValue] = Field(default_factory=dict, description="Extra environment.")
+    owners: list[str] = Field(default_factory=list, description="Owners of its failures.")
+    changed_files: list[str] = Field(default_factory=list, description="Known changed files.")
 
 
 class WorkflowStep(Model):
@@ -666,26 +679,41 @@ class WorkflowStep(Model):
     name = "login"
     application = "auth"
     tests = "tests/test_login.py"
-    depends_on = []
     publishes = ["token"]
+
+    [[workflows.checkout.steps]]
+    name = "pay"
+    application = "payments"
+    tests = "tests/test_pay.py"
+    depends_on = ["login"]
+    consumes = ["token"]
     ```
     """
 
     name: Name
-    application: str | None = None
-    tests: str | None = None
-    command: list[str] | None = None
-    depends_on: list[str] = Field(default_factory=list)
-    publishes: list[str] = Field(default_factory=list)
-    consumes: list[str] = Field(default_factory=list)
-    timeout: Duration | None = None
+    application: str | None = Field(None, description="Run this application's tests.")
+    tests: str | None = Field(None, description="Test path or node id for the application.")
+    command: list[str] | None = Field(None, description="Or run this command.")
+    depends_on: list[str] = Field(default_factory=list, description="Steps that run first.")
+    publishes: list[str] = Field(default_factory=list, description="Flow values it must set.")
+    consumes: list[str] = Field(default_factory=list, description="Flow values it reads.")
+    timeout: Duration | None = Field(None, description="Kill the step after this long.")
+    env: dict[str, OptionValue] = Field(default_factory=dict)
 
 
 class WorkflowConfig(Model):
-    """Steps across applications, with dependencies and data flow."""
+    """Steps across applications, with dependencies and data flow.
+
+    ```toml
+    [workflows.checkout]
+    description = "Log in, pay, confirm"
+    parallel = 2
+    ```
+    """
 
     description: str = ""
     environment: str | None = None
+    parallel: int = Field(1, ge=1, le=64, description="Independent steps run at once.")
     steps: list[WorkflowStep] = Field(default_factory=list)
 
 
@@ -699,13 +727,20 @@ class TraceabilityConfig(Model):
 
     ```toml
     [traceability]
-    pattern = '^\\d{3}-(FR|NFR)-\\d{3}$'
-    requirements = ["001-FR-012", "001-FR-013"]
+    spec_id = "001"
+    requirements = ["001-FR-012", { id = "001-FR-013", title = "Tenants are isolated" }]
     ```
+
+    Tests declare what they verify with ``@pytest.mark.requirement("001-FR-012")``; ids must
+    match ``pattern`` (seed 003's ``###-FR-###`` with an optional letter by default).
     """
 
-    pattern: str = r"^\d{3}-(FR|NFR)-\d{3}$"
+    spec_id: str = Field("", description="The specification the requirements belong to.")
+    pattern: str = Field(r"^\d{3}-FR-\d{3}[a-z]?$", description="Regex every id must match.")
     requirements: list[str | Requirement] = Field(default_factory=list)
+
+    def requirement_ids(self) -> list[str]:
+        return [r if isinstance(r, str) else r.id for r in self.requirements]
 
 
 class Config(Model):
