@@ -7,6 +7,8 @@ on first use under an advisory lock, so concurrent first uses do not race.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from omnicloud.providers.postgres._client import psycopg_module
@@ -36,10 +38,30 @@ async def connect(url: str, schema: str = "public", ddl: tuple[str, ...] = ()) -
 
 
 class PostgresProvider:
-    """Base of the PostgreSQL providers: owns one connection, closed by ``aclose``."""
+    """Base of the PostgreSQL providers: owns one connection, closed by ``aclose``.
+
+    One connection runs one statement or transaction at a time: concurrent coroutines of the
+    same provider take turns through ``_lock`` (otherwise their transactions would interleave).
+    """
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
+        self._lock = asyncio.Lock()
+
+    async def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self._lock:
+            cur = await self._conn.execute(sql, params)
+            return int(cur.rowcount)
+
+    async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        async with self._lock:
+            cur = await self._conn.execute(sql, params)
+            return list(await cur.fetchall())
+
+    async def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self._lock:
+            cur = await self._conn.execute(sql, params)
+            return await cur.fetchone()
 
     async def aclose(self) -> None:
         await self._conn.close()

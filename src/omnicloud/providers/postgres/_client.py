@@ -9,7 +9,7 @@ from omnicloud.errors import ProviderError
 
 def psycopg_module() -> ModuleType:
     try:
-        import psycopg  # noqa: PLC0415 - optional extra, imported on use
+        import psycopg
     except ImportError:
         raise ProviderError(
             "the PostgreSQL providers need psycopg, which is not installed",

@@ -94,7 +94,7 @@ class PostgresDocumentDatabase(PostgresProvider):
     async def insert_one(self, collection: str, document: Mapping[str, Any]) -> str:
         doc = dict(document)
         doc.setdefault("_id", uuid.uuid4().hex)
-        await self._conn.execute(
+        await self._execute(
             "INSERT INTO omnicloud_documents (collection, id, doc) VALUES (%s, %s, %s::jsonb)",
             (collection, str(doc["_id"]), json.dumps(doc)),
         )
@@ -114,14 +114,13 @@ class PostgresDocumentDatabase(PostgresProvider):
         sql = f"SELECT doc FROM omnicloud_documents WHERE collection = %s AND {where} ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        cur = await self._conn.execute(sql, (collection, *params))
-        return [dict(row[0]) for row in await cur.fetchall()]
+        return [dict(row[0]) for row in await self._fetchall(sql, (collection, *params))]
 
     async def update_one(
         self, collection: str, filter: Mapping[str, Any], update_spec: Mapping[str, Any]
     ) -> None:
         where, params = compile_filter(filter)
-        async with self._conn.transaction():
+        async with self._lock, self._conn.transaction():
             cur = await self._conn.execute(
                 f"SELECT seq, doc FROM omnicloud_documents WHERE collection = %s AND {where}"
                 " ORDER BY seq LIMIT 1 FOR UPDATE",
@@ -139,7 +138,7 @@ class PostgresDocumentDatabase(PostgresProvider):
 
     async def delete_one(self, collection: str, filter: Mapping[str, Any]) -> None:
         where, params = compile_filter(filter)
-        await self._conn.execute(
+        await self._execute(
             "DELETE FROM omnicloud_documents WHERE seq = (SELECT seq FROM omnicloud_documents"
             f" WHERE collection = %s AND {where} ORDER BY seq LIMIT 1)",
             (collection, *params),
@@ -147,9 +146,7 @@ class PostgresDocumentDatabase(PostgresProvider):
 
     async def drop_collection(self, collection: str) -> None:
         """Empty ``collection`` (the contract's ``cleanup``)."""
-        await self._conn.execute(
-            "DELETE FROM omnicloud_documents WHERE collection = %s", (collection,)
-        )
+        await self._execute("DELETE FROM omnicloud_documents WHERE collection = %s", (collection,))
 
 
 async def create_document_database(

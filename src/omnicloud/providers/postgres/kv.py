@@ -28,14 +28,13 @@ class PostgresKVStore(PostgresProvider):
         self._ns = "" if tenant_id is None else f"t:{tenant_id}"
 
     async def get(self, key: str) -> str | None:
-        cur = await self._conn.execute(
+        row = await self._fetchone(
             "SELECT v FROM omnicloud_kv WHERE ns = %s AND kh = %s", (self._ns, _digest(key))
         )
-        row = await cur.fetchone()
         return None if row is None else bytes(row[0]).decode("utf-8", "surrogatepass")
 
     async def set(self, key: str, value: str) -> None:
-        await self._conn.execute(
+        await self._execute(
             "INSERT INTO omnicloud_kv (ns, kh, k, v) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (ns, kh) DO UPDATE SET v = EXCLUDED.v",
             (
@@ -47,7 +46,7 @@ class PostgresKVStore(PostgresProvider):
         )
 
     async def delete(self, key: str) -> None:
-        await self._conn.execute(
+        await self._execute(
             "DELETE FROM omnicloud_kv WHERE ns = %s AND kh = %s", (self._ns, _digest(key))
         )
 

@@ -50,7 +50,7 @@ class PostgresOutboxStorage(PostgresProvider):
         self._store = store
 
     async def save_event(self, event: OutboxEvent) -> None:
-        async with self._conn.transaction():
+        async with self._lock, self._conn.transaction():
             sequence = None
             if event.aggregate_key is not None:
                 cur = await self._conn.execute(
@@ -74,39 +74,39 @@ class PostgresOutboxStorage(PostgresProvider):
             )
 
     async def get_pending_unordered_events(self, limit: int = 100) -> list[dict[str, Any]]:
-        cur = await self._conn.execute(
+        rows = await self._fetchall(
             f"{_SELECT} WHERE store = %s AND status = 'PENDING' AND aggregate_key IS NULL"
             " ORDER BY event_id LIMIT %s",
             (self._store, limit),
         )
-        return [_record(row) for row in await cur.fetchall()]
+        return [_record(row) for row in rows]
 
     async def get_pending_events_for_aggregate(self, aggregate_key: str) -> list[dict[str, Any]]:
-        cur = await self._conn.execute(
+        rows = await self._fetchall(
             f"{_SELECT} WHERE store = %s AND status = 'PENDING' AND aggregate_key = %s"
             " ORDER BY sequence_id",
             (self._store, aggregate_key),
         )
-        return [_record(row) for row in await cur.fetchall()]
+        return [_record(row) for row in rows]
 
     async def get_pending_aggregate_keys(self) -> list[str]:
-        cur = await self._conn.execute(
+        rows = await self._fetchall(
             "SELECT DISTINCT aggregate_key FROM omnicloud_outbox WHERE store = %s"
             " AND status = 'PENDING' AND aggregate_key IS NOT NULL ORDER BY aggregate_key",
             (self._store,),
         )
-        return [row[0] for row in await cur.fetchall()]
+        return [row[0] for row in rows]
 
     async def mark_as_processed(self, event: Any) -> None:
-        await self._conn.execute(
+        await self._execute(
             "UPDATE omnicloud_outbox SET status = 'PROCESSED' WHERE store = %s AND event_id = %s",
             (self._store, event["event_id"]),
         )
 
     async def clear(self) -> None:
         """Remove this store's rows (other stores sharing the tables are untouched)."""
-        await self._conn.execute("DELETE FROM omnicloud_outbox WHERE store = %s", (self._store,))
-        await self._conn.execute(
+        await self._execute("DELETE FROM omnicloud_outbox WHERE store = %s", (self._store,))
+        await self._execute(
             "DELETE FROM omnicloud_outbox_sequences WHERE store = %s", (self._store,)
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from omnicloud.providers.redis._client import redis_asyncio
@@ -44,9 +45,19 @@ class RedisProvider:
         self._client = client
         self._prefix = prefix
         self._tenant_id = tenant_id
+        self._loop = asyncio.get_running_loop()
 
     def _key(self, key: str) -> str:
         return namespaced(self._prefix, self._tenant_id, self.kind, key)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await close_client(self._client, self._loop)
+
+
+async def close_client(client: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """Close ``client``. Its connections belong to the event loop that opened them and can only
+    be closed from it; a provider closed from another loop (a test that drove it on a private
+    loop, now gone) leaves them to that loop, which closed its transports when it closed."""
+    if loop.is_closed() or loop is not asyncio.get_running_loop():
+        return
+    await client.aclose()

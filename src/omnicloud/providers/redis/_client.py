@@ -9,7 +9,7 @@ from omnicloud.errors import ProviderError
 
 def redis_asyncio() -> ModuleType:
     try:
-        import redis.asyncio  # noqa: PLC0415 - optional extra, imported on use
+        import redis.asyncio
     except ImportError:
         raise ProviderError(
             "the Redis providers need redis-py, which is not installed",

@@ -6,11 +6,12 @@ ran out cannot release a lock someone else took since.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from types import TracebackType
 from typing import Any
 
-from omnicloud.providers.redis._base import DEFAULT_URL, connect, namespaced
+from omnicloud.providers.redis._base import DEFAULT_URL, close_client, connect, namespaced
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -54,12 +55,13 @@ class RedisLockManager:
     def __init__(self, client: Any, prefix: str = "") -> None:
         self._client = client
         self._prefix = prefix
+        self._loop = asyncio.get_running_loop()
 
     def get_lock(self, lock_name: str, ttl: float) -> RedisLock:
         return RedisLock(self._client, namespaced(self._prefix, None, "lock", lock_name), ttl)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await close_client(self._client, self._loop)
 
 
 async def create_lock_manager(

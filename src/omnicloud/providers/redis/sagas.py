@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from omnicloud.providers.redis._base import DEFAULT_URL, RedisProvider, connect
@@ -45,9 +46,20 @@ def _decode(text: str) -> SagaState:
 
 
 class RedisSagaStateRepository(RedisProvider):
-    """Saga states as JSON documents; ``update_state`` fails on a stale version."""
+    """Saga states as JSON documents; ``update_state`` fails on a stale version.
+
+    Repositories with the same ``store`` share their sagas; the factory's default is a fresh
+    store per instance, which is what the contract suite expects of each factory call.
+    """
 
     kind = "saga"
+
+    def __init__(self, client: Any, prefix: str = "", store: str = "") -> None:
+        super().__init__(client, prefix, None)
+        self._store = store
+
+    def _key(self, key: str) -> str:
+        return super()._key(f"{self._store}:{key}")
 
     async def create_state(self, state: SagaState) -> None:
         created = await self._client.set(self._key(state.saga_id), _encode(state, 1), nx=True)
@@ -68,7 +80,11 @@ class RedisSagaStateRepository(RedisProvider):
 
 
 async def create_saga_repository(
-    url: str = DEFAULT_URL, prefix: str = "", tenant_id: str | None = None, **client_options: Any
+    url: str = DEFAULT_URL, prefix: str = "", store: str | None = None, **client_options: Any
 ) -> RedisSagaStateRepository:
-    """Factory for ``factory = "omnicloud.providers.redis:create_saga_repository"``."""
-    return RedisSagaStateRepository(await connect(url, **client_options), prefix, tenant_id)
+    """Factory for ``factory = "omnicloud.providers.redis:create_saga_repository"``.
+
+    Give ``store`` to share sagas between processes; by default each instance is a new store.
+    """
+    client = await connect(url, **client_options)
+    return RedisSagaStateRepository(client, prefix, store or uuid.uuid4().hex)
