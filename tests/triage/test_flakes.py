@@ -10,7 +10,7 @@ from pathlib import Path
 from omnicloud.triage.flakes import child_args, rerun_failed
 from omnicloud.triage.junit import parse_junit_tree, read_junit
 
-TESTS = '''
+TESTS = """
 import os
 from pathlib import Path
 
@@ -30,12 +30,20 @@ def test_fails_the_first_time():
 
 def test_always_fails():
     raise ConnectionRefusedError("[Errno 111] Connection refused")
-'''
+"""
 
 
 # Keep each fresh process cheap; -o junit_logging keeps captured stdout as evidence.
-FAST = ["-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:faker",
-        "-o", "junit_logging=system-out"]
+FAST = [
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:hypothesispytest",
+    "-p",
+    "no:faker",
+    "-o",
+    "junit_logging=system-out",
+]
 
 
 def write_tests(tmp_path: Path) -> Path:
@@ -47,7 +55,12 @@ def run_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMNICLOUD_")}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "test_sample.py", *FAST, "--junitxml=junit.xml", *args],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=120,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
 
 
@@ -83,7 +96,9 @@ def test_plugin_reruns_failures_in_a_fresh_process_and_records_flakes(tmp_path: 
     assert (suite.get("failures"), suite.get("errors")) == ("1", "0")
     run = read_junit(junit)
     assert {f.test_id.split("::")[-1]: f.status for f in run.failures} == {
-        "test_fails_the_first_time": "flaky", "test_always_fails": "failed"}
+        "test_fails_the_first_time": "flaky",
+        "test_always_fails": "failed",
+    }
     assert len(run.failures[0].attempts) + len(run.failures[1].attempts) == 3
 
 
@@ -109,5 +124,19 @@ def test_rerun_failed_function_rewrites_a_junit_file(tmp_path: Path) -> None:
 
 
 def test_child_args_drop_junit_xdist_and_rerun_options() -> None:
-    assert child_args(["-x", "--junitxml", "a.xml", "-n", "2", "--junit-xml=b.xml", "-n4",
-                       "--omnicloud-reruns=3", "--dist", "load", "-k", "kv"]) == ["-x", "-k", "kv"]
+    assert child_args(
+        [
+            "-x",
+            "--junitxml",
+            "a.xml",
+            "-n",
+            "2",
+            "--junit-xml=b.xml",
+            "-n4",
+            "--omnicloud-reruns=3",
+            "--dist",
+            "load",
+            "-k",
+            "kv",
+        ]
+    ) == ["-x", "-k", "kv"]

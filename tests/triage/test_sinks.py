@@ -30,17 +30,20 @@ class FakeGitHub:
         self.webhook_bodies: list[dict[str, Any]] = []
         self.webhook_failures = 0
 
+    def hook(self, body: Any) -> tuple[int, Any]:
+        if self.webhook_failures:
+            self.webhook_failures -= 1
+            return 503, {"message": "try later"}
+        self.webhook_bodies.append(body)
+        return 204, None
+
     def handle(self, handler: BaseHTTPRequestHandler, method: str) -> tuple[int, Any]:
         url = urlparse(handler.path)
         self.requests.append((method, url.path, dict(handler.headers)))
         length = int(handler.headers.get("Content-Length") or 0)
         body = json.loads(handler.rfile.read(length)) if length else None
         if url.path == "/hook":
-            if self.webhook_failures:
-                self.webhook_failures -= 1
-                return 503, {"message": "try later"}
-            self.webhook_bodies.append(body)
-            return 204, None
+            return self.hook(body)
         if handler.headers.get("Authorization") != f"Bearer {TOKEN}":
             return 401, {"message": "Bad credentials"}
         parts = url.path.strip("/").split("/")
@@ -113,8 +116,9 @@ def test_github_issues_are_created_once_then_updated_by_fingerprint(
 ) -> None:
     fake, base = github
     monkeypatch.setenv("ACME_TOKEN", TOKEN)
-    config = config_with(github=GitHubSink(repository="acme/platform", api_url=base,
-                                           token_env="ACME_TOKEN"))
+    config = config_with(
+        github=GitHubSink(repository="acme/platform", api_url=base, token_env="ACME_TOKEN")
+    )
     junit = [CORPUS / "gotestsum.xml"]
     first = triage_results(config, junit, tmp_path / "r", run_id="run-1", use_history=False)
     assert first.sink_errors == ()
@@ -140,8 +144,7 @@ def test_token_is_sent_but_never_written_or_printed(
     fake, base = github
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     config = config_with(github=GitHubSink(repository="acme/other", api_url=base))
-    report = triage_results(config, [CORPUS / "jest-junit.xml"], tmp_path / "r",
-                            use_history=False)
+    report = triage_results(config, [CORPUS / "jest-junit.xml"], tmp_path / "r", use_history=False)
     assert fake.requests[0][2]["Authorization"] == f"Bearer {TOKEN}"
     assert len(report.sink_errors) == 1
     assert "HTTP 404" in report.sink_errors[0]
@@ -158,8 +161,7 @@ def test_a_sink_that_is_down_loses_nothing(tmp_path: Path, monkeypatch: pytest.M
         github=GitHubSink(repository="acme/platform", api_url=url),
         webhook=WebhookSink(url=f"{url}/hook", retries=1, timeout="1s"),
     )
-    report = triage_results(config, [CORPUS / "jest-junit.xml"], tmp_path / "r",
-                            use_history=False)
+    report = triage_results(config, [CORPUS / "jest-junit.xml"], tmp_path / "r", use_history=False)
     assert (tmp_path / "r" / "triage" / "triage.json").is_file()
     assert len(json.loads((tmp_path / "r/triage/triage.json").read_text())["failures"]) == 2
     assert len(report.sink_errors) == 2
@@ -168,13 +170,16 @@ def test_a_sink_that_is_down_loses_nothing(tmp_path: Path, monkeypatch: pytest.M
     assert "Connection refused" in report.sink_errors[1]
 
 
-def test_missing_token_is_a_sink_error_naming_the_variable(tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_token_is_a_sink_error_naming_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     sink = GitHubIssuesSink(GitHubSink(repository="acme/platform", api_url="http://127.0.0.1:9"))
     report = triage_results(None, [CORPUS / "jest-junit.xml"], tmp_path, use_history=False)
     assert deliver(report, [sink]) == (
-        [], ["github: the environment variable GITHUB_TOKEN holding the token is not set"])
+        [],
+        ["github: the environment variable GITHUB_TOKEN holding the token is not set"],
+    )
 
 
 def test_webhook_posts_the_report_and_retries(
@@ -184,8 +189,9 @@ def test_webhook_posts_the_report_and_retries(
     fake.webhook_failures = 2
     sleeps: list[float] = []
     sink = WebhookSinkDriver(WebhookSink(url=f"{base}/hook", retries=3), sleep=sleeps.append)
-    report = triage_results(None, [CORPUS / "gotestsum.xml"], tmp_path, run_id="r9",
-                            use_history=False)
+    report = triage_results(
+        None, [CORPUS / "gotestsum.xml"], tmp_path, run_id="r9", use_history=False
+    )
     assert sink.send(report) == f"webhook: delivered to {base}/hook (HTTP 204)"
     assert sleeps == [0.2, 0.4]
     body = fake.webhook_bodies[0]
@@ -194,5 +200,6 @@ def test_webhook_posts_the_report_and_retries(
     assert sorted(body["by_owner"]) == ["unowned"]
     fake.webhook_failures = 5
     with pytest.raises(SinkError, match=r"gave up after 2 attempts: POST .* HTTP 503"):
-        WebhookSinkDriver(WebhookSink(url=f"{base}/hook", retries=1),
-                          sleep=sleeps.append).send(report)
+        WebhookSinkDriver(WebhookSink(url=f"{base}/hook", retries=1), sleep=sleeps.append).send(
+            report
+        )

@@ -31,7 +31,7 @@ from omnicloud.triage.model import Failure, Fixed
 _NOISE = [
     (re.compile(r"(?:/private)?/(?:tmp|var/folders|var/tmp)/[^\s'\":]*"), "<tmp>"),
     (re.compile(r"pytest-of-[^/\s]+/pytest-\d+/[^\s'\":]*"), "<tmp>"),
-    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "0x?"),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<addr>"),
     (
         re.compile(
             r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
