@@ -106,10 +106,12 @@ def generate(root: Path, modules: int, tests: int) -> dict[str, float]:
         package, index = number % PACKAGES, (number // PACKAGES) % per_package
         folder = tests_root / f"pkg{package}"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"test_mod{index}.py"
+        path = folder / f"test_p{package}_mod{index}.py"  # unique basenames for pytest
         path.write_text(test_source(package, index, tests_per_file))
         for test in range(tests_per_file):
-            durations[f"tests/pkg{package}/test_mod{index}.py::test_{test}"] = rng.random()
+            durations[f"tests/pkg{package}/test_p{package}_mod{index}.py::test_{test}"] = (
+                rng.random()
+            )
     config = [
         "[project]",
         'base_ref = "main"',
@@ -127,7 +129,8 @@ def generate(root: Path, modules: int, tests: int) -> dict[str, float]:
             "",
         ]
     (root / "omnicloud.toml").write_text("\n".join(config))
-    (root / ".gitignore").write_text(".omnicloud/\n")
+    (root / ".gitignore").write_text(".omnicloud/\n.pytest_cache/\n.testmondata*\n")
+    (root / "pytest.ini").write_text("[pytest]\npythonpath = src\n")
     (root / ".omnicloud").mkdir()
     (root / ".omnicloud/durations.json").write_text(json.dumps(durations))
     written = time.perf_counter() - started
