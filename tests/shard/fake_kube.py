@@ -1,0 +1,212 @@
+"""A local HTTP server serving the subset of the Kubernetes API the executor uses.
+
+No API server can run on this machine, so this stands in for one: it stores namespaces and Jobs,
+and a fake kubelet runs each completion index's container command as a local process (the
+``emptyDir`` results volume becomes a fresh temporary folder), keeping its stdout as the pod log.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+class FakeCluster:
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.namespaces: dict[str, dict[str, Any]] = {}
+        self.jobs: dict[tuple[str, str], dict[str, Any]] = {}
+        self.pods: dict[str, dict[str, Any]] = {}
+        self.logs: dict[str, str] = {}
+        self.lost_indexes: set[int] = set()  # pods that die without output (node lost)
+        self.hang = False  # jobs never finish
+        self.forbid: set[str] = set()  # "METHOD path-prefix" answered 403
+        self.lock = threading.Lock()
+
+    # -- the fake kubelet ---------------------------------------------------------------------
+    def start_job(self, namespace: str, job: dict[str, Any]) -> None:
+        job["status"] = {"active": job["spec"]["completions"]}
+        if not self.hang:
+            threading.Thread(target=self._run_job, args=(namespace, job), daemon=True).start()
+
+    def _run_job(self, namespace: str, job: dict[str, Any]) -> None:
+        # Pods of one Job run side by side, as the kubelets of a cluster would run them.
+        from concurrent.futures import ThreadPoolExecutor
+
+        indexes = range(job["spec"]["completions"])
+        with ThreadPoolExecutor(max_workers=job["spec"]["parallelism"]) as pool:
+            phases = list(pool.map(lambda i: self._run_pod(namespace, job, i), indexes))
+        succeeded, failed = phases.count("Succeeded"), phases.count("Failed")
+        with self.lock:
+            condition = "Complete" if failed == 0 else "Failed"
+            job["status"] = {
+                "succeeded": succeeded,
+                "failed": failed,
+                "conditions": [{"type": condition, "status": "True"}],
+            }
+
+    def _run_pod(self, namespace: str, job: dict[str, Any], index: int) -> str:
+        name = f"{job['metadata']['name']}-{index}-abcde"
+        template = job["spec"]["template"]["spec"]
+        container = template["containers"][0]
+        pod = {
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "labels": {"batch.kubernetes.io/job-name": job["metadata"]["name"]},
+                "annotations": {"batch.kubernetes.io/job-completion-index": str(index)},
+                "creationTimestamp": "2026-01-01T00:00:00Z",
+            },
+            "spec": {"containers": [{"name": "shard", "image": container["image"]}]},
+            "status": {"phase": "Running"},
+        }
+        with self.lock:
+            self.pods[name] = pod
+        if index in self.lost_indexes:
+            phase, log = "Failed", ""
+        else:
+            phase, log = self._execute(container, index)
+        with self.lock:
+            pod["status"]["phase"] = phase
+            self.logs[name] = log
+        return phase
+
+    def _execute(self, container: dict[str, Any], index: int) -> tuple[str, str]:
+        with tempfile.TemporaryDirectory() as volume:
+            mount = container["volumeMounts"][0]["mountPath"]
+            command = [part.replace(mount, volume) for part in container["command"]]
+            command = [sys.executable if part == "python" else part for part in command]
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_NODE", "OMNI"))}
+            env.update({e["name"]: e["value"] for e in container["env"]})
+            env["JOB_COMPLETION_INDEX"] = str(index)
+            done = subprocess.run(
+                command,
+                cwd=container.get("workingDir"),
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        return ("Succeeded" if done.returncode == 0 else "Failed"), done.stdout
+
+
+def _handler(cluster: FakeCluster) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _send(self, code: int, body: Any, content: str = "application/json") -> None:
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", content)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _body(self) -> Any:
+            length = int(self.headers.get("Content-Length") or 0)
+            return json.loads(self.rfile.read(length) or b"{}")
+
+        def _route(self, method: str) -> None:
+            url = urlparse(self.path)
+            parts = url.path.strip("/").split("/")
+            cluster.requests.append((method, url.path))
+            if any(f"{method} {url.path}".startswith(f) for f in cluster.forbid):
+                self._send(403, {"kind": "Status", "code": 403, "reason": "Forbidden"})
+                return
+            with cluster.lock:
+                answer = route(cluster, method, parts, parse_qs(url.query), self._body)
+            if answer is None:
+                self._send(404, {"kind": "Status", "code": 404, "reason": "NotFound"})
+            elif isinstance(answer[1], str):
+                self._send(answer[0], answer[1], "text/plain")
+            else:
+                self._send(*answer)
+
+        def do_GET(self) -> None:
+            self._route("GET")
+
+        def do_POST(self) -> None:
+            self._route("POST")
+
+        def do_DELETE(self) -> None:
+            self._route("DELETE")
+
+    return Handler
+
+
+STATUS = {"kind": "Status", "apiVersion": "v1", "status": "Success"}
+Answer = tuple[int, Any] | None
+
+
+def route(
+    cluster: FakeCluster, method: str, parts: list[str], query: dict[str, list[str]], body: Any
+) -> Answer:
+    if parts[:3] == ["api", "v1", "namespaces"]:
+        return _core(cluster, method, parts, query, body)
+    if parts[:4] == ["apis", "batch", "v1", "namespaces"] and parts[5:6] == ["jobs"]:
+        return _batch(cluster, method, parts, body)
+    return None
+
+
+def _core(
+    cluster: FakeCluster, method: str, parts: list[str], query: dict[str, list[str]], body: Any
+) -> Answer:
+    if method == "POST" and len(parts) == 3:
+        manifest = body()
+        cluster.namespaces[manifest["metadata"]["name"]] = manifest
+        return 201, manifest
+    if method == "DELETE" and len(parts) == 4:
+        return (200, STATUS) if cluster.namespaces.pop(parts[3], None) else None
+    if method == "GET" and parts[4:] == ["pods"]:
+        key, _, value = query.get("labelSelector", [""])[0].partition("=")
+        items = [
+            p
+            for p in cluster.pods.values()
+            if p["metadata"]["namespace"] == parts[3] and p["metadata"]["labels"].get(key) == value
+        ]
+        return 200, {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items}
+    if method == "GET" and len(parts) == 7 and parts[4] == "pods" and parts[6] == "log":
+        return (200, cluster.logs[parts[5]]) if parts[5] in cluster.logs else None
+    return None
+
+
+def _batch(cluster: FakeCluster, method: str, parts: list[str], body: Any) -> Answer:
+    namespace = parts[4]
+    if method == "POST" and len(parts) == 6:
+        if namespace not in cluster.namespaces:
+            return None
+        job = body()
+        cluster.jobs[(namespace, job["metadata"]["name"])] = job
+        cluster.start_job(namespace, job)
+        return 201, job
+    job = cluster.jobs.get((namespace, parts[6])) if len(parts) > 6 else None
+    if job is not None and method == "GET" and parts[7:] == ["status"]:
+        return 200, job
+    if job is not None and method == "DELETE" and len(parts) == 7:
+        del cluster.jobs[(namespace, parts[6])]
+        return 200, STATUS
+    return None
+
+
+@contextmanager
+def serve(cluster: FakeCluster) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(cluster))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
