@@ -245,3 +245,32 @@ def test_import_cache_by_blob_id(project: Project) -> None:
     assert edited.scan.parsed == 1
     assert [i.name for i in edited.selection.providers] == ["memory-kv", "tenant-kv"]
     assert project.git("status", "--porcelain", "--", ".omnicloud") == ""
+
+
+def test_project_in_a_subfolder_of_the_repository(tmp_path: Path) -> None:
+    from affected_repo import CONFIG, FILES
+
+    repo = Project(tmp_path / "mono")
+    repo.root.mkdir()
+    repo.git("init", "-q", "-b", "main")
+    for path, text in FILES.items():
+        repo.write(f"platform/{path}", text)
+    repo.write("platform/omnicloud.toml", CONFIG)
+    repo.write("other/app.py", "X = 1\n")
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.append("platform/src/acme/util.py", "Y = 2\n")
+    repo.append("other/app.py", "Y = 2\n")
+    repo.commit()
+    sub = Project(repo.root / "platform")
+    selection = sub.affected().selection
+    assert [c.path for c in selection.changed] == ["../other/app.py", "src/acme/util.py"]
+    assert [i.justification for i in selection.providers] == [
+        "memory-kv <- src/acme/memory.py imports src/acme/util.py (modified)"
+    ]
+    config = sub.root / "omnicloud.toml"
+    config.write_text(config.read_text().replace("port = 6379", "port = 7000"))
+    sub.commit()
+    assert "redis-kv <- omnicloud.toml (modified): services.redis.port changed" in [
+        i.justification for i in sub.affected().selection.providers
+    ]
