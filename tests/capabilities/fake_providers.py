@@ -1,3 +1,4 @@
+# mypy: disable-error-code="empty-body"
 """Providers with realistic capability bugs, used by the capability tests (copied to tmp_path).
 
 Each one is almost right: the point is that claims are checked against behaviour, not names.

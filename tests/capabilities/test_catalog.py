@@ -7,18 +7,28 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from tck_py.interfaces.catalog import INTERFACES, families
 
 from omnicloud.capabilities import check_shape, interface_names, spec_for, suite_for
 from omnicloud.providers.memory.memstore import MemStore
+from tck_py.interfaces.catalog import INTERFACES, families
 
 DOCS = Path(__file__).parents[2] / "docs" / "interfaces.md"
 
 
 def test_45_interfaces_in_10_families() -> None:
     counts = {family: len(names) for family, names in families().items()}
-    assert counts == {"keyvalue": 6, "pubsub": 5, "stream": 5, "queue": 5, "list": 4, "set": 4,
-                      "sortedset": 5, "timeseries": 4, "graph": 4, "document": 3}
+    assert counts == {
+        "keyvalue": 6,
+        "pubsub": 5,
+        "stream": 5,
+        "queue": 5,
+        "list": 4,
+        "set": 4,
+        "sortedset": 5,
+        "timeseries": 4,
+        "graph": 4,
+        "document": 3,
+    }
     assert len(interface_names()) == 45
 
 
@@ -31,7 +41,8 @@ def test_method_names_are_unique_across_the_catalog() -> None:
 def test_every_interface_has_a_suite_that_is_not_collected_by_itself(name: str) -> None:
     module, _, cls_name = suite_for(name).partition(":")
     suite = getattr(importlib.import_module(module), cls_name)
-    assert cls_name.startswith("BaseTest") and cls_name.endswith("Interface")
+    assert cls_name.startswith("BaseTest")
+    assert cls_name.endswith("Interface")
     assert suite.interface == name
     assert any(m.name == "asyncio" for m in getattr(suite, "pytestmark", []))
     assert [t for t in dir(suite) if t.startswith("test_")], f"{cls_name} has no tests"

@@ -36,9 +36,12 @@ def test_unknown_interface_suggests_the_closest(tmp_path: Path) -> None:
 
 
 def test_unknown_expected_failure_key(tmp_path: Path) -> None:
-    error = _error(tmp_path, 'implements = ["keyvalue_basic"]\n'
-                             '[providers.kv.expected_failures]\n'
-                             'keyvalue_bsic = { kind = "notyet", reason = "r" }\n')
+    error = _error(
+        tmp_path,
+        'implements = ["keyvalue_basic"]\n'
+        "[providers.kv.expected_failures]\n"
+        'keyvalue_bsic = { kind = "notyet", reason = "r" }\n',
+    )
     assert error.message == (
         f"{tmp_path / 'omnicloud.toml'}:9:1: providers.kv.expected_failures.keyvalue_bsic:"
         " unknown interface 'keyvalue_bsic'; did you mean 'keyvalue_basic'?"
@@ -47,8 +50,11 @@ def test_unknown_expected_failure_key(tmp_path: Path) -> None:
 
 
 def test_expected_failure_of_an_undeclared_interface(tmp_path: Path) -> None:
-    error = _error(tmp_path, 'implements = ["keyvalue_basic"]\n'
-                             'expected_failures.keyvalue_ttl = { kind = "never", reason = "r" }\n')
+    error = _error(
+        tmp_path,
+        'implements = ["keyvalue_basic"]\n'
+        'expected_failures.keyvalue_ttl = { kind = "never", reason = "r" }\n',
+    )
     assert error.detail == (
         "expected failure for 'keyvalue_ttl', which implements does not declare;"
         " declare it or remove this entry"
@@ -71,17 +77,22 @@ def test_repeated_interface(tmp_path: Path) -> None:
 
 
 def test_unknown_kind_is_rejected_by_the_model(tmp_path: Path) -> None:
-    error = _error(tmp_path, 'implements = ["keyvalue_basic"]\n'
-                             'expected_failures.keyvalue_basic = { kind = "later", reason = "r" }\n')
+    error = _error(
+        tmp_path,
+        'implements = ["keyvalue_basic"]\n'
+        'expected_failures.keyvalue_basic = { kind = "later", reason = "r" }\n',
+    )
     assert error.key == "providers.kv.expected_failures.keyvalue_basic.kind"
     assert "'notimpl', 'notyet' or 'never'" in error.detail
 
 
 def test_a_valid_declaration_loads(tmp_path: Path) -> None:
     path = tmp_path / "omnicloud.toml"
-    path.write_text(HEAD + 'implements = ["keyvalue_basic", "keyvalue_ttl"]\n'
-                    'expected_failures.keyvalue_ttl = { kind = "notyet", reason = "2.0" }\n',
-                    encoding="utf-8")
+    path.write_text(
+        HEAD + 'implements = ["keyvalue_basic", "keyvalue_ttl"]\n'
+        'expected_failures.keyvalue_ttl = { kind = "notyet", reason = "2.0" }\n',
+        encoding="utf-8",
+    )
     config = load_config(path)
     provider = config.providers["kv"]
     assert provider.implements == ["keyvalue_basic", "keyvalue_ttl"]

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="empty-body"
 """Shape checks report every missing or mis-shaped method of the declared interfaces."""
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ def test_missing_and_mis_shaped_methods_are_listed() -> None:
         " (async def set_with_ttl(key: str, value: str, ttl: float) -> None)",
         "missing 'expire' (async def expire(key: str, ttl: float) -> bool)",
         "'get_ttl' is not async (async def get_ttl(key: str) -> float | None)",
-        "'persist' parameter 1 is 'name', expected 'key'"
-        " (async def persist(key: str) -> bool)",
+        "'persist' parameter 1 is 'name', expected 'key' (async def persist(key: str) -> bool)",
     ]
     assert check_shape(HalfTTL, "keyvalue_basic") == []
 
@@ -33,8 +33,9 @@ def test_defaults_varargs_and_extra_parameters() -> None:
     class Store:
         async def scan(self, prefix: str, limit: int | None = None) -> list[Any]: ...
 
-        async def scan_keys(self, prefix: str = "", limit: int | None = None,
-                            *, page: int) -> list[str]: ...
+        async def scan_keys(
+            self, prefix: str = "", limit: int | None = None, *, page: int
+        ) -> list[str]: ...
 
         async def count(self, *args: Any, **kwargs: Any) -> int: ...
 
@@ -66,8 +67,9 @@ def test_keyword_only_parameters() -> None:
 
 def test_require_shapes_raises_a_provider_error_listing_everything() -> None:
     with pytest.raises(ProviderError) as info:
-        require_shapes(HalfTTL, ["keyvalue_basic", "keyvalue_ttl"],
-                       what="providers.half.implements")
+        require_shapes(
+            HalfTTL, ["keyvalue_basic", "keyvalue_ttl"], what="providers.half.implements"
+        )
     error = info.value
     assert error.exit_code == ExitCode.PROVIDER == 4
     assert error.message.startswith(

@@ -96,9 +96,9 @@ class Matrix:
     def exit_code(self) -> int:
         return 1 if self.problems() else 0
 
-    def counts(self, provider: str) -> dict[str, int]:
+    def counts(self, provider: str, *, interfaces_only: bool = False) -> dict[str, int]:
         out: dict[str, int] = {}
-        for row in self.rows:
+        for row in self.rows[1:] if interfaces_only else self.rows:
             status = self.cells[(provider, row)].status
             out[status] = out.get(status, 0) + 1
         return out
@@ -220,9 +220,7 @@ def render_markdown(matrix: Matrix, *, rows: Iterable[str] | None = None) -> str
     for row in rows if rows is not None else matrix.rows:
         cells = [matrix.cell(p, row) for p in matrix.providers]
         name = "**contract suite**" if row == CONTRACT_ROW else row
-        lines.append(
-            f"| {name} | " + " | ".join(f"{LABELS[c.status][2]} {c.label}" for c in cells) + " |"
-        )
+        lines.append(f"| {name} | " + " | ".join(_md_cell(c) for c in cells) + " |")
     lines += [
         "",
         "| provider | claimed | pass | false claims | expected failures |"
@@ -230,7 +228,7 @@ def render_markdown(matrix: Matrix, *, rows: Iterable[str] | None = None) -> str
         "|---|---|---|---|---|---|---|",
     ]
     for provider in matrix.providers:
-        n = matrix.counts(provider)
+        n = matrix.counts(provider, interfaces_only=True)
         claimed = sum(matrix.cell(provider, r).claimed for r in matrix.rows[1:])
         lines.append(
             f"| `{provider}` | {claimed} | {n.get('pass', 0)} |"
@@ -255,6 +253,11 @@ def render_markdown(matrix: Matrix, *, rows: Iterable[str] | None = None) -> str
         + "; ".join(f"{s} {v[0]} = {v[1]}" for v, s in ((v, v[2]) for v in LABELS.values()))
     )
     return "\n".join(lines) + "\n"
+
+
+def _md_cell(cell: Cell) -> str:
+    symbol = LABELS[cell.status][2]
+    return symbol if cell.status == "not_claimed" else f"{symbol} {cell.label}"
 
 
 _STYLES = {
