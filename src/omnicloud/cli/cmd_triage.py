@@ -24,10 +24,10 @@ HELP = "classify failures in JUnit files (any tool), route them to owners, track
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths",
-        nargs="+",
+        nargs="*",
         type=Path,
         metavar="PATH",
-        help="JUnit XML files or directories holding them",
+        help="JUnit XML files or directories holding them (default: the results folder)",
     )
     parser.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     parser.add_argument(
@@ -81,6 +81,7 @@ def _config(path: str | None) -> Config | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from omnicloud.errors import ResultsError
     from omnicloud.triage.junit import MAX_JUNIT_BYTES
     from omnicloud.triage.render import render_json
     from omnicloud.triage.run import triage_exit_code, triage_results
@@ -91,9 +92,15 @@ def run(args: argparse.Namespace) -> int:
     results_dir = args.results_dir or (
         root / config.project.results_dir if config else Path("omnicloud-results")
     )
+    paths = args.paths or [results_dir]
+    if not args.paths and not results_dir.is_dir():
+        raise ResultsError(
+            f"no JUnit files given and the results folder {results_dir} does not exist",
+            hint="run a certify session first, or pass the JUnit files: omnicloud triage PATH...",
+        )
     report = triage_results(
         config,
-        args.paths,
+        paths,
         results_dir,
         run_id=args.run_id,
         root=root,
