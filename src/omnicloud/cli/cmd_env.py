@@ -51,9 +51,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from omnicloud.config import load_config  # noqa: PLC0415 - CLI imports on use
-    from omnicloud.provision.lifecycle import provision  # noqa: PLC0415
-    from omnicloud.provision.progress import Progress  # noqa: PLC0415
+    from omnicloud.config import load_config
+    from omnicloud.provision.lifecycle import provision
+    from omnicloud.provision.progress import Progress
 
     config = load_config(args.config)
     services = args.services or None
@@ -82,12 +82,12 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
-    from omnicloud.provision.lifecycle import teardown  # noqa: PLC0415
+    from omnicloud.provision.lifecycle import teardown
 
     environment = None
     if not args.all:
-        from omnicloud.config import load_config  # noqa: PLC0415
-        from omnicloud.provision.lifecycle import pick_environment  # noqa: PLC0415
+        from omnicloud.config import load_config
+        from omnicloud.provision.lifecycle import pick_environment
 
         environment, _ = pick_environment(load_config(args.config), args.env)
     stopped = teardown(environment)
@@ -100,8 +100,8 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from omnicloud.provision.base import redact  # noqa: PLC0415
-    from omnicloud.provision.lifecycle import kept_runs  # noqa: PLC0415
+    from omnicloud.provision.base import redact
+    from omnicloud.provision.lifecycle import kept_runs
 
     runs = kept_runs()
     if not runs:
@@ -117,7 +117,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
-    from omnicloud.provision.lifecycle import prune  # noqa: PLC0415
+    from omnicloud.provision.lifecycle import prune
 
     removed = prune(include_kept=args.all)
     width = shutil.get_terminal_size().columns

@@ -35,7 +35,7 @@ HOST = "127.0.0.1"
 def docker_client(**options: Any) -> Any:
     """A Docker client that answered a ping; a clear error when the SDK or engine is missing."""
     try:
-        import docker  # noqa: PLC0415 - optional extra, imported on use
+        import docker
     except ImportError:
         raise InfrastructureError(
             "the docker provisioner needs the Docker SDK, which is not installed",
@@ -53,7 +53,7 @@ def docker_client(**options: Any) -> Any:
 
 
 def _errors() -> Any:
-    import docker.errors  # noqa: PLC0415 - optional extra, imported on use
+    import docker.errors
 
     return docker.errors
 
@@ -90,7 +90,9 @@ class DockerProvisioner:
         try:
             container.start()
             container.reload()
-            port = int(container.ports[f"{spec.port}/tcp"][0]["HostPort"])
+            # No mapping means the container already exited: _wait reports it with its log.
+            mapping = container.ports.get(f"{spec.port}/tcp") or []
+            port = int(mapping[0]["HostPort"]) if mapping else 0
             handle.port = port
             handle.fields = endpoint_fields(spec, HOST, port)
             self._wait(spec, container, handle)

@@ -237,7 +237,7 @@ def build_image(spec: ImageSpec, client: Any | None = None, *, force: bool = Fal
 
 
 def _current_inputs(client: Any, tag: str) -> str | None:
-    import docker.errors  # noqa: PLC0415 - docker is an optional extra
+    import docker.errors
 
     try:
         labels = client.images.get(tag).labels or {}

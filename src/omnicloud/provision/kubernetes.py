@@ -137,7 +137,7 @@ class _Response:
 def validate_manifest(manifest: Mapping[str, Any]) -> Any:
     """The client model for ``manifest``; raises ``ValueError`` on a missing required field, a
     wrong type, or a key the model does not know (found by a lossless round trip)."""
-    from kubernetes.client import ApiClient  # noqa: PLC0415 - optional extra
+    from kubernetes.client import ApiClient
 
     api: Any = ApiClient()
     kind = str(manifest.get("kind"))
@@ -241,7 +241,7 @@ class PodPortForward:
             ).start()
 
     def _relay(self, conn: socket.socket, namespace: str, pod: str, port: int) -> None:
-        from kubernetes.stream import portforward  # noqa: PLC0415 - optional extra
+        from kubernetes.stream import portforward
 
         stream = portforward(
             self._core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port)
@@ -274,7 +274,7 @@ def _pump(a: Any, b: Any, closed: threading.Event) -> None:
 
 def _client_module() -> Any:
     try:
-        import kubernetes  # noqa: PLC0415 - optional extra, imported on use
+        import kubernetes
     except ImportError:
         raise InfrastructureError(
             "the kubernetes provisioner needs the kubernetes client, which is not installed",

@@ -156,7 +156,7 @@ class PostgresPing:
         return "postgres SELECT 1"
 
     def check(self, target: ReadyTarget) -> None:
-        from omnicloud.providers.postgres._client import psycopg_module  # noqa: PLC0415
+        from omnicloud.providers.postgres._client import psycopg_module
 
         psycopg = psycopg_module()
         fields = target.fields

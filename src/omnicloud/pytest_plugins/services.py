@@ -39,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _collects_config(config: pytest.Config) -> Path | None:
     """The omnicloud config this run collects, if any (named in, or appended to, the args)."""
-    from omnicloud.plugin import PATH_KEY  # noqa: PLC0415 - the main plugin imports us
+    from omnicloud.plugin import PATH_KEY
 
     path = config.stash.get(PATH_KEY, None)
     if path is None:
@@ -51,9 +51,9 @@ def _collects_config(config: pytest.Config) -> Path | None:
 
 
 def _needed(config: pytest.Config) -> tuple[Any, list[str], str | None] | None:
-    from omnicloud.plan import plan_targets  # noqa: PLC0415 - only for runs with a config
-    from omnicloud.plugin import omnicloud_config, selection_from_options  # noqa: PLC0415
-    from omnicloud.provision.lifecycle import services_for  # noqa: PLC0415
+    from omnicloud.plan import plan_targets
+    from omnicloud.plugin import omnicloud_config, selection_from_options
+    from omnicloud.provision.lifecycle import services_for
 
     try:
         cfg = omnicloud_config(config)
@@ -81,8 +81,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def start_services(
     config: pytest.Config, cfg: Any, services: list[str], environment: str | None
 ) -> None:
-    from omnicloud.provision.lifecycle import provision  # noqa: PLC0415
-    from omnicloud.provision.progress import Progress  # noqa: PLC0415
+    from omnicloud.provision.lifecycle import provision
+    from omnicloud.provision.progress import Progress
 
     stack = contextlib.ExitStack()
     keep = bool(config.getoption("omnicloud_keep"))
@@ -125,6 +125,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def omnicloud_endpoints() -> dict[str, dict[str, Any]]:
     """This process's view of the provisioned services (isolated per xdist worker)."""
-    from omnicloud.endpoints import load_endpoints  # noqa: PLC0415
+    from omnicloud.endpoints import load_endpoints
 
     return load_endpoints()

@@ -1,0 +1,144 @@
+"""The docker provisioner against a real Docker engine, with images built from host binaries."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from conftest import require
+from omnicloud.config import Config
+from omnicloud.errors import InfrastructureError
+from omnicloud.provision.base import CONFIG_HASH_LABEL, RUN_ID_LABEL, SERVICE_LABEL
+from omnicloud.provision.lifecycle import provision, prune, teardown
+from omnicloud.provision.ready import ProvisionFailed
+
+pytestmark = pytest.mark.services("docker")
+
+DOCKER = """
+[services.redis]
+recipe = "redis"
+image = "omnicloud-local/redis:latest"
+[services.postgres]
+recipe = "postgres"
+image = "omnicloud-local/postgres:latest"
+[environments.docker]
+provisioner = "docker"
+[environments.docker-kept]
+provisioner = "docker"
+reuse = true
+"""
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    from omnicloud.provision.docker import docker_client
+
+    try:
+        engine = docker_client()
+    except InfrastructureError as exc:
+        engine = None
+        reason = exc.message
+    require(
+        engine is not None,
+        "a Docker engine",
+        "start one with 'dockerd > /tmp/dockerd.log 2>&1 &'" if engine is None else "",
+    )
+    assert engine is not None, reason
+    return engine
+
+
+@pytest.fixture(scope="module")
+def images(client: Any) -> None:
+    from omnicloud.provision.images import build_image, postgres_image, redis_image
+
+    build_image(redis_image(), client)
+    build_image(postgres_image(), client)
+
+
+def _ours(client: Any) -> list[Any]:
+    return list(client.containers.list(all=True, filters={"label": RUN_ID_LABEL}))
+
+
+def test_services_run_as_labelled_containers_and_are_removed(
+    client: Any, images: None, make_config: Callable[[str], Config]
+) -> None:
+    import psycopg
+    import redis
+
+    before = {c.id for c in _ours(client)}
+    with provision(make_config(DOCKER), environment="docker") as env:
+        mine = [c for c in _ours(client) if c.id not in before]
+        assert {c.labels[SERVICE_LABEL] for c in mine} == {"redis", "postgres"}
+        assert {c.labels[RUN_ID_LABEL] for c in mine} == {env.run_id}
+        assert {c.labels[CONFIG_HASH_LABEL] for c in mine} == {env.config_hash}
+        endpoints = env.endpoints()
+        assert redis.Redis.from_url(endpoints["redis"]["url"]).ping()
+        with psycopg.connect(endpoints["postgres"]["url"]) as conn:
+            row = conn.execute("SELECT current_user").fetchone()
+            assert row == ("postgres",)
+    assert [c for c in _ours(client) if c.id not in before] == []
+
+
+def test_docker_reuse_finds_the_running_containers(
+    client: Any, images: None, make_config: Callable[[str], Config]
+) -> None:
+    config = make_config(DOCKER)
+    with provision(config, environment="docker-kept", services=["redis"]) as first:
+        container = first.handles["redis"].resources["container"]
+    with provision(config, environment="docker-kept", services=["redis"]) as second:
+        assert second.reused
+        assert second.handles["redis"].resources["container"] == container
+    assert teardown("docker-kept") == [first.run_id]
+    assert all(c.id != container for c in _ours(client))
+
+
+def test_a_missing_image_fails_naming_the_key_and_the_local_build(
+    client: Any, make_config: Callable[[str], Config]
+) -> None:
+    config = make_config(DOCKER.replace("omnicloud-local/redis:latest", "omnicloud-local/nope:1"))
+    with (
+        pytest.raises(ProvisionFailed) as info,
+        provision(config, environment="docker", services=["redis"]),
+    ):
+        pytest.fail("must not start")
+    assert info.value.message == (
+        "service 'redis': image 'omnicloud-local/nope:1' is not available locally"
+        " [services.redis.image]"
+    )
+    assert "python -m omnicloud.provision.images" in str(info.value.hint)
+
+
+def test_a_crashing_container_fails_with_its_log_tail(
+    client: Any, images: None, make_config: Callable[[str], Config]
+) -> None:
+    before = {c.id for c in _ours(client)}
+    config = make_config(
+        DOCKER + '\n[services.bad]\nrecipe = "redis"\nimage = '
+        '"omnicloud-local/redis:latest"\ncommand = ["redis-server", "--nope"]\n'
+    )
+    with (
+        pytest.raises(ProvisionFailed) as info,
+        provision(config, environment="docker", services=["bad"]),
+    ):
+        pytest.fail("must not start")
+    assert "service 'bad' container exited with code 1 before it was ready" in info.value.message
+    assert "nope" in info.value.message.split("--- last lines")[1]
+    assert [c for c in _ours(client) if c.id not in before] == []
+
+
+def test_prune_removes_containers_of_dead_runs(client: Any, images: None) -> None:
+    leftover = client.containers.create(
+        "omnicloud-local/redis:latest", labels={RUN_ID_LABEL: "dead-run-1"}, detach=True
+    )
+    try:
+        removed = prune(provisioners=["docker"])
+        assert ("container", leftover.id) in {(r.kind, r.ident) for r in removed}
+        assert all(c.id != leftover.id for c in _ours(client))
+    finally:
+        import docker.errors
+
+        with contextlib.suppress(docker.errors.NotFound):
+            leftover.remove(force=True)
