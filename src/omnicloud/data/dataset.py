@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,23 @@ if TYPE_CHECKING:
     from omnicloud.config.models import DatasetConfig
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building large columns.
+
+    Generation allocates millions of strings, tuples and dicts and no reference cycles; every
+    automatic collection would rescan all of them (a quarter of the run time at 1,000,000
+    records). The previous state is restored, so a caller that disabled it keeps it disabled.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A generated dataset: one list per field, all of the same length."""
@@ -39,7 +58,8 @@ class Dataset:
     def records(self) -> list[dict[str, Any]]:
         """The rows as dicts, keys in field order."""
         names = tuple(self.columns)
-        return build_records(names, [self.columns[n] for n in names], self.count)
+        with gc_paused():
+            return build_records(names, [self.columns[n] for n in names], self.count)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.records())
@@ -95,7 +115,8 @@ class Generator:
         records are then a prefix of the full dataset)."""
         schema = self.schema(name)
         n = schema.count if count is None else count
-        columns = {f.name: self._column(schema, f.name, n) for f in schema.fields}
+        with gc_paused():
+            columns = {f.name: self._column(schema, f.name, n) for f in schema.fields}
         return Dataset(name, self.seed(name), schema, columns, n)
 
     def _context(self, schema: Schema, field: str) -> FieldContext:

@@ -256,7 +256,7 @@ class PersonType(FieldType):
         if self.part == "last_name":
             return pick(last, who)
         mail = pick(suffixes, ctx.stream.child("suffix").draw_u16(n))
-        return list(map(str.__add__, pick(local, who), mail))
+        return [a + b for a, b in zip(pick(local, who), mail, strict=True)]
 
     def distinct_values(self) -> int | None:
         return None if self.part == "email" else 1 << 16
@@ -449,7 +449,8 @@ class TimestampType(FieldType):
         dates = _dates(first_day, (first_second + until - since) // _DAY + 1)
         if self.format == "date":
             return pick(dates, day_index)
-        return list(map(str.__add__, pick(dates, day_index), pick(_times_of_day(), second)))
+        days, times = pick(dates, day_index), pick(_times_of_day(), second)
+        return [a + b for a, b in zip(days, times, strict=True)]
 
 
 def _split_days(first_second: int, offsets: list[int]) -> tuple[list[int], list[int]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from itertools import repeat
 from operator import itemgetter
 from typing import TypeVar
 
@@ -65,12 +64,8 @@ class Stream:
         if bound <= 1:
             return [0] * n
         if bound < _U16_LIMIT:
-            return list(
-                map(int.__rshift__, map(int.__mul__, self.draw_u32(n), repeat(bound)), repeat(32))
-            )
-        return list(
-            map(int.__rshift__, map(int.__mul__, self.draw_u64(n), repeat(bound)), repeat(64))
-        )
+            return [(u * bound) >> 32 for u in self.draw_u32(n)]
+        return [(u * bound) >> 64 for u in self.draw_u64(n)]
 
     def draw_floats(self, n: int) -> list[float]:
         """``n`` floats in ``[0, 1)`` with 53 random bits each."""
