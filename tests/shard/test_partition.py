@@ -135,3 +135,11 @@ def test_select_shard_rejects_an_index_outside_the_count(index: int, count: int)
 def test_a_count_below_one_is_rejected():
     with pytest.raises(ValueError, match="shard count must be >= 1, got 0"):
         partition_by_duration(["a"], 0)
+
+
+def test_tests_never_timed_are_dealt_evenly_before_the_timed_ones():
+    timed = {"big": 10.0, "mid": 5.0, "small": 1.0}
+    new = [f"new_{i}" for i in range(8)]
+    shards = partition_by_duration([*timed, *new], 4, timed)
+    assert [sum(t.startswith("new_") for t in s.tests) for s in shards] == [2, 2, 2, 2]
+    assert [s.tests for s in shards if "big" in s.tests][0][0] == "big"

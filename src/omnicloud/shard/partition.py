@@ -80,13 +80,20 @@ def partition_by_duration(
 
     Groups are placed longest first on the currently lightest shard; ties (equal durations,
     equal loads) are broken by group key and shard index, so the result depends only on the
-    set of ids and their durations. Each test lands in exactly one shard.
+    set of ids and their durations. Each test lands in exactly one shard. Groups with no
+    recorded duration are dealt first (evenly, by estimate), then the timed ones.
     """
     if count < 1:
         raise ValueError(f"shard count must be >= 1, got {count}")
-    weights = estimate_durations(test_ids, durations or {}, default_duration)
+    durations = durations or {}
+    weights = estimate_durations(test_ids, durations, default_duration)
     groups = _groups(weights, group_of or group_by_test)
-    order = sorted(groups, key=lambda key: (-groups[key][0], key))
+    # Groups never timed go first, dealt evenly over the shards: their true durations are
+    # unknown, so spreading them by count keeps each shard's share of that uncertainty equal
+    # and makes the balance insensitive to the estimate (median or mean measure the same in
+    # bench/shards.py). Timed groups then fill the shards longest first.
+    timed = {k for k, (_w, tests) in groups.items() if any(_timed(durations, t) for t in tests)}
+    order = sorted(groups, key=lambda key: (key in timed, -groups[key][0], key))
     heap = [(0.0, index) for index in range(count)]
     members: list[list[str]] = [[] for _ in range(count)]
     for key in order:
@@ -114,6 +121,10 @@ def select_shard(
         test_ids, count, durations, default_duration=default_duration, group_of=group_of
     )
     return frozenset(shards[index].tests)
+
+
+def _timed(durations: Mapping[str, float], test_id: str) -> bool:
+    return durations.get(test_id, -1.0) >= 0
 
 
 def _groups(weights: Mapping[str, float], group_of: GroupKey) -> dict[str, tuple[float, list[str]]]:
