@@ -692,11 +692,17 @@ class WorkflowStep(Model):
 
     name: Name
     application: str | None = Field(None, description="Run this application's tests.")
-    tests: str | None = Field(None, description="Test path or node id for the application.")
+    tests: str | list[str] | None = Field(
+        None, description="Test paths or node ids for the application."
+    )
     command: list[str] | None = Field(None, description="Or run this command.")
     depends_on: list[str] = Field(default_factory=list, description="Steps that run first.")
     publishes: list[str] = Field(default_factory=list, description="Flow values it must set.")
     consumes: list[str] = Field(default_factory=list, description="Flow values it reads.")
+    returns: dict[str, str] = Field(
+        default_factory=dict,
+        description="'test_name.field' -> flow key: publish a field of a test's return value.",
+    )
     timeout: Duration | None = Field(None, description="Kill the step after this long.")
     env: dict[str, OptionValue] = Field(default_factory=dict)
 

@@ -200,6 +200,12 @@ class _Run:
             ENV_OUTPUT: str(self.folder / f"{step.name}.output"),
         }
         env.update({k: str(v) for k, v in step.env.items()})
+        if step.returns:
+            capture: dict[str, dict[str, str]] = {}
+            for source, key in step.returns.items():
+                test, _, field_name = source.partition(".")
+                capture.setdefault(test, {})[field_name] = key
+            env["OMNICLOUD_FLOW_CAPTURE"] = json.dumps(capture)
         junit = self.folder / f"{step.name}.junit.xml"
         if step.application is None:
             assert step.command is not None
@@ -227,15 +233,19 @@ class _Run:
             if isinstance(app.test_command, str)
             else list(app.test_command)
         )
-        fields = {
-            "tests": step.tests or "",
-            "test_path": step.tests or "",
-            "junit": str(junit),
-            "path": str(folder),
-        }
-        argv = [self.fill(a, fields) for a in template]
+        tests = [step.tests] if isinstance(step.tests, str) else list(step.tests or [])
+        joined = " ".join(tests)
+        fields = {"junit": str(junit), "path": str(folder), "tests": joined, "test_path": joined}
+        argv: list[str] = []
+        for arg in template:
+            if arg in ("{tests}", "{test_path}"):
+                argv.extend(tests)  # one argument per test path
+            else:
+                argv.append(self.fill(arg, fields))
+        if not any("{junit}" in a for a in template) and _runs_pytest(argv):
+            argv.append(f"--junitxml={junit}")  # per-test results without asking the user
         result.junit = str(junit)
-        return folder, [a for a in argv if a != ""], env, ""
+        return folder, argv, env, ""
 
     @staticmethod
     def fill(arg: str, fields: Mapping[str, str]) -> str:
@@ -285,6 +295,21 @@ class _Run:
         self.flow.absorb_output_file(output)
         if result.junit and Path(result.junit).is_file():
             result.tests = read_junit(Path(result.junit))
+        elif step.application is not None:
+            # A runner without JUnit (npm, go, a script): the step is one test, judged by its
+            # exit code, with its output as the evidence.
+            tests = step.tests if isinstance(step.tests, str) else " ".join(step.tests or [])
+            outcome: Literal["passed", "failed"] = "passed" if result.exit_code == 0 else "failed"
+            result.tests = [
+                TestResult(
+                    classname=step.application,
+                    name=tests or step.name,
+                    outcome=outcome,
+                    duration=result.duration,
+                    message="" if outcome == "passed" else f"exit code {result.exit_code}",
+                    stdout=result.log,
+                )
+            ]
         producers = self.flow.producers()
         values = self.flow.values()
         result.published = {k: values[k] for k, s in producers.items() if s == step.name}
@@ -299,6 +324,11 @@ class _Run:
                 if result.exit_code
                 else f"did not publish {', '.join(repr(k) for k in missing)}"
             )
+
+
+def _runs_pytest(argv: list[str]) -> bool:
+    names = [Path(a).name for a in argv[:3]]
+    return bool(names) and (names[0] in ("pytest", "py.test") or names[1:3] == ["-m", "pytest"])
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
