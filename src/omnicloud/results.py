@@ -37,6 +37,7 @@ class TestResult:
     file: str | None = None
     line: int | None = None
     source: str = ""
+    properties: tuple[tuple[str, str], ...] = ()
 
     @property
     def test_id(self) -> str:
@@ -184,4 +185,7 @@ def _result(case: Any, source: str) -> TestResult:
         file=elem.get("file"),
         line=int(line) if line and line.isdigit() else None,
         source=source,
+        properties=tuple(
+            (p.get("name", ""), p.get("value", "")) for p in elem.iter("property")
+        ),
     )
