@@ -320,3 +320,17 @@ def test_invalid_category_regex_is_a_config_error_with_location_and_key(tmp_path
         f"{path}:4:1: failures.categories.0.suggestion: unknown placeholder '{{sevice}}'; did"
         " you mean 'service'?"
     )
+
+
+def test_cli_defaults_to_the_results_folder(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(project / "omnicloud.toml")
+    assert main(["triage", "--config", config, "--no-history"]) == 6
+    assert "no JUnit files given and the results folder" in capsys.readouterr().err
+    (project / "omnicloud-results").mkdir()
+    shutil.copy(CORPUS / "jest-junit.xml", project / "omnicloud-results" / "junit.xml")
+    assert main(["triage", "--config", config, "--no-history", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["total"] == 2
+    assert (project / "omnicloud-results" / "triage" / "owners" / "qa-team.md").is_file()
