@@ -18,9 +18,16 @@ from pathlib import Path
 
 from rich.console import Console
 
-from omnicloud.config import Config, load_config
+from omnicloud.config import Config, find_config, load_config
 from omnicloud.console import make_console
-from omnicloud.errors import ExitCode, InfrastructureError, OmnicloudError, SelectionError
+from omnicloud.errors import (
+    ConfigError,
+    ExitCode,
+    InfrastructureError,
+    OmnicloudError,
+    ProviderError,
+    SelectionError,
+)
 from omnicloud.plan import Selection, Target, plan_targets
 from omnicloud.results import Results, load_results
 from omnicloud.runner import PYTEST_FAILED, PYTEST_NO_TESTS, PYTEST_OK, RunRequest
@@ -60,8 +67,33 @@ Stage = Callable[[RunState], "int | None"]
 
 
 def load(state: RunState) -> int | None:
-    state.config = load_config(state.options.config_path)
+    """Load the configuration and add installed plugin providers; with no configuration file
+    at all, installed plugins alone are certified (a generated file names them)."""
+    from omnicloud.discovery import discover, merge_discovered
+
+    path = state.options.config_path
+    if path is None:
+        try:
+            path = find_config()
+        except ConfigError:
+            if not [d for d in discover() if d.provider is not None]:
+                raise
+            path = _discovered_only_config(state)
+    state.config = merge_discovered(load_config(path))
     return None
+
+
+def _discovered_only_config(state: RunState) -> Path:
+    folder = state.options.results_dir or Path("omnicloud-results")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "omnicloud.discovered.toml"
+    path.write_text(
+        "# written by omnicloud: no omnicloud.toml here; certifying installed\n"
+        '# providers of the "omnicloud.providers" entry point group\n'
+        '[project]\nname = "installed-providers"\nresults_dir = "."\n',
+        encoding="utf-8",
+    )
+    return path.resolve()
 
 
 def select(state: RunState) -> int | None:
@@ -117,7 +149,27 @@ def check_providers(state: RunState) -> int | None:
         if target.kind == "contract" and target.provider not in seen:
             build_runtime(state.config, target)
             seen.add(target.provider)
+    _check_plugins(state.config, seen)
     return None
+
+
+def _check_plugins(config: Config, selected: set[str]) -> None:
+    """Plugin compliance for installed providers that take part in this run."""
+    from omnicloud.discovery import check_plugin, discover
+
+    for found in discover():
+        provider = config.providers.get(found.name)
+        if found.name not in selected or provider is None or found.provider is None:
+            continue
+        if provider.factory != found.provider.factory:  # the configuration overrides it
+            continue
+        problems = check_plugin(found)
+        if problems:
+            raise ProviderError(
+                f"plugin provider '{found.name}' ({found.value}, from"
+                f" {found.distribution or 'an unknown distribution'}): {'; '.join(problems)}",
+                hint="see docs/plugins.md for what an installed provider must declare",
+            )
 
 
 def run_tests(state: RunState) -> int | None:

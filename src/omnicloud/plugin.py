@@ -126,9 +126,10 @@ def omnicloud_config(config: pytest.Config) -> Any:
     """The validated ``omnicloud.config.Config`` of this run (loaded once), or raise."""
     if CONFIG_KEY not in config.stash:
         from omnicloud.config import load_config
+        from omnicloud.discovery import merge_discovered
 
         path = config.stash.get(PATH_KEY, None)
-        config.stash[CONFIG_KEY] = load_config(path)
+        config.stash[CONFIG_KEY] = merge_discovered(load_config(path))
     return config.stash[CONFIG_KEY]
 
 

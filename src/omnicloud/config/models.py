@@ -58,6 +58,9 @@ class ProjectConfig(Model):
     codeowners: Path | None = Field(
         None, description="CODEOWNERS file for routing; found in the usual places when unset."
     )
+    discover_plugins: bool = Field(
+        True, description="Add providers registered under the 'omnicloud.providers' entry point."
+    )
 
 
 class ReadyConfig(Model):
