@@ -39,6 +39,7 @@ _DROP_WITH_VALUE = (
     "--numprocesses",
     "--dist",
     "--maxprocesses",
+    "--shard",  # the re-run names its tests; a shard filter would deselect them
 )
 
 
