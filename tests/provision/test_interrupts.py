@@ -17,7 +17,7 @@ from provision_support import port_open, processes_in
 
 from conftest import require_binary
 
-pytestmark = pytest.mark.services("redis", "postgres")
+pytestmark = [pytest.mark.services("redis", "postgres"), pytest.mark.slow]
 
 CONFIG = """
 [project]

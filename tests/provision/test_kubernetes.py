@@ -1,0 +1,309 @@
+"""The kubernetes provisioner: pure manifests and pod states, and the API interaction against a
+local HTTP server serving the subset of the Kubernetes API the provisioner uses (no API server
+can run on these machines). The pod's port is "forwarded" to a real redis-server process."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from conftest import require_binary
+from omnicloud.config.models import ServiceConfig
+from omnicloud.provision.base import RUN_ID_LABEL, RunContext, ServiceHandle
+from omnicloud.provision.kubernetes import (
+    KubernetesProvisioner,
+    deployment_manifest,
+    dns_label,
+    namespace_manifest,
+    pod_state,
+    service_manifest,
+    validate_manifest,
+)
+from omnicloud.provision.process import ProcessProvisioner
+from omnicloud.provision.ready import ProvisionFailed
+from omnicloud.provision.recipes import resolve_service
+
+# -- pure ----------------------------------------------------------------------------------------
+
+
+def test_manifests_are_valid_client_models() -> None:
+    spec = resolve_service(
+        "postgres", ServiceConfig(tmpfs=["/var/lib/postgresql/data"], resources={"cpu": "500m"})
+    )
+    labels = {RUN_ID_LABEL: "r1"}
+    deployment = deployment_manifest(spec, "ns-1", labels)
+    assert type(validate_manifest(deployment)).__name__ == "V1Deployment"
+    assert type(validate_manifest(service_manifest(spec, "ns-1", labels))).__name__ == "V1Service"
+    assert type(validate_manifest(namespace_manifest("ns-1", labels))).__name__ == "V1Namespace"
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "postgres:16"
+    assert {"name": "POSTGRES_PASSWORD", "value": "omnicloud"} in container["env"]
+    assert container["args"][0] == "postgres"
+    assert container["volumeMounts"] == [
+        {"name": "tmpfs-0", "mountPath": "/var/lib/postgresql/data"}
+    ]
+    assert deployment["metadata"]["labels"][RUN_ID_LABEL] == "r1"
+
+
+def test_manifests_are_pure() -> None:
+    spec = resolve_service("redis", ServiceConfig())
+    assert deployment_manifest(spec, "a", {}) == deployment_manifest(spec, "a", {})
+
+
+def test_validation_finds_unknown_fields_and_missing_required_ones() -> None:
+    spec = resolve_service("redis", ServiceConfig())
+    typo = deployment_manifest(spec, "ns", {})
+    typo["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Never"
+    with pytest.raises(ValueError, match=r"containers\[0\]\.imagePullPolicyy"):
+        validate_manifest(typo)
+    nameless = deployment_manifest(spec, "ns", {})
+    del nameless["spec"]["template"]["spec"]["containers"][0]["name"]
+    with pytest.raises(ValueError, match="name"):
+        validate_manifest(nameless)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}, "ready"),
+        ({"phase": "Pending", "conditions": [{"type": "Ready", "status": "False"}]}, "waiting"),
+        ({"phase": "Failed"}, "failed"),
+        (
+            {
+                "phase": "Pending",
+                "containerStatuses": [
+                    {"state": {"waiting": {"reason": "ImagePullBackOff", "message": "no pull"}}}
+                ],
+            },
+            "failed",
+        ),
+        (
+            {
+                "phase": "Pending",
+                "containerStatuses": [{"state": {"waiting": {"reason": "ContainerCreating"}}}],
+            },
+            "waiting",
+        ),
+    ],
+)
+def test_pod_state_reads_pod_conditions(status: dict[str, Any], expected: str) -> None:
+    assert pod_state({"status": status})[0] == expected
+
+
+def test_dns_labels() -> None:
+    assert dns_label("Omnicloud_Run.42") == "omnicloud-run-42"
+    assert len(dns_label("x" * 100)) == 63
+
+
+# -- the API subset, served locally --------------------------------------------------------------
+
+
+@dataclass
+class FakeCluster:
+    """State behind the fake API: namespaces, objects, and how pods behave."""
+
+    pod_behaviour: str = "ready-on-second-poll"
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    bodies: dict[str, Any] = field(default_factory=dict)
+    namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
+    polls: int = 0
+
+    def pod(self, namespace: str) -> dict[str, Any]:
+        self.polls += 1
+        meta = {"name": "redis-7d9f-x2", "namespace": namespace}
+        if self.pod_behaviour == "crash":
+            status = {
+                "phase": "Running",
+                "containerStatuses": [
+                    {
+                        "name": "redis",
+                        "image": "redis:7",
+                        "imageID": "",
+                        "ready": False,
+                        "restartCount": 3,
+                        "state": {
+                            "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s"}
+                        },
+                    }
+                ],
+            }
+        elif self.polls >= 2:
+            status = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+        else:
+            status = {"phase": "Pending", "conditions": [{"type": "Ready", "status": "False"}]}
+        return {"metadata": meta, "status": status}
+
+
+def _handler(cluster: FakeCluster) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self, code: int, body: Any, content_type: str = "application/json") -> None:
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _body(self) -> Any:
+            length = int(self.headers.get("Content-Length", 0))
+            return json.loads(self.rfile.read(length) or b"{}")
+
+        def do_POST(self) -> None:
+            path = urlsplit(self.path).path
+            cluster.requests.append(("POST", path))
+            body = self._body()
+            cluster.bodies[path] = body
+            if path == "/api/v1/namespaces":
+                cluster.namespaces[body["metadata"]["name"]] = body["metadata"]["labels"]
+            self._reply(201, body)
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            cluster.requests.append(("GET", parts.path))
+            segments = parts.path.strip("/").split("/")
+            if parts.path == "/api/v1/namespaces":
+                selector = parse_qs(parts.query).get("labelSelector", [""])[0]
+                items = [
+                    {"metadata": {"name": n, "labels": labels}}
+                    for n, labels in cluster.namespaces.items()
+                    if selector in labels
+                ]
+                self._reply(200, {"kind": "NamespaceList", "apiVersion": "v1", "items": items})
+            elif segments[-1] == "pods":
+                self._reply(
+                    200,
+                    {"kind": "PodList", "apiVersion": "v1", "items": [cluster.pod(segments[3])]},
+                )
+            elif segments[-1] == "log":
+                self._reply(200, "Server initialized\nFATAL: config broken\n", "text/plain")
+            else:
+                self._reply(404, {"kind": "Status", "code": 404})
+
+        def do_DELETE(self) -> None:
+            path = urlsplit(self.path).path
+            cluster.requests.append(("DELETE", path))
+            cluster.namespaces.pop(path.rsplit("/", 1)[-1], None)
+            self._reply(200, {"kind": "Status", "apiVersion": "v1", "status": "Success"})
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    return Handler
+
+
+@pytest.fixture
+def cluster() -> Iterator[tuple[FakeCluster, str]]:
+    state = FakeCluster()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class LocalRedisForwarder:
+    """Stands for the websocket port-forward: 'the pod' is a real local redis-server."""
+
+    opened: list[tuple[str, str, int]] = []
+
+    def __init__(self, core: Any) -> None:
+        self._process = ProcessProvisioner()
+        self._handle: ServiceHandle | None = None
+
+    def open(self, namespace: str, pod: str, port: int) -> tuple[str, int]:
+        LocalRedisForwarder.opened.append((namespace, pod, port))
+        run = RunContext("fwd", "h", _tmp_run_dir(), "k8s")
+        self._handle = self._process.start(resolve_service("redis", ServiceConfig()), run)
+        return self._handle.host, self._handle.port
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._process.stop(self._handle)
+
+
+def _tmp_run_dir() -> Path:
+    import os
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(dir=os.environ["OMNICLOUD_STATE_DIR"]))
+    path.chmod(0o755)
+    return path
+
+
+def _run(tmp: Path, run_id: str = "6b01-abc") -> RunContext:
+    return RunContext(run_id, "cfghash", tmp, "k8s")
+
+
+def test_start_creates_namespace_deployment_service_waits_forwards_and_deletes(
+    cluster: tuple[FakeCluster, str], tmp_path: Path
+) -> None:
+    require_binary("redis-server", "redis-server")
+    state, url = cluster
+    provisioner = KubernetesProvisioner(
+        api_url=url, forwarder=LocalRedisForwarder, poll_interval=0.01
+    )
+    spec = resolve_service("redis", ServiceConfig())
+    handle = provisioner.start(spec, _run(tmp_path))
+    namespace = "omnicloud-6b01-abc"
+    assert state.requests[:3] == [
+        ("POST", "/api/v1/namespaces"),
+        ("POST", f"/apis/apps/v1/namespaces/{namespace}/deployments"),
+        ("POST", f"/api/v1/namespaces/{namespace}/services"),
+    ]
+    assert state.polls == 2  # readiness came from the pod's Ready condition
+    deployment = state.bodies[f"/apis/apps/v1/namespaces/{namespace}/deployments"]
+    validate_manifest(deployment)
+    assert deployment["metadata"]["labels"][RUN_ID_LABEL] == "6b01-abc"
+    assert state.namespaces[namespace][RUN_ID_LABEL] == "6b01-abc"
+    assert LocalRedisForwarder.opened[-1] == (namespace, "redis-7d9f-x2", 6379)
+
+    import redis
+
+    assert redis.Redis.from_url(handle.endpoint()["url"]).ping()
+    assert handle.resources["namespace"] == namespace
+    provisioner.stop(handle)
+    assert state.requests[-1] == ("DELETE", f"/api/v1/namespaces/{namespace}")
+    assert namespace not in state.namespaces
+
+
+def test_a_crashing_pod_fails_with_its_reason_and_log_and_is_cleaned_up(
+    cluster: tuple[FakeCluster, str], tmp_path: Path
+) -> None:
+    state, url = cluster
+    state.pod_behaviour = "crash"
+    provisioner = KubernetesProvisioner(
+        api_url=url, forwarder=LocalRedisForwarder, poll_interval=0.01
+    )
+    with pytest.raises(ProvisionFailed) as info:
+        provisioner.start(resolve_service("redis", ServiceConfig()), _run(tmp_path))
+    message = info.value.message
+    assert message.startswith(
+        "service 'redis' pod redis-7d9f-x2 failed [services.redis.image];"
+        " last error: CrashLoopBackOff: back-off 40s"
+    )
+    assert message.endswith("Server initialized\nFATAL: config broken")
+    assert state.requests[-1] == ("DELETE", "/api/v1/namespaces/omnicloud-6b01-abc")
+
+
+def test_prune_deletes_namespaces_of_dead_runs_only(cluster: tuple[FakeCluster, str]) -> None:
+    state, url = cluster
+    state.namespaces = {
+        "omnicloud-dead": {RUN_ID_LABEL: "dead"},
+        "omnicloud-live": {RUN_ID_LABEL: "live"},
+        "kube-system": {},
+    }
+    provisioner = KubernetesProvisioner(api_url=url)
+    leftovers = provisioner.leftovers({"live"})
+    assert [(item.kind, item.ident, item.run_id) for item in leftovers] == [
+        ("namespace", "omnicloud-dead", "dead")
+    ]
+    provisioner.remove(leftovers[0])
+    assert set(state.namespaces) == {"omnicloud-live", "kube-system"}
