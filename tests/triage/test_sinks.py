@@ -203,3 +203,39 @@ def test_webhook_posts_the_report_and_retries(
         WebhookSinkDriver(WebhookSink(url=f"{base}/hook", retries=1), sleep=sleeps.append).send(
             report
         )
+
+
+def test_secrets_printed_by_a_test_are_masked_in_reports_and_issues(
+    github: tuple[FakeGitHub, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from omnicloud.config import load_config
+
+    fake, base = github
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    (tmp_path / "omnicloud.toml").write_text(f"""
+[providers.pg-kv]
+contract = "kv_store"
+factory = "acme.kv:PgKV"
+options = {{ password = {{ secret = "hunter2-pw" }} }}
+[failures.github]
+repository = "acme/platform"
+api_url = "{base}"
+""")
+    junit = tmp_path / "junit.xml"
+    junit.write_text(
+        '<testsuite name="s"><testcase classname="c" name="t">'
+        '<failure message="login failed for postgres://u:hunter2-pw@db with token '
+        f'{TOKEN}">trace</failure></testcase></testsuite>'
+    )
+    report = triage_results(
+        load_config(tmp_path / "omnicloud.toml"), [junit], tmp_path / "r", use_history=False
+    )
+    assert report.sink_errors == ()
+    assert (
+        report.failures[0].failure.message == "login failed for postgres://u:***@db with token ***"
+    )
+    written = " ".join(p.read_text() for p in (tmp_path / "r").rglob("*") if p.is_file())
+    assert "hunter2-pw" not in written
+    assert TOKEN not in written
+    assert "***" in fake.issues[0]["body"]
+    assert "hunter2-pw" not in fake.issues[0]["body"]

@@ -7,6 +7,7 @@ nothing.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from omnicloud.config.models import Config, FailuresConfig
 from omnicloud.errors import ExitCode
+from omnicloud.redaction import redact
 from omnicloud.triage.classify import Classifier
 from omnicloud.triage.defaults import effective_categories
 from omnicloud.triage.history import History, RecordedFailure, current_commit, fingerprint
@@ -65,6 +67,33 @@ def fill_suggestion(
         evidence=classification.evidence[0].text if classification.evidence else "",
     )
     return template.format_map(values)
+
+
+def secret_values(config: Config | None) -> list[str]:
+    """Values never to write anywhere: secrets of the configuration and the sinks' tokens."""
+    if config is None:
+        return []
+    tokens = [config.failures.github.token_env] if config.failures.github else []
+    if config.failures.webhook and config.failures.webhook.token_env:
+        tokens.append(config.failures.webhook.token_env)
+    return [*config.secret_values(), *(os.environ.get(name, "") for name in tokens)]
+
+
+def redact_failures(failures: list[Failure], secrets: list[str]) -> list[Failure]:
+    """Failures with every secret value masked in their texts (tests do print secrets)."""
+    if not any(len(s) >= 3 for s in secrets):
+        return failures
+    return [
+        replace(
+            f,
+            message=redact(f.message, secrets),
+            traceback=redact(f.traceback, secrets),
+            stdout=redact(f.stdout, secrets),
+            stderr=redact(f.stderr, secrets),
+            log=redact(f.log, secrets),
+        )
+        for f in failures
+    ]
 
 
 def triage_failures(
@@ -131,6 +160,7 @@ def triage_results(
     run_id = run_id or new_run_id()
     junit = read_junit_files(list(junit_paths), max_bytes=max_junit_bytes)
     failures = junit.failures + (junit.skipped if include_skipped else [])
+    failures = redact_failures(failures, secret_values(config))
     items = triage_failures(
         failures, config, root=root, results_dir=results_dir, service_logs=service_logs
     )
