@@ -86,3 +86,18 @@ def test_fingerprint_ignores_addresses_numbers_uuids_and_tmp_paths() -> None:
     assert fingerprint(one) != fingerprint(Failure("t::a", message="ValueError at 0x1"))
     last_line = Failure("t::a", traceback="frame\nE   ValueError: line 12 is bad\n")
     assert error_signature(last_line) == "E ValueError: line <n> is bad"
+
+
+def test_a_failing_test_file_is_routed_by_codeowners_relative_to_the_root(tmp_path: Path) -> None:
+    from omnicloud.triage.model import Classification
+    from omnicloud.triage.route import Router
+
+    (tmp_path / "CODEOWNERS").write_text("/tests/kv/ @kv-testers\n")
+    router = Router.from_config(None, tmp_path)
+    unclassified = Classification("unclassified", "")
+    failure = Failure("t", file="tests/kv/test_delete.py")
+    assert router.route(failure, unclassified).owners == ("@kv-testers",)
+    assert router.route(failure, unclassified).source == "codeowners"
+    assert router.route(Failure("t", file="tests/other.py"), unclassified).owners == ("unowned",)
+    routed = router.route(failure, Classification("infra", "r", route="platform"))
+    assert (routed.owners, routed.source) == (("platform",), "category")

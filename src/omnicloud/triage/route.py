@@ -175,7 +175,9 @@ class Router:
 
 
 def _relative(path: Path, root: Path) -> str:
+    """``path`` relative to the repository root (JUnit file paths are relative to the root)."""
+    absolute = path if path.is_absolute() else root / path
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return absolute.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
