@@ -38,6 +38,7 @@ from omnicloud.affected import compute_selection
 from omnicloud.config import load_config
 
 PACKAGES = 100
+TESTS_PER_FILE = 20
 GIT_ENV = {
     **os.environ,
     "GIT_AUTHOR_NAME": "bench",
@@ -92,7 +93,7 @@ def generate(root: Path, modules: int, tests: int) -> dict[str, float]:
     started = time.perf_counter()
     rng = random.Random(42)
     per_package = max(1, modules // PACKAGES)
-    tests_per_file = 20
+    tests_per_file = TESTS_PER_FILE
     test_files = max(1, tests // tests_per_file)
     durations: dict[str, float] = {}
     for package in range(PACKAGES):
@@ -221,54 +222,40 @@ def peers(root: Path, python: str) -> None:
             " pytest-testmon)"
         )
         return
-    common = (
-        "-m",
-        "pytest",
-        "-p",
-        "no:omnicloud",
+    pytest = (python, "-m", "pytest", "-p", "no:omnicloud", "-q", "-o", "addopts=", "tests")
+    seconds, out = time_command(
+        root,
+        *pytest,
+        "--collect-only",
         "-p",
         "no:cacheprovider",
-        "-q",
-        "--collect-only",
-        "-o",
-        "addopts=",
-        "tests",
-    )
-    seconds, out = time_command(
-        root, python, *common, "--picked", "--mode=branch", "--parent-branch=main"
+        "-p",
+        "no:testmon",
+        "--picked",
+        "--mode=branch",
+        "--parent-branch=main",
     )
     print(
         f"pytest-picked --mode=branch --collect-only: {seconds:.3f} s;"
         f" {_last(out)} (picks changed test files only: a source change selects none)"
     )
-    seconds, out = time_command(
-        root,
-        python,
-        "-m",
-        "pytest",
-        "-p",
-        "no:omnicloud",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        "addopts=",
-        "--testmon",
-        "tests",
-    )
+    # testmon needs pytest's cache plugin (it reads the last-failed state)
+    seconds, out = time_command(root, *pytest, "-p", "no:picked", "--testmon")
     print(
         f"pytest-testmon first run (all tests under coverage, required): {seconds:.1f} s;"
         f" {_last(out)}"
     )
     changed = next((root / "src/pkg90").glob("mod*.py"))
     changed.write_text(changed.read_text() + "\nMORE = 2\n")
-    seconds, out = time_command(root, python, *common, "--testmon")
+    seconds, out = time_command(root, *pytest, "-p", "no:picked", "--testmon", "--collect-only")
     print(f"pytest-testmon --collect-only after one more change: {seconds:.3f} s; {_last(out)}")
     started = time.perf_counter()
     config = load_config(root / "omnicloud.toml", environ={})
-    compute_selection(config, environ={})
+    result = compute_selection(config, environ={})
     print(
-        f"omnicloud affected (in-process, same change, warm): {time.perf_counter() - started:.3f} s"
+        f"omnicloud affected (in-process, same change, warm): {time.perf_counter() - started:.3f}"
+        f" s; {len(result.selection.tests)} test files,"
+        f" {sum(len(i.tests) or TESTS_PER_FILE for i in result.selection.tests)} tests"
     )
 
 

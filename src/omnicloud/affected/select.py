@@ -117,7 +117,8 @@ class _Context:
 
 
 def select(data: SelectorInput) -> Selection:
-    """Apply every enabled rule kind and merge the hits into a prioritised selection."""
+    """Apply every enabled rule kind and merge the hits into one selection (ordered by the
+    input's failures and durations; ``prioritise`` reorders an existing selection)."""
     changes = data.changes
     base = Selection(
         changes.base.ref, changes.merge_base, changed=changes.changes, warnings=changes.warnings
@@ -128,8 +129,7 @@ def select(data: SelectorInput) -> Selection:
     always = _always(data.config, touched)
     if always is not None:
         return _everything(data, base, always)
-    ghosts = set(touched) - set(data.graph.edges) if data.graph else set()
-    via = reach_changed(data.graph, set(touched) | ghosts) if data.graph else {}
+    via = reach_changed(data.graph, touched) if data.graph else {}
     context = _Context(data, touched, via)
     hits: list[Hit] = []
     for name in data.config.affected.rules:
