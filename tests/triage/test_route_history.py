@@ -101,3 +101,18 @@ def test_a_failing_test_file_is_routed_by_codeowners_relative_to_the_root(tmp_pa
     assert router.route(Failure("t", file="tests/other.py"), unclassified).owners == ("unowned",)
     routed = router.route(failure, Classification("infra", "r", route="platform"))
     assert (routed.owners, routed.source) == (("platform",), "category")
+
+
+def test_history_refuses_a_run_id_twice_and_an_unusable_file(tmp_path: Path) -> None:
+    from omnicloud.errors import InfrastructureError
+    from omnicloud.triage.history import History
+
+    history = History(tmp_path / "h.sqlite")
+    history.record("r1", None, ["t::a"], [])
+    with pytest.raises(InfrastructureError, match="run 'r1' is already in the failure history"):
+        history.record("r1", None, ["t::a"], [])
+    assert history.runs() == [("r1", None)]
+    broken = tmp_path / "broken.sqlite"
+    broken.write_bytes(b"not a database" * 100)
+    with pytest.raises(InfrastructureError, match="is unusable: file is not a database"):
+        History(broken).record("r1", None, [], [])

@@ -141,7 +141,10 @@ class History:
         passed = list(passed)
         with self._connect() as db:
             if db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
-                raise InfrastructureError(f"run '{run_id}' is already in {self.path}")
+                raise InfrastructureError(
+                    f"run '{run_id}' is already in the failure history {self.path}",
+                    hint="give this run another id (--run-id), or triage with --no-history",
+                )
             update = HistoryUpdate()
             for item in failures:
                 update.seen[item.fingerprint] = _seen(db, item, run_id, commit)
