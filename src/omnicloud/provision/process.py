@@ -8,6 +8,7 @@ signal a recycled pid.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
@@ -97,26 +98,17 @@ class ProcessProvisioner:
         }
         target = ReadyTarget(spec.name, HOST, handle.port, handle.endpoint(), log_path)
         with log_path.open("ab") as log:
-            for step in spec.init:
-                argv = _argv(spec, step, values)
-                done = subprocess.run(
-                    argv,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                    cwd=directory,
-                    timeout=spec.timeout,
-                    check=False,
-                    **_as_user(account),
-                )
-                if done.returncode != 0:
-                    raise failure(
-                        ProvisionFailed,
-                        target,
-                        f"could not be initialised ({argv[0]} exited {done.returncode})",
-                        "initialisation failed",
-                        f"services.{spec.name}.init",
+            if spec.init and not _restore_init(spec, directory / "data", account):
+                for step in spec.init:
+                    self._init_step(
+                        spec,
+                        _argv(spec, step, values),
+                        log,
+                        env=env,
+                        target=target,
+                        account=account,
                     )
+                _save_init(spec, directory / "data")
             proc = subprocess.Popen(
                 _argv(spec, spec.command, values),
                 stdout=log,
@@ -138,6 +130,35 @@ class ProcessProvisioner:
 
         deadline = Deadline(spec.timeout, spec.ready.interval, spec.timeout_key)
         wait_ready(target, checks_for(spec.ready, spec.recipe), deadline, alive=died)
+
+    def _init_step(
+        self,
+        spec: ServiceSpec,
+        argv: list[str],
+        log: Any,
+        *,
+        env: dict[str, str],
+        target: ReadyTarget,
+        account: pwd.struct_passwd | None,
+    ) -> None:
+        done = subprocess.run(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=target.log_path.parent if target.log_path else None,
+            timeout=spec.timeout,
+            check=False,
+            **_as_user(account),
+        )
+        if done.returncode != 0:
+            raise failure(
+                ProvisionFailed,
+                target,
+                f"could not be initialised ({argv[0]} exited {done.returncode})",
+                "initialisation failed",
+                f"services.{spec.name}.init",
+            )
 
     def stop(self, handle: ServiceHandle) -> None:
         pid = handle.resources.get("pid")
@@ -195,6 +216,43 @@ class ProcessProvisioner:
         if leftover.ident.isdigit():
             self._terminate(int(leftover.ident), directory, getattr(signal, stop_signal))
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _init_cache(spec: ServiceSpec) -> Path:
+    """Where the result of ``spec.init`` is kept: keyed by the init commands, the binaries they
+    run (path, size, mtime) and the account, so any change initialises afresh."""
+    parts: list[str] = [repr(spec.init), str(spec.run_as), str(os.geteuid())]
+    for step in spec.init:
+        binary = shutil.which(step[0]) if step else None
+        if binary:
+            stat = os.stat(binary)
+            parts.append(f"{binary}:{stat.st_size}:{stat.st_mtime_ns}")
+    key = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+    return state_root() / "init-cache" / f"{spec.recipe or spec.name}-{key}"
+
+
+def _restore_init(spec: ServiceSpec, data_dir: Path, account: pwd.struct_passwd | None) -> bool:
+    """Copy a cached initialised data dir (initdb takes seconds, a copy a fraction of that)."""
+    cached = _init_cache(spec)
+    if not cached.is_dir():
+        return False
+    shutil.copytree(cached, data_dir, symlinks=True, dirs_exist_ok=True)
+    if account is not None:
+        _chown_tree(data_dir, account)
+    return True
+
+
+def _save_init(spec: ServiceSpec, data_dir: Path) -> None:
+    cached = _init_cache(spec)
+    if cached.exists():
+        return
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+    shutil.copytree(data_dir, tmp, symlinks=True)
+    try:
+        tmp.rename(cached)  # atomic: concurrent runs never see a half-copied cache
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _argv(spec: ServiceSpec, template: tuple[str, ...], values: dict[str, Any]) -> list[str]:

@@ -1,0 +1,84 @@
+"""Time to ready per service and provisioner, fresh vs reused, side by side.
+
+    python bench/provision.py [--rounds 3] [--no-docker]
+
+Each round starts every service of a reused environment from scratch (fresh), then provisions
+the same environment again (reused: the state file is found and the services answer), then
+stops them. Docker uses images built from host binaries (python -m omnicloud.provision.images).
+Targets (docs/performance-provision.md): process Redis < 1 s, process Postgres < 5 s, reused 0 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from omnicloud.config import parse_config
+from omnicloud.errors import InfrastructureError
+from omnicloud.provision.lifecycle import provision, teardown
+from omnicloud.provision.progress import Progress
+
+CONFIG = """
+[services.redis]
+recipe = "redis"
+image = "omnicloud-local/redis:latest"
+[services.postgres]
+recipe = "postgres"
+image = "omnicloud-local/postgres:latest"
+[environments.process]
+provisioner = "process"
+reuse = true
+[environments.docker]
+provisioner = "docker"
+reuse = true
+"""
+
+
+def measure(environment: str, rounds: int) -> dict[tuple[str, str], list[float]]:
+    config = parse_config(CONFIG, Path("bench.toml"), environ={})
+    timings: dict[tuple[str, str], list[float]] = {}
+    for _ in range(rounds):
+        for service in ("redis", "postgres"):
+            for kind in ("fresh", "reused"):
+                progress = Progress(enabled=False)
+                start = time.perf_counter()
+                with provision(
+                    config, environment=environment, services=[service], progress=progress
+                ) as env:
+                    assert env.reused == (kind == "reused")
+                timings.setdefault((service, kind), []).append(time.perf_counter() - start)
+            teardown(environment)
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-docker", action="store_true")
+    args = parser.parse_args()
+    os.environ["OMNICLOUD_STATE_DIR"] = tempfile.mkdtemp(prefix="omnicloud-bench-")
+    Path(os.environ["OMNICLOUD_STATE_DIR"]).chmod(0o755)
+    environments = ["process"] + ([] if args.no_docker else ["docker"])
+    print(f"{'provisioner':<12}{'service':<10}{'fresh (s)':>12}{'reused (s)':>12}{'ratio':>10}")
+    for environment in environments:
+        try:
+            timings = measure(environment, args.rounds)
+        except InfrastructureError as exc:
+            print(f"{environment:<12}skipped: {exc.message}")
+            continue
+        for service in ("redis", "postgres"):
+            fresh = statistics.median(timings[(service, "fresh")])
+            reused = statistics.median(timings[(service, "reused")])
+            print(
+                f"{environment:<12}{service:<10}{fresh:>12.3f}{reused:>12.3f}"
+                f"{fresh / reused:>9.0f}x"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
