@@ -137,10 +137,11 @@ def test_a_count_below_one_is_rejected():
         partition_by_duration(["a"], 0)
 
 
-def test_tests_never_timed_are_dealt_evenly_before_the_timed_ones():
+def test_timed_tests_are_placed_first_and_never_timed_ones_fill_the_lightest_shards():
     timed = {"big": 10.0, "mid": 5.0, "small": 1.0}
-    new = [f"new_{i}" for i in range(8)]
+    new = [f"new_{i}" for i in range(8)]  # estimated at the median, 5 s
     shards = partition_by_duration([*timed, *new], 4, timed)
-    assert [sum(t.startswith("new_") for t in s.tests) for s in shards] == [2, 2, 2, 2]
-    timed_per_shard = [tuple(t for t in s.tests if t in timed) for s in shards]
-    assert timed_per_shard == [("big",), ("mid",), ("small",), ()]
+    assert [tuple(t for t in s.tests if t in timed) for s in shards] == [
+        ("big",), ("mid",), ("small",), ()
+    ]
+    assert [s.estimated for s in shards] == [15.0, 15.0, 11.0, 15.0]

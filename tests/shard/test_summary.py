@@ -103,3 +103,16 @@ def test_error_annotations_use_the_first_message_line(tmp_path: Path):
     )
     (annotation,) = error_annotations(merge_junit([path]), workspace=tmp_path)
     assert (annotation.file, annotation.line, annotation.message) == ("tests/test_a.py", 7, "first")
+
+
+def test_ci_summary_command_publishes_already_merged_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    from omnicloud.cli import main
+
+    summary = tmp_path / "step.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    assert main(["ci", "summary", str(failing_junit(tmp_path / "j.xml", 2))]) == 0
+    assert capsys.readouterr().out.count("::error ") == 2
+    assert "### 2 failed" in summary.read_text()

@@ -80,20 +80,20 @@ def partition_by_duration(
 
     Groups are placed longest first on the currently lightest shard; ties (equal durations,
     equal loads) are broken by group key and shard index, so the result depends only on the
-    set of ids and their durations. Each test lands in exactly one shard. Groups with no
-    recorded duration are dealt first (evenly, by estimate), then the timed ones.
+    set of ids and their durations. Each test lands in exactly one shard. Groups with a
+    recorded duration are placed before the groups that only have an estimate.
     """
     if count < 1:
         raise ValueError(f"shard count must be >= 1, got {count}")
     durations = durations or {}
     weights = estimate_durations(test_ids, durations, default_duration)
     groups = _groups(weights, group_of or group_by_test)
-    # Groups never timed go first, dealt evenly over the shards: their true durations are
-    # unknown, so spreading them by count keeps each shard's share of that uncertainty equal
-    # and makes the balance insensitive to the estimate (median or mean measure the same in
-    # bench/shards.py). Timed groups then fill the shards longest first.
+    # Timed groups go first, longest first, each onto the lightest shard; groups never timed
+    # follow, filling the lightest shards by their estimate. Placing a guessed test before the
+    # timed ones would let a long timed test land on top of a long test we merely failed to
+    # time (bench/shards.py measures both orders against pytest-split).
     timed = {k for k, (_w, tests) in groups.items() if any(_timed(durations, t) for t in tests)}
-    order = sorted(groups, key=lambda key: (key in timed, -groups[key][0], key))
+    order = sorted(groups, key=lambda key: (key not in timed, -groups[key][0], key))
     heap = [(0.0, index) for index in range(count)]
     members: list[list[str]] = [[] for _ in range(count)]
     for key in order:
