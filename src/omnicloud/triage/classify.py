@@ -146,6 +146,10 @@ class _FieldScanner:
         masked = _mask_digits(text)
         lines = masked.split("\n") if "\n" in masked else [masked]
         distinct = set(lines)
+        if len(self.clean) + len(self.lines) >= _CACHE_LIMIT:  # bounded memory: start afresh
+            self.clean.clear()
+            self.lines.clear()
+            self.matching.clear()
         # Set algebra in C; the small set on the left keeps every operation O(lines in text).
         unknown = (distinct - self.clean) - self.matching
         if unknown:
@@ -160,10 +164,6 @@ class _FieldScanner:
                     found[pid] = originals[index][start:end][:_EVIDENCE_LIMIT]
 
     def _learn(self, lines: set[str]) -> None:
-        if len(self.clean) + len(self.lines) >= _CACHE_LIMIT:
-            self.clean.clear()
-            self.lines.clear()
-            self.matching.clear()
         for line in lines:
             spans = self._scan_line(line)
             if spans:
