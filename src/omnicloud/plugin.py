@@ -22,6 +22,9 @@ import pytest
 
 from omnicloud import pytest_plugins as _subplugins
 
+# Contract suites fail with pytest's detailed assertion messages (``assert None == 'v'``).
+pytest.register_assert_rewrite("tck_py")
+
 pytest_plugins = [
     f"omnicloud.pytest_plugins.{m.name}" for m in pkgutil.iter_modules(_subplugins.__path__)
 ]

@@ -45,6 +45,10 @@ def pytest_argv(request: RunRequest) -> list[str]:
         "junit_logging=all",
         "-p",
         "no:cacheprovider",
+        # omnicloud and provider modules are already imported in this process (the checks ran
+        # before pytest started); that they cannot be assertion-rewritten is expected.
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
     ]
     argv += [f"--omnicloud-provider={p}" for p in sel.providers]
     argv += [f"--omnicloud-contract={c}" for c in sel.contracts]
