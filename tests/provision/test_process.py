@@ -219,3 +219,19 @@ def test_prune_leaves_live_runs_alone(make_config: Callable[[str], Config]) -> N
         removed = prune(provisioners=["process"])
         assert removed == []
         assert _redis_ping(env.endpoints()["redis"]["url"])
+
+
+def test_postgres_data_dir_is_initialised_once_then_copied(
+    make_config: Callable[[str], Config], state_dir: Path
+) -> None:
+    require_binary("initdb", "postgresql")
+    config = make_config(LOCAL)
+    logs = []
+    for _ in range(2):
+        with provision(config, services=["postgres"]) as env:
+            handle = env.handles["postgres"]
+            logs.append(Path(str(handle.log_path)).read_text())
+            assert _select_one(handle.endpoint()["url"]) == 1
+    assert "creating directory" in logs[0]  # initdb ran
+    assert "creating directory" not in logs[1]  # the cached data dir was copied instead
+    assert len(list((state_dir / "init-cache").iterdir())) == 1
