@@ -327,9 +327,10 @@ def test_cli_defaults_to_the_results_folder(
 ) -> None:
     config = str(project / "omnicloud.toml")
     assert main(["triage", "--config", config, "--no-history"]) == 6
-    assert "no JUnit files given and the results folder" in capsys.readouterr().err
+    assert "no JUnit files given and none in the results folder" in capsys.readouterr().err
     (project / "omnicloud-results").mkdir()
-    shutil.copy(CORPUS / "jest-junit.xml", project / "omnicloud-results" / "junit.xml")
+    shutil.copy(CORPUS / "gotestsum.xml", project / "omnicloud-results" / "junit-shard-1-of-2.xml")
+    shutil.copy(CORPUS / "jest-junit.xml", project / "omnicloud-results" / "junit-merged.xml")
     assert main(["triage", "--config", config, "--no-history", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["summary"]["total"] == 2

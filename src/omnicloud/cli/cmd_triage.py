@@ -80,8 +80,23 @@ def _config(path: str | None) -> Config | None:
     return load_config(found)
 
 
-def run(args: argparse.Namespace) -> int:
+def default_junit(results_dir: Path) -> list[Path]:
+    """The last run's JUnit in the results folder: the merged file, else the run's, else shards."""
     from omnicloud.errors import ResultsError
+
+    for name in ("junit-merged.xml", "junit.xml"):
+        if (results_dir / name).is_file():
+            return [results_dir / name]
+    shards = sorted(results_dir.glob("junit-shard-*.xml"))
+    if shards:
+        return shards
+    raise ResultsError(
+        f"no JUnit files given and none in the results folder {results_dir}",
+        hint="run a certify session first, or pass the JUnit files: omnicloud triage PATH...",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
     from omnicloud.triage.junit import MAX_JUNIT_BYTES
     from omnicloud.triage.render import render_json
     from omnicloud.triage.run import triage_exit_code, triage_results
@@ -92,12 +107,7 @@ def run(args: argparse.Namespace) -> int:
     results_dir = args.results_dir or (
         root / config.project.results_dir if config else Path("omnicloud-results")
     )
-    paths = args.paths or [results_dir]
-    if not args.paths and not results_dir.is_dir():
-        raise ResultsError(
-            f"no JUnit files given and the results folder {results_dir} does not exist",
-            hint="run a certify session first, or pass the JUnit files: omnicloud triage PATH...",
-        )
+    paths = args.paths or default_junit(results_dir)
     report = triage_results(
         config,
         paths,
