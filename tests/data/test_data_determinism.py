@@ -80,7 +80,7 @@ _dt.date = _FakeDate
 
 #: sha256 of users.jsonl and payment_methods.jsonl for CONFIG (generator version 1).
 PINNED = {
-    "users.jsonl": "d148a1758a0bdadfabae70f62c8d9f4ffbe740f33f252caeda54eda113b344f6",
+    "users.jsonl": "987f0567be18849d76ca0d82ba096ba38ced90ad096378e35b8c259009c62873",
     "payment_methods.jsonl": "145c190cf3b23c8068fd032964e688ab6766bbb062033656a00434d5263f822f",
 }
 

@@ -19,7 +19,8 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-_U16_LIMIT = 1 << 16
+#: Up to this bound 32 random bits pick an integer (relative bias below bound / 2**32 = 0.025 %).
+_U32_BOUND_LIMIT = 1 << 20
 _FLOAT_SCALE = 2.0**-53
 
 
@@ -60,10 +61,14 @@ class Stream:
         return struct.unpack(f"<{n}Q", self.draw_bytes(8 * n))
 
     def draw_below(self, bound: int, n: int) -> list[int]:
-        """``n`` integers in ``[0, bound)`` by multiply-shift (bias below bound / 2**32)."""
+        """``n`` integers in ``[0, bound)`` by multiply-shift.
+
+        32 random bits per value up to a bound of 2**20, 64 above, so no value is ever more than
+        0.025 % likelier than another.
+        """
         if bound <= 1:
             return [0] * n
-        if bound < _U16_LIMIT:
+        if bound <= _U32_BOUND_LIMIT:
             return [(u * bound) >> 32 for u in self.draw_u32(n)]
         return [(u * bound) >> 64 for u in self.draw_u64(n)]
 
