@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import require_binary
 from datahelp import users
 
+from conftest import require_binary
 from omnicloud.data import generate, load_dataset
 
 pytestmark = pytest.mark.services("redis")
@@ -62,12 +62,11 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 
 
 async def test_load_into_redis_and_leave_nothing_pass_or_fail(redis_url: str) -> None:
-    import redis.asyncio as aioredis
-
+    from omnicloud.providers.redis._base import connect
     from omnicloud.providers.redis.kv import create_kv_store
 
     store = await create_kv_store(redis_url)
-    probe = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    probe = await connect(redis_url)  # a second, independent client
     dataset = generate("users", users(count=50))
     try:
         async with load_dataset(store, dataset, namespace="t-redis") as loaded:
