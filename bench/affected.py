@@ -88,6 +88,11 @@ def test_source(package: int, index: int, count: int) -> str:
     return "\n".join(lines)
 
 
+def changed_module(modules: int) -> str:
+    """The module the feature branch changes: tests and providers depend on it."""
+    return f"src/pkg90/mod{max(1, modules // PACKAGES) // 10}.py"
+
+
 def generate(root: Path, modules: int, tests: int) -> dict[str, float]:
     """Write the repository and commit it; returns timings."""
     started = time.perf_counter()
@@ -139,7 +144,7 @@ def generate(root: Path, modules: int, tests: int) -> dict[str, float]:
     git(root, "add", "--all")
     git(root, "commit", "-q", "-m", "base")
     git(root, "checkout", "-q", "-b", "feature")
-    changed = root / "src/pkg90" / f"mod{per_package // 10}.py"
+    changed = root / changed_module(modules)
     changed.write_text(changed.read_text() + "\nEXTRA = 1\n")
     git(root, "commit", "-q", "-am", "change one module")
     return {"write": written, "git": time.perf_counter() - started - written}
@@ -205,7 +210,7 @@ def main() -> int:
         command, _ = time_command(root, "omnicloud", "affected", "--json")
         print(f"'omnicloud affected --json' end to end, warm: {command:.3f} s")
         if options.peers:
-            peers(root, options.peer_python)
+            peers(root, options.peer_python, options.modules)
     finally:
         if options.keep:
             print(f"kept {root}")
@@ -214,7 +219,7 @@ def main() -> int:
     return 0
 
 
-def peers(root: Path, python: str) -> None:
+def peers(root: Path, python: str, modules: int) -> None:
     if not Path(python).exists():
         print(
             f"peers skipped: {python} not found (python -m venv --system-site-packages"
@@ -245,7 +250,7 @@ def peers(root: Path, python: str) -> None:
         f"pytest-testmon first run (all tests under coverage, required): {seconds:.1f} s;"
         f" {_last(out)}"
     )
-    changed = next((root / "src/pkg90").glob("mod*.py"))
+    changed = root / changed_module(modules)  # the module the branch changed, once more
     changed.write_text(changed.read_text() + "\nMORE = 2\n")
     seconds, out = time_command(root, *pytest, "-p", "no:picked", "--testmon", "--collect-only")
     print(f"pytest-testmon --collect-only after one more change: {seconds:.3f} s; {_last(out)}")
