@@ -219,6 +219,27 @@ def report(state: RunState) -> int | None:
     return None
 
 
+def triage(state: RunState) -> int | None:
+    """Classify the failures, route them to owners, update the history; never loses the
+    report: a triage problem is printed as a warning after the results are written."""
+    from omnicloud.triage.run import triage_results
+
+    if state.results is None or state.folder is None or state.junit is None:
+        return None
+    try:
+        report = triage_results(state.config, [state.junit], state.folder, run_id=state.run_id)
+    except OmnicloudError as exc:
+        print(f"warning: triage skipped: {exc.message}", file=sys.stderr)
+        return None
+    for owner, items in sorted(report.by_owner().items()):
+        categories = sorted({i.category for i in items})
+        state.console.print(f"  {owner}: {len(items)} failure(s) ({', '.join(categories)})",
+                            highlight=False)
+    for error in report.sink_errors:
+        print(f"warning: {error}", file=sys.stderr)
+    return None
+
+
 STAGES: tuple[Stage, ...] = (
     load,
     select,
@@ -227,7 +248,7 @@ STAGES: tuple[Stage, ...] = (
     run_tests,
     read_results,
 )
-FINAL_STAGES: tuple[Stage, ...] = (report,)
+FINAL_STAGES: tuple[Stage, ...] = (report, triage)
 
 
 def exit_code(state: RunState) -> int:
