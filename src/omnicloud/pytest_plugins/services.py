@@ -69,6 +69,8 @@ def _needed(config: pytest.Config) -> tuple[Any, list[str], str | None] | None:
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or os.environ.get(ENV_ENDPOINTS):
         return  # a worker, or endpoints handed in (omnicloud env up, a parent run)
+    if config.option.collectonly:
+        return  # options are resolved when a provider is created, never at collection
     if _collects_config(config) is None:
         return
     needed = _needed(config)
