@@ -51,6 +51,7 @@ class _Session:
     def __init__(self, runtime: ProviderRuntime) -> None:
         self.runtime = runtime
         self.created: list[Any] = []
+        self._broker: Any = None
 
     async def make(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         obj = await instantiate(call, *args, **kwargs)
@@ -58,9 +59,11 @@ class _Session:
         return obj
 
     async def broker(self) -> Any:
-        broker = await self.runtime.create()
-        self.created.append(broker)
-        return broker
+        """The test's broker: created on first use, shared by every factory call of the test."""
+        if self._broker is None:
+            self._broker = await self.runtime.create()
+            self.created.append(self._broker)
+        return self._broker
 
     async def close(self) -> None:
         for obj in reversed(self.created):

@@ -113,6 +113,25 @@ class BaseTestDelayedMessagingContract:
         message, _ = await _receive_timed(get_message, first, started, 0.1)
         assert message.payload == b"for-first"
 
+    async def test_short_delay_keeps_key_and_headers(
+        self, provider_factory: DelayedFixture
+    ) -> None:
+        publish, get_message = provider_factory
+        topic = _topic()
+        started = time.monotonic()
+        await publish(
+            topic=topic,
+            payload=b"short delay",
+            key="short-key",
+            headers={"x-trace-id": "short-trace", "x-message-type": "Reminder"},
+            delay_seconds=0.1,
+        )
+        message, _ = await _receive_timed(get_message, topic, started, 0.1)
+        assert message.key == "short-key"
+        received = headers_as_text(message.headers)
+        assert received.get("x-trace-id") == "short-trace"
+        assert received.get("x-message-type") == "Reminder"
+
     async def test_delayed_binary_payload_round_trips(
         self, provider_factory: DelayedFixture
     ) -> None:

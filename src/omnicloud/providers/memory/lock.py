@@ -20,35 +20,6 @@ from collections.abc import Callable
 from types import TracebackType
 
 
-class InMemoryLockManager:
-    """Lock holds by name. ``clock`` defaults to ``time.monotonic`` (tests may inject one)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._holds: dict[str, tuple[str, float]] = {}
-        self._guard = threading.Lock()
-
-    def get_lock(self, lock_name: str, ttl: float) -> InMemoryLock:
-        if ttl <= 0:
-            raise ValueError(f"ttl must be positive, got {ttl}")
-        return InMemoryLock(self, lock_name, ttl)
-
-    def try_acquire(self, name: str, owner: str, ttl: float) -> bool:
-        with self._guard:
-            now = self._clock()
-            held = self._holds.get(name)
-            if held is not None and held[1] > now:
-                return False
-            self._holds[name] = (owner, now + ttl)
-            return True
-
-    def release(self, name: str, owner: str) -> None:
-        with self._guard:
-            held = self._holds.get(name)
-            if held is not None and held[0] == owner:
-                del self._holds[name]
-
-
 class InMemoryLock:
     """One owner's handle on a named lock."""
 
@@ -76,3 +47,34 @@ class InMemoryLock:
         tb: TracebackType | None,
     ) -> None:
         await self.release()
+
+
+class InMemoryLockManager:
+    """Lock holds by name. ``clock`` defaults to ``time.monotonic`` (tests may inject one)."""
+
+    lock_class: type[InMemoryLock] = InMemoryLock
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._holds: dict[str, tuple[str, float]] = {}
+        self._guard = threading.Lock()
+
+    def get_lock(self, lock_name: str, ttl: float) -> InMemoryLock:
+        if ttl <= 0:
+            raise ValueError(f"ttl must be positive, got {ttl}")
+        return self.lock_class(self, lock_name, ttl)
+
+    def try_acquire(self, name: str, owner: str, ttl: float) -> bool:
+        with self._guard:
+            now = self._clock()
+            held = self._holds.get(name)
+            if held is not None and held[1] > now:
+                return False
+            self._holds[name] = (owner, now + ttl)
+            return True
+
+    def release(self, name: str, owner: str) -> None:
+        with self._guard:
+            held = self._holds.get(name)
+            if held is not None and held[0] == owner:
+                del self._holds[name]

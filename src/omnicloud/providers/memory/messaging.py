@@ -139,6 +139,7 @@ class InMemoryConsumer:
             message = await source.get()
             if message is not None:
                 await self._deliver(message)
+            await asyncio.sleep(0)  # fairness: a busy topic must not starve the event loop
 
     async def _deliver(self, message: ConsumedMessage) -> None:
         for _attempt in range(self._max_attempts):
@@ -147,6 +148,9 @@ class InMemoryConsumer:
                 return
             if outcome == "FAIL":
                 break
+        self._dead_letter(message)
+
+    def _dead_letter(self, message: ConsumedMessage) -> None:
         self._broker.topic(self._dead_letter_topic).put(message)
 
     async def _outcome(self, message: ConsumedMessage) -> str:
@@ -177,6 +181,9 @@ class InMemoryDelayedPublisher:
         if not delay_seconds or delay_seconds <= 0:
             self._broker.topic(topic).put(message)
             return
+        self._schedule(topic, message, delay_seconds)
+
+    def _schedule(self, topic: str, message: ConsumedMessage, delay_seconds: float) -> None:
         loop = asyncio.get_running_loop()
         due = loop.time() + delay_seconds
 
@@ -200,6 +207,11 @@ class InMemoryDelayedPublisher:
 class InMemoryBroker:
     """Topics by name, at one address; hands out producers, consumers and delayed publishers."""
 
+    topic_class: type[Topic] = Topic
+    producer_class: type[InMemoryProducer] = InMemoryProducer
+    consumer_class: type[InMemoryConsumer] = InMemoryConsumer
+    delayed_publisher_class: type[InMemoryDelayedPublisher] = InMemoryDelayedPublisher
+
     def __init__(self, address: str = DEFAULT_ADDRESS, dead_letter_suffix: str = ".dlq") -> None:
         self.address = address
         self._dead_letter_suffix = dead_letter_suffix
@@ -209,7 +221,7 @@ class InMemoryBroker:
 
     def topic(self, name: str) -> Topic:
         if name not in self._topics:
-            self._topics[name] = Topic()
+            self._topics[name] = self.topic_class()
         return self._topics[name]
 
     def unreachable_reason(self, config: Mapping[str, Any]) -> str | None:
@@ -222,7 +234,7 @@ class InMemoryBroker:
         return f"no broker reachable at {servers!r} (this broker is {self.address!r})"
 
     def producer(self, config: Mapping[str, Any] | None = None) -> InMemoryProducer:
-        return InMemoryProducer(self, config)
+        return self.producer_class(self, config)
 
     async def get_message(self, topic: str, timeout: float = 2.0) -> ConsumedMessage | None:
         return await self.topic(topic).get(timeout)
@@ -230,7 +242,7 @@ class InMemoryBroker:
     def consumer(
         self, handler: Handler, topic: str, config: Mapping[str, Any] | None = None
     ) -> InMemoryConsumer:
-        consumer = InMemoryConsumer(self, handler, topic, config or {})
+        consumer = self.consumer_class(self, handler, topic, config or {})
         self._consumers.append(consumer)
         return consumer
 
@@ -239,7 +251,7 @@ class InMemoryBroker:
         return str(configured) if configured else f"{topic}{self._dead_letter_suffix}"
 
     def delayed_publisher(self) -> InMemoryDelayedPublisher:
-        publisher = InMemoryDelayedPublisher(self)
+        publisher = self.delayed_publisher_class(self)
         self._publishers.append(publisher)
         return publisher
 

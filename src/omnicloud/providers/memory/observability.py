@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
@@ -58,38 +59,59 @@ class InstrumentedOperation:
     async def some_operation(self) -> None:
         started = time.perf_counter()
         status = "error"
-        with self._tracer.start_as_current_span(
-            "InstrumentedOperation.some_operation",
-            attributes={**SPAN_ATTRIBUTES, "omnicloud.operation": self._operation},
-            record_exception=True,
-            set_status_on_exception=True,
-        ):
+        with self._span():
             try:
-                await asyncio.sleep(WORK_SECONDS)
-                if self._should_fail:
-                    raise ValueError(f"operation {self._operation!r} failed (should_fail=True)")
+                await self._work()
                 status = "success"
             finally:
-                attributes = {"operation": self._operation}
-                self._calls.add(1, {**attributes, "status": status})
-                self._duration.record(time.perf_counter() - started, attributes)
+                self._count(status)
+                self._record_duration(time.perf_counter() - started, status)
 
     async def some_operation_that_logs(self, message: str, level: str = "INFO") -> None:
         await asyncio.sleep(0)
         if self._log_stream is None:
             raise RuntimeError("InstrumentedOperation was created without a log_stream")
-        self._log_stream.write(json.dumps(self._record(message, level), ensure_ascii=False) + "\n")
-        self._log_stream.flush()
+        self._write(self._record(message, level))
+
+    # The steps below are small on purpose: each is one instrumentation duty.
+
+    def _span(self) -> AbstractContextManager[trace.Span]:
+        return self._tracer.start_as_current_span(
+            "InstrumentedOperation.some_operation",
+            attributes=self._span_attributes(),
+            record_exception=True,
+            set_status_on_exception=True,
+        )
+
+    def _span_attributes(self) -> dict[str, str]:
+        return {**SPAN_ATTRIBUTES, "omnicloud.operation": self._operation}
+
+    async def _work(self) -> None:
+        await asyncio.sleep(WORK_SECONDS)
+        if self._should_fail:
+            raise ValueError(f"operation {self._operation!r} failed (should_fail=True)")
+
+    def _count(self, status: str) -> None:
+        self._calls.add(1, {"operation": self._operation, "status": status})
+
+    def _record_duration(self, seconds: float, status: str) -> None:
+        self._duration.record(seconds, {"operation": self._operation})
+
+    def _trace_id(self) -> str:
+        return f"{trace.get_current_span().get_span_context().trace_id:032x}"
 
     def _record(self, message: str, level: str) -> dict[str, Any]:
-        context = trace.get_current_span().get_span_context()
         record: dict[str, Any] = {
             "timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
             "level": level,
             "message": message,
-            "trace_id": f"{context.trace_id:032x}",
-            "span_id": f"{context.span_id:016x}",
+            "trace_id": self._trace_id(),
         }
         if self._tenant_id is not None:
             record["tenant_id"] = self._tenant_id
         return record
+
+    def _write(self, record: dict[str, Any]) -> None:
+        assert self._log_stream is not None
+        self._log_stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._log_stream.flush()

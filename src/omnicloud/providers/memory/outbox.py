@@ -38,6 +38,9 @@ class InMemoryOutbox:
         if event.aggregate_key is not None:
             sequence_id = self._last_sequence.get(event.aggregate_key, 0) + 1
             self._last_sequence[event.aggregate_key] = sequence_id
+        self._insert(event, sequence_id)
+
+    def _insert(self, event: OutboxEvent, sequence_id: int | None) -> None:
         event_id = str(uuid.uuid4())
         self._records[event_id] = {
             "event_id": event_id,

@@ -1,0 +1,402 @@
+"""Every deliberately broken resilience provider is caught; every reference provider passes.
+
+Each ``Mutant*`` class below is a reference provider with ONE realistic bug that the contract
+forbids. All of them run, with the references, in one in-process pytest run over a generated
+module (a class per provider, wired through the real adapters); a mutant's remaining tests are
+skipped once one test has caught it, which keeps the run short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from omnicloud.adapters.runtime import ProviderRuntime
+from omnicloud.contracts import CONTRACTS
+from omnicloud.providers.memory.breaker import InMemoryCircuitBreaker
+from omnicloud.providers.memory.lock import InMemoryLock, InMemoryLockManager
+from omnicloud.providers.memory.outbox import PENDING, InMemoryOutbox
+from omnicloud.providers.memory.sagas import InMemorySagaRepository
+from omnicloud.providers.sqlite.outbox import SQLiteOutbox
+from omnicloud.providers.sqlite.sagas import SQLiteSagaRepository
+from tck_py.shared.exceptions import SagaStateConflictError
+from tck_py.shared.models import CircuitState, OutboxEvent, SagaState
+
+# -- outbox -------------------------------------------------------------------------------------
+
+
+class MutantOutboxIgnoresLimit(InMemoryOutbox):
+    async def get_pending_unordered_events(self, limit: int = 100) -> list[dict[str, Any]]:
+        return await super().get_pending_unordered_events(limit=10_000)
+
+
+class MutantOutboxRacySequence(InMemoryOutbox):
+    """Reads the counter, awaits (a round trip), then writes: concurrent saves share an id."""
+
+    async def save_event(self, event: OutboxEvent) -> None:
+        sequence_id = None
+        if event.aggregate_key is not None:
+            sequence_id = self._last_sequence.get(event.aggregate_key, 0) + 1
+            await asyncio.sleep(0)
+            self._last_sequence[event.aggregate_key] = sequence_id
+        self._insert(event, sequence_id)
+
+
+class MutantOutboxProcessedAggregateStillPending(InMemoryOutbox):
+    async def get_pending_aggregate_keys(self) -> list[str]:
+        return sorted({r["aggregate_key"] for r in self._records.values() if r["aggregate_key"]})
+
+
+class MutantOutboxSequenceFromPendingCount(InMemoryOutbox):
+    """Numbers events by counting pending ones: numbers restart once events are processed."""
+
+    async def save_event(self, event: OutboxEvent) -> None:
+        if event.aggregate_key is not None:
+            pending = [
+                r
+                for r in self._records.values()
+                if r["aggregate_key"] == event.aggregate_key and r["status"] == PENDING
+            ]
+            self._last_sequence[event.aggregate_key] = len(pending)
+        await super().save_event(event)
+
+
+class MutantOutboxOneCounterForAllAggregates(InMemoryOutbox):
+    async def save_event(self, event: OutboxEvent) -> None:
+        if event.aggregate_key is not None:
+            shared = max(self._last_sequence.values(), default=0)
+            self._last_sequence[event.aggregate_key] = shared
+        await super().save_event(event)
+
+
+class MutantOutboxMarksWholeAggregate(InMemoryOutbox):
+    async def mark_as_processed(self, event: dict[str, Any]) -> None:
+        await super().mark_as_processed(event)
+        for record in self._records.values():
+            if event["aggregate_key"] and record["aggregate_key"] == event["aggregate_key"]:
+                record["status"] = "PROCESSED"
+
+
+class MutantOutboxUnorderedIncludesAggregates(InMemoryOutbox):
+    async def get_pending_unordered_events(self, limit: int = 100) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._pending()][:limit]
+
+
+# -- sagas --------------------------------------------------------------------------------------
+
+
+class MutantSagaDuplicateCreateClobbers(InMemorySagaRepository):
+    async def create_state(self, state: SagaState) -> None:
+        self._states.pop(state.saga_id, None)
+        await super().create_state(state)
+
+
+class MutantSagaUpdateWithoutVersionCheck(InMemorySagaRepository):
+    async def update_state(self, state: SagaState) -> None:
+        stored = self._states.get(state.saga_id)
+        if stored is not None:
+            await super().update_state(state._replace(version=stored.version))
+
+
+class MutantSagaCheckThenAwaitThenWrite(InMemorySagaRepository):
+    """Compares versions, then awaits before writing: concurrent writers all win."""
+
+    async def update_state(self, state: SagaState) -> None:
+        stored = self._states.get(state.saga_id)
+        if stored is None:
+            return
+        if stored.version != state.version:
+            raise SagaStateConflictError("stale")
+        await asyncio.sleep(0)
+        self._states[state.saga_id] = state._replace(version=state.version + 1)
+
+
+class MutantSagaGetReturnsLiveState(InMemorySagaRepository):
+    async def get_state(self, saga_id: str) -> SagaState | None:
+        return self._states.get(saga_id)
+
+
+class MutantSagaCreateKeepsCallerVersion(InMemorySagaRepository):
+    async def create_state(self, state: SagaState) -> None:
+        if state.saga_id not in self._states:
+            self._states[state.saga_id] = state._replace(version=max(state.version, 1))
+
+
+class MutantSagaUpdateUpsertsUnknown(InMemorySagaRepository):
+    async def update_state(self, state: SagaState) -> None:
+        if state.saga_id not in self._states:
+            self._states[state.saga_id] = state._replace(version=state.version + 1)
+            return
+        await super().update_state(state)
+
+
+class MutantSagaCreateKeepsCallersObjects(InMemorySagaRepository):
+    async def create_state(self, state: SagaState) -> None:
+        if state.saga_id not in self._states:
+            self._states[state.saga_id] = state._replace(version=1)
+
+
+# -- distributed lock ---------------------------------------------------------------------------
+
+
+class _NonOwnerReleaseLock(InMemoryLock):
+    async def release(self) -> None:
+        self._manager._holds.pop(self.name, None)
+
+
+class MutantLockNonOwnerRelease(InMemoryLockManager):
+    lock_class = _NonOwnerReleaseLock
+
+
+class MutantLockNeverExpires(InMemoryLockManager):
+    def try_acquire(self, name: str, owner: str, ttl: float) -> bool:
+        return super().try_acquire(name, owner, ttl=10_000.0)
+
+
+class _RacyLock(InMemoryLock):
+    async def acquire(self) -> bool:
+        held = self._manager._holds.get(self.name)
+        if held is not None and held[1] > time.monotonic():
+            return False
+        await asyncio.sleep(0)  # the round trip between "GET" and "SET"
+        self._manager._holds[self.name] = (self.owner_id, time.monotonic() + self.ttl)
+        return True
+
+
+class MutantLockRacyAcquire(InMemoryLockManager):
+    lock_class = _RacyLock
+
+
+class MutantLockIgnoresName(InMemoryLockManager):
+    def try_acquire(self, name: str, owner: str, ttl: float) -> bool:
+        return super().try_acquire("the-lock", owner, ttl)
+
+    def release(self, name: str, owner: str) -> None:
+        super().release("the-lock", owner)
+
+
+class _StaleHolderLock(InMemoryLock):
+    """Remembers that it acquired, and releases by name without checking the current owner."""
+
+    held = False
+
+    async def acquire(self) -> bool:
+        self.held = await super().acquire()
+        return self.held
+
+    async def release(self) -> None:
+        if self.held:
+            self._manager._holds.pop(self.name, None)
+            self.held = False
+
+
+class MutantLockExpiredHolderReleasesNewOwner(InMemoryLockManager):
+    lock_class = _StaleHolderLock
+
+
+class _StrictReleaseLock(InMemoryLock):
+    async def release(self) -> None:
+        if self._manager._holds.get(self.name, ("", 0.0))[0] != self.owner_id:
+            raise RuntimeError("lock not held")
+        await super().release()
+
+
+class MutantLockReleaseNotIdempotent(InMemoryLockManager):
+    lock_class = _StrictReleaseLock
+
+
+# -- circuit breaker ----------------------------------------------------------------------------
+
+
+class MutantBreakerNeverHalfOpens(InMemoryCircuitBreaker):
+    @property
+    def state(self) -> CircuitState:
+        return self._state
+
+
+class MutantBreakerManyTrialCalls(InMemoryCircuitBreaker):
+    def _admit(self) -> bool:
+        trial = super()._admit()
+        self._trial_running = False
+        return trial
+
+
+class MutantBreakerSuccessKeepsCount(InMemoryCircuitBreaker):
+    def _record_success(self, trial: bool) -> None:
+        if trial:
+            super()._record_success(trial)
+
+
+class MutantBreakerWrapsException(InMemoryCircuitBreaker):
+    async def execute(self, operation: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute(operation, *args, **kwargs)
+        except ValueError as exc:
+            raise ValueError(f"operation failed: {exc}") from exc
+
+
+class MutantBreakerReopenKeepsOldTimer(InMemoryCircuitBreaker):
+    def _open(self) -> None:
+        first_opening = self._opened_at == 0.0
+        super()._open()
+        if not first_opening:
+            self._opened_at -= self.reset_timeout
+
+
+class MutantBreakerHalfOpenSuccessKeepsCount(InMemoryCircuitBreaker):
+    def _open(self) -> None:
+        failures = self._failures
+        super()._open()
+        self._failures = failures
+
+    def _record_success(self, trial: bool) -> None:
+        failures = self._failures
+        super()._record_success(trial)
+        if trial:
+            self._failures = failures
+
+
+class MutantBreakerDropsArguments(InMemoryCircuitBreaker):
+    async def execute(self, operation: Any, *args: Any, **kwargs: Any) -> Any:
+        return await super().execute(operation)
+
+
+class MutantBreakerCallsOperationWhenOpen(InMemoryCircuitBreaker):
+    async def execute(self, operation: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.state is CircuitState.OPEN:
+            await operation(*args, **kwargs)
+        return await super().execute(operation, *args, **kwargs)
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+OPTIONS: dict[str, dict[str, Any]] = {}
+
+REFERENCES: dict[str, tuple[str, Any]] = {
+    "ReferenceMemoryOutbox": ("transactional_outbox", InMemoryOutbox),
+    "ReferenceSQLiteOutbox": ("transactional_outbox", SQLiteOutbox),
+    "ReferenceMemorySagas": ("sagas", InMemorySagaRepository),
+    "ReferenceSQLiteSagas": ("sagas", SQLiteSagaRepository),
+    "ReferenceMemoryLock": ("distributed_lock", InMemoryLockManager),
+    "ReferenceMemoryBreaker": ("circuit_breaker", InMemoryCircuitBreaker),
+}
+
+_CONTRACT_BY_PREFIX = {
+    "MutantOutbox": "transactional_outbox",
+    "MutantSaga": "sagas",
+    "MutantLock": "distributed_lock",
+    "MutantBreaker": "circuit_breaker",
+}
+
+MUTANTS: dict[str, tuple[str, Any]] = {
+    name: (contract, obj)
+    for name, obj in dict(globals()).items()
+    for prefix, contract in _CONTRACT_BY_PREFIX.items()
+    if name.startswith(prefix) and isinstance(obj, type)
+}
+
+
+def certified(contract: str, factory: Any) -> type:
+    spec = CONTRACTS[contract]
+    module, _, name = spec.suite.partition(":")
+    suite = getattr(importlib.import_module(module), name)
+    runtime = ProviderRuntime(factory.__name__, spec, factory, OPTIONS.get(contract, {}))
+    return type(
+        "Certified", (suite,), importlib.import_module(spec.adapter).build_fixtures(runtime)
+    )
+
+
+def generated_classes() -> dict[str, type]:
+    """One test class per provider, named ``Test<case>``."""
+    return {
+        f"Test{name}": type(f"Test{name}", (certified(contract, factory),), {})
+        for name, (contract, factory) in {**REFERENCES, **MUTANTS}.items()
+    }
+
+
+STOP_AFTER_FIRST_CATCH = """
+import pytest
+
+_CAUGHT = set()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call" and report.failed and item.cls.__name__.startswith("TestMutant"):
+        _CAUGHT.add(item.cls.__name__)
+    return report
+
+
+# Tests that must wait (TTLs, reset timeouts, delays, state machines) run last in each class,
+# cheapest first, so a broken provider is usually caught by a quick test.
+_COST = (("fresh_count", 1), ("exactly_one_trial", 1), ("behaves_like", 1),
+         ("never_delivered_early", 2), ("half_open", 3), ("restarts", 3), ("expire", 3),
+         ("after_delay", 4), ("retains", 4))
+
+
+def _cost(item):
+    return next((cost for fragment, cost in _COST if fragment in item.name), 0)
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: (item.cls.__name__, _cost(item)))
+
+
+def pytest_runtest_setup(item):
+    if item.cls.__name__ in _CAUGHT:
+        pytest.skip("this broken provider is already caught")
+"""
+
+
+SECONDS: Counter[str] = Counter()
+
+
+def run_all(pytester: pytest.Pytester, module_name: str) -> dict[str, dict[str, list[str]]]:
+    """Run every provider's suite once; return ``{case: {"failed": [...], "passed": [...]}}``."""
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+        "filterwarnings = error\n"
+    )
+    pytester.makeconftest(STOP_AFTER_FIRST_CATCH)
+    pytester.makepyfile(
+        test_generated=(
+            f"import sys\nglobals().update(sys.modules[{module_name!r}].generated_classes())\n"
+        )
+    )
+    recorder = pytester.inline_run("-p", "no:omnicloud", "-p", "no:cacheprovider", "-q")
+    outcomes: dict[str, dict[str, list[str]]] = {}
+    for report in recorder.getreports("pytest_runtest_logreport"):
+        _, cls, test = report.nodeid.split("::")
+        case = outcomes.setdefault(cls.removeprefix("Test"), {"failed": [], "passed": []})
+        SECONDS[cls] += report.duration
+        if report.failed:
+            case["failed"].append(f"{test} ({report.when})")
+        elif report.passed and report.when == "call":
+            case["passed"].append(test)
+    return outcomes
+
+
+def check(
+    outcomes: dict[str, dict[str, list[str]]], mutants: dict[str, Any], references: dict[str, Any]
+) -> None:
+    uncaught = [m for m in mutants if not outcomes.get(m, {}).get("failed")]
+    failing_references = {r: outcomes[r]["failed"] for r in references if outcomes[r]["failed"]}
+    empty_references = [r for r in references if not outcomes.get(r, {}).get("passed")]
+    assert not uncaught, f"broken providers no test caught: {uncaught}"
+    assert not failing_references, f"reference providers failed: {failing_references}"
+    assert not empty_references, f"reference providers ran no test: {empty_references}"
+
+
+def test_every_broken_resilience_provider_is_caught(pytester: pytest.Pytester) -> None:
+    assert len(MUTANTS) >= 25
+    outcomes = run_all(pytester, __name__)
+    check(outcomes, MUTANTS, REFERENCES)
+    caught_by = Counter(outcomes[m]["failed"][0].split(" ")[0] for m in MUTANTS)
+    print(dict(caught_by))
+    print(SECONDS.most_common(12))  # which tests do the catching, for the docs
