@@ -28,7 +28,7 @@ from omnicloud.errors import (
     ProviderError,
     SelectionError,
 )
-from omnicloud.plan import Selection, Target, plan_targets
+from omnicloud.plan import Selection, Target, plan_targets, skipped_providers
 from omnicloud.results import Results, load_results
 from omnicloud.runner import PYTEST_FAILED, PYTEST_NO_TESTS, PYTEST_OK, RunRequest
 from omnicloud.signals import handle_interrupts
@@ -104,6 +104,8 @@ def select(state: RunState) -> int | None:
         sel = Selection(sel.providers, sel.contracts, sel.interfaces, sel.probe, env)
         state.options = CertifyOptions(**{**state.options.__dict__, "selection": sel})
     state.targets = plan_targets(state.config, sel)
+    for name, reason in skipped_providers(state.config, sel).items():
+        state.console.print(f"note: provider {name} sits out this run: {reason}", highlight=False)
     if not state.targets:
         wanted = ", ".join((*sel.providers, *sel.contracts, *sel.interfaces)) or "everything"
         raise SelectionError(
@@ -233,8 +235,9 @@ def triage(state: RunState) -> int | None:
         return None
     for owner, items in sorted(report.by_owner().items()):
         categories = sorted({i.category for i in items})
-        state.console.print(f"  {owner}: {len(items)} failure(s) ({', '.join(categories)})",
-                            highlight=False)
+        state.console.print(
+            f"  {owner}: {len(items)} failure(s) ({', '.join(categories)})", highlight=False
+        )
     for error in report.sink_errors:
         print(f"warning: {error}", file=sys.stderr)
     return None

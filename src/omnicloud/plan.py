@@ -105,15 +105,51 @@ def _select_providers(config: Config, selection: Selection) -> list[str]:
             continue
         if not provider.enabled and name not in selection.providers:
             continue
-        env = selection.environment
-        if (
-            env is not None
-            and provider.environments is not None
-            and env not in provider.environments
-        ):
-            continue
-        chosen.append(name)
+        if skip_reason(provider, selection.environment) is None:
+            chosen.append(name)
     return chosen
+
+
+def skip_reason(provider: ProviderConfig, environment: str | None) -> str | None:
+    """Why a provider sits out a run in ``environment``, or ``None`` when it takes part.
+
+    Without an environment only embedded providers run (those needing no service), so
+    ``nox -s certify`` works on a machine with nothing installed.
+    """
+    if environment is None and provider.services:
+        return (
+            f"needs service(s) {', '.join(provider.services)}: choose an environment"
+            " (--env NAME, OMNICLOUD_ENV or project.default_environment)"
+        )
+    if (
+        environment is not None
+        and provider.environments is not None
+        and environment not in provider.environments
+    ):
+        return (
+            f"not enabled in environment '{environment}' (environments = {provider.environments})"
+        )
+    return None
+
+
+def skipped_providers(config: Config, selection: Selection) -> dict[str, str]:
+    """Selected-by-name-or-contract providers that sit out this environment, with reasons."""
+    contracts = set()
+    for name in selection.contracts:
+        try:
+            contracts.add(resolve_contract(name, kind="contract").name)
+        except LookupError:
+            continue
+    found = {}
+    for name, provider in config.providers.items():
+        if selection.providers and name not in selection.providers:
+            continue
+        if contracts and provider.contract not in contracts:
+            continue
+        reason = skip_reason(provider, selection.environment)
+        if reason and provider.enabled:
+            found[name] = reason
+    return found
 
 
 def _contract_target(name: str, provider: ProviderConfig) -> Target:

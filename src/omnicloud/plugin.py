@@ -182,5 +182,9 @@ def selection_from_options(config: pytest.Config) -> Any:
         contracts=tuple(config.getoption("omnicloud_contract")),
         interfaces=tuple(config.getoption("omnicloud_interface")),
         probe=bool(config.getoption("omnicloud_probe")),
-        environment=config.getoption("omnicloud_env") or os.environ.get("OMNICLOUD_ENV"),
+        environment=(
+            config.getoption("omnicloud_env")
+            or os.environ.get("OMNICLOUD_ENV")
+            or omnicloud_config(config).project.default_environment
+        ),
     )
