@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -142,3 +147,48 @@ def test_prune_removes_containers_of_dead_runs(client: Any, images: None) -> Non
 
         with contextlib.suppress(docker.errors.NotFound):
             leftover.remove(force=True)
+
+
+_SCRIPT = """
+import sys, time
+from omnicloud.config import load_config
+from omnicloud.provision.lifecycle import provision
+try:
+    with provision(load_config(sys.argv[1]), environment="docker") as env:
+        print("READY", env.run_id, flush=True)
+        time.sleep(120)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sig", "when"), [(signal.SIGINT, "provisioning"), (signal.SIGTERM, "running")]
+)
+def test_interrupts_leave_no_container(
+    client: Any, images: None, tmp_path: Path, sig: signal.Signals, when: str
+) -> None:
+    config = tmp_path / "omnicloud.toml"
+    config.write_text(DOCKER, encoding="utf-8")
+    before = {c.id for c in _ours(client)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SCRIPT, str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    if when == "provisioning":  # redis is up, postgres is initialising: a half-finished start
+        while not any(
+            c.labels.get(SERVICE_LABEL) == "postgres" for c in _ours(client) if c.id not in before
+        ):
+            assert time.monotonic() < deadline, "postgres container never appeared"
+            time.sleep(0.02)
+    else:
+        assert proc.stdout.readline().startswith("READY")
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert [c for c in _ours(client) if c.id not in before] == []
