@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +64,16 @@ def images(client: Any) -> None:
     build_image(postgres_image(), client)
 
 
-def _ours(client: Any) -> list[Any]:
-    return list(client.containers.list(all=True, filters={"label": RUN_ID_LABEL}))
+@dataclass(frozen=True)
+class Container:
+    id: str
+    labels: dict[str, str]
+
+
+def _ours(client: Any) -> list[Container]:
+    """Our containers, from one listing call (no per-container inspect that could race)."""
+    listing = client.api.containers(all=True, filters={"label": RUN_ID_LABEL})
+    return [Container(str(c["Id"]), dict(c.get("Labels") or {})) for c in listing]
 
 
 def test_services_run_as_labelled_containers_and_are_removed(
@@ -162,12 +171,23 @@ except KeyboardInterrupt:
 """
 
 
+def _finish(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("sig", "when"), [(signal.SIGINT, "provisioning"), (signal.SIGTERM, "running")]
 )
+@pytest.mark.usefixtures("images")
 def test_interrupts_leave_no_container(
-    client: Any, images: None, tmp_path: Path, sig: signal.Signals, when: str
+    client: Any,
+    tmp_path: Path,
+    sig: signal.Signals,
+    when: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     config = tmp_path / "omnicloud.toml"
     config.write_text(DOCKER, encoding="utf-8")

@@ -175,12 +175,16 @@ class DockerProvisioner:
         return bool(container.status == "running")
 
     def leftovers(self, live_runs: set[str]) -> list[Leftover]:
-        containers = self.client.containers.list(all=True, filters={"label": RUN_ID_LABEL})
-        return [
-            Leftover("container", c.id, c.labels.get(RUN_ID_LABEL, ""), c.name)
-            for c in containers
-            if c.labels.get(RUN_ID_LABEL) not in live_runs
-        ]
+        # The plain listing (one API call) and not containers.list(), which inspects each
+        # container and fails when one is removed meanwhile by its still-running owner.
+        listing = self.client.api.containers(all=True, filters={"label": RUN_ID_LABEL})
+        found = []
+        for item in listing:
+            run_id = (item.get("Labels") or {}).get(RUN_ID_LABEL, "")
+            if run_id not in live_runs:
+                name = ",".join(n.lstrip("/") for n in item.get("Names") or [])
+                found.append(Leftover("container", str(item["Id"]), run_id, name))
+        return found
 
     def remove(self, leftover: Leftover) -> None:
         self._remove(leftover.ident)
