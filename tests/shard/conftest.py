@@ -11,7 +11,16 @@ from shard_helpers import PROJECT
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
+    return make_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="module")
+def shared_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project for a module's tests that only read what earlier runs wrote."""
+    return make_project(tmp_path_factory.mktemp("shared") / "project")
+
+
+def make_project(root: Path) -> Path:
     for name, text in PROJECT.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)

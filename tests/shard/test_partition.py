@@ -142,6 +142,9 @@ def test_timed_tests_are_placed_first_and_never_timed_ones_fill_the_lightest_sha
     new = [f"new_{i}" for i in range(8)]  # estimated at the median, 5 s
     shards = partition_by_duration([*timed, *new], 4, timed)
     assert [tuple(t for t in s.tests if t in timed) for s in shards] == [
-        ("big",), ("mid",), ("small",), ()
+        ("big",),
+        ("mid",),
+        ("small",),
+        (),
     ]
     assert [s.estimated for s in shards] == [15.0, 15.0, 11.0, 15.0]
