@@ -79,8 +79,8 @@ class BaseTestMetricsContract:
     async def test_successful_operation_increments_counter(
         self,
         instrumented_provider_factory: MetricsFixture,
-        expected_operation_name: str,
         expected_metric_names: dict[str, str],
+        expected_operation_name: str,
     ) -> None:
         calls, _ = _names(expected_metric_names)
         provider, get_metrics_data = instrumented_provider_factory
@@ -94,8 +94,8 @@ class BaseTestMetricsContract:
     async def test_failed_operation_increments_counter_with_error_status(
         self,
         instrumented_provider_factory: MetricsFixture,
-        expected_operation_name: str,
         expected_metric_names: dict[str, str],
+        expected_operation_name: str,
     ) -> None:
         calls, _ = _names(expected_metric_names)
         provider, get_metrics_data = instrumented_provider_factory
@@ -109,8 +109,8 @@ class BaseTestMetricsContract:
     async def test_operation_records_duration_in_histogram(
         self,
         instrumented_provider_factory: MetricsFixture,
-        expected_operation_name: str,
         expected_metric_names: dict[str, str],
+        expected_operation_name: str,
     ) -> None:
         _, duration = _names(expected_metric_names)
         provider, get_metrics_data = instrumented_provider_factory
@@ -124,8 +124,8 @@ class BaseTestMetricsContract:
     async def test_counter_accumulates_across_calls(
         self,
         instrumented_provider_factory: MetricsFixture,
-        expected_operation_name: str,
         expected_metric_names: dict[str, str],
+        expected_operation_name: str,
     ) -> None:
         calls, _ = _names(expected_metric_names)
         provider, get_metrics_data = instrumented_provider_factory
@@ -139,8 +139,8 @@ class BaseTestMetricsContract:
     async def test_success_is_not_counted_as_error(
         self,
         instrumented_provider_factory: MetricsFixture,
-        expected_operation_name: str,
         expected_metric_names: dict[str, str],
+        expected_operation_name: str,
     ) -> None:
         calls, _ = _names(expected_metric_names)
         provider, get_metrics_data = instrumented_provider_factory
@@ -154,8 +154,8 @@ class BaseTestMetricsContract:
     async def test_failed_operation_still_records_duration(
         self,
         instrumented_provider_factory: MetricsFixture,
-        expected_operation_name: str,
         expected_metric_names: dict[str, str],
+        expected_operation_name: str,
     ) -> None:
         _, duration = _names(expected_metric_names)
         provider, get_metrics_data = instrumented_provider_factory
@@ -167,8 +167,8 @@ class BaseTestMetricsContract:
     async def test_histogram_counts_every_call(
         self,
         instrumented_provider_factory: MetricsFixture,
-        expected_operation_name: str,
         expected_metric_names: dict[str, str],
+        expected_operation_name: str,
     ) -> None:
         _, duration = _names(expected_metric_names)
         provider, get_metrics_data = instrumented_provider_factory

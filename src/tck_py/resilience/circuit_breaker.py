@@ -16,7 +16,7 @@ one trial call reaches the operation (concurrent callers are refused with ``Circ
 or wait for the trial's outcome), success -> CLOSED with a fresh count, failure -> OPEN with a
 fresh ``reset_timeout``.
 
-Timing assumptions: the breaker must read ``HALF_OPEN`` within ``reset_timeout + 3.0`` s of
+Timing assumptions: the breaker must read ``HALF_OPEN`` within ``reset_timeout + 2.0`` s of
 opening (tests poll every 10 ms instead of sleeping a fixed 1.1 s). A breaker with
 ``reset_timeout=5.0`` must still be OPEN right after opening, and one re-opened by a failed
 trial with ``reset_timeout=1.0`` must still be OPEN right after that failure. During the
@@ -38,7 +38,7 @@ from tck_py.shared.models import CircuitState
 
 BreakerFactory = Callable[..., Awaitable[Any]]
 
-STATE_SLACK = 3.0
+STATE_SLACK = 2.0
 
 
 async def _wait_for_half_open(breaker: Any, reset_timeout: float) -> None:

@@ -11,7 +11,7 @@ expired and was taken over, must not free it), and is an async context manager w
 ``__aenter__`` returns the ``acquire()`` result and whose ``__aexit__`` releases.
 
 Timing assumptions: ``ttl`` is whole seconds (1 is the shortest). A hold with ``ttl=1`` must be
-gone within 1 + 3 s (the tests poll every 50 ms instead of sleeping a fixed 1.2 s). Holds with
+gone within 1 + 2 s (the tests poll every 50 ms instead of sleeping a fixed 1.2 s). Holds with
 ``ttl=10`` or more must not expire during a test (tests finish in well under a second). Right
 after a ``ttl=1`` acquire (microseconds later) the lock is checked to be held.
 """
@@ -33,7 +33,7 @@ from tck_py.resilience._stateful import AsyncStateMachine, run_machine
 ManagerFactory = Callable[..., Awaitable[Any]]
 
 LONG_TTL = 10
-EXPIRY_SLACK = 3.0
+EXPIRY_SLACK = 2.0
 POLL = 0.05
 
 

@@ -203,16 +203,6 @@ class BaseTestSagaStateRepositoryContract:
         assert again.payload == {"initial": True}
         assert len(again.history) == 1
 
-    async def test_create_stores_a_copy(self, provider_factory: ProviderFactory) -> None:
-        repo = await provider_factory()
-        saga = _new_saga()
-        await repo.create_state(saga)
-        saga.payload["mutated-after-create"] = True
-        saga.history.append(SagaStepHistory("sneaky", "COMPLETED"))
-        stored = await repo.get_state(saga.saga_id)
-        assert stored.payload == {"initial": True}
-        assert stored.history == []
-
     async def test_update_of_unknown_saga_does_not_create_it(
         self, provider_factory: ProviderFactory
     ) -> None:

@@ -135,12 +135,6 @@ class MutantSagaUpdateUpsertsUnknown(InMemorySagaRepository):
         await super().update_state(state)
 
 
-class MutantSagaCreateKeepsCallersObjects(InMemorySagaRepository):
-    async def create_state(self, state: SagaState) -> None:
-        if state.saga_id not in self._states:
-            self._states[state.saga_id] = state._replace(version=1)
-
-
 # -- distributed lock ---------------------------------------------------------------------------
 
 
