@@ -180,8 +180,15 @@ class _Interrupted:
 
 @contextlib.contextmanager
 def interrupts_as_keyboard_interrupt() -> Iterator[None]:
-    """Make SIGTERM unwind like Ctrl-C, so every ``finally`` and ``__exit__`` runs."""
+    """Make SIGTERM unwind like Ctrl-C, so every ``finally`` and ``__exit__`` runs.
+
+    Only when nobody handles SIGTERM yet: a caller with its own handler (the certify pipeline
+    records which signal stopped it) keeps it.
+    """
     if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None):
         yield
         return
     previous = signal.signal(signal.SIGTERM, _Interrupted())
