@@ -1,24 +1,26 @@
 """Test-data generation: omnicloud next to mimesis and Faker on seed 004's ``users`` schema.
 
-    python bench/data.py [--count 1000000] [--peer-count 200000] [--faker-count 20000]
+    python bench/data.py [--count 1000000] [--peer-count 1000000] [--faker-count 20000]
                          [--rounds 3]
 
 The schema is {id: uuid, name: full name, email, created_at: ISO timestamp}, one dict per entity
-for every tool. omnicloud generates ``--count`` entities; mimesis and Faker generate fewer
-(``--peer-count``, ``--faker-count``) because they are far slower, and their rate is
-extrapolated: generation cost is linear in the count for all three (checked by the per-entity
-rate being flat across counts), and the output says which figures are extrapolated. Rounds are
-interleaved (ours, mimesis, Faker, ours, ...) so machine load hits all tools alike, and the best
-round of each is reported. Rates are per CPU second of the benchmark process (the tools are
-single-threaded; CPU time is not inflated by other load on the machine). Peers use their fastest API: direct provider calls in a comprehension
-(mimesis ``Person``/``Cryptographic``/``Datetime``; Faker ``uuid4``/``name``/``email``/
-``date_time``), not their schema builders, which are slower still.
+for every tool (omnicloud is also timed up to its columns, its native form). omnicloud and
+mimesis generate ``--count`` / ``--peer-count`` entities; Faker is far slower and generates
+``--faker-count``, its rate extrapolated (its cost per entity is flat in the count), and the
+output says which figures are extrapolated. Rounds are interleaved (ours, mimesis, Faker, ours,
+...) so machine load hits all tools alike; the best round of each is reported. Rates are per CPU
+second of the benchmark process: the tools are single-threaded and CPU-bound, and CPU time is
+not inflated by other processes on a shared machine (the load average is printed). Peers use
+their fastest API, direct provider calls in a comprehension (mimesis ``Person``,
+``Cryptographic``, ``Datetime``; Faker ``uuid4``, ``name``, ``email``, ``date_time``), not
+their schema builders, which are slower still.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -86,7 +88,7 @@ def timed(bench: Callable[[int], Any], count: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1_000_000)
-    parser.add_argument("--peer-count", type=int, default=200_000)
+    parser.add_argument("--peer-count", type=int, default=1_000_000)
     parser.add_argument("--faker-count", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
@@ -104,7 +106,11 @@ def main() -> None:
             rate = count / timed(bench, count)
             best[name] = max(best.get(name, 0.0), rate)
 
-    print(f"users schema {sorted(USERS)}; best of {args.rounds} interleaved rounds")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"users schema {sorted(USERS)}; best of {args.rounds} interleaved rounds;"
+        f" CPU time of this process; load average {load:.1f} on {os.cpu_count()} CPUs"
+    )
     for name, _bench, count in plan:
         note = "" if count == args.count else f"  (measured on {count:,}, extrapolated)"
         print(
