@@ -15,7 +15,6 @@ from omnicloud.affected.history import per_item, read_durations, recent_failures
 from omnicloud.affected.imports import (
     ParsedImports,
     build_graph,
-    chain,
     module_name,
     parse_imports,
     reach_changed,
@@ -68,35 +67,63 @@ importlib.import_module("acme.plug")
 import_module(".rel", "acme.base")
 importlib.import_module(name)
 __import__(f"acme.{x}")
+class C:
+    import acme.in_class
+    def m(self):
+        return lambda: __import__(name)
 """
     parsed = parse_imports(source)
     assert sorted(parsed.records) == sorted(
         [
-            (0, "os", ()),
-            (0, "acme.a", ()),
-            (1, "", ("sibling",)),
-            (2, "pkg", ("thing", "other")),
-            (0, "acme.b", ("*",)),
-            (0, "acme.plug", ()),
-            (0, "acme.base.rel", ()),
-            (0, "acme.inner", ()),
-            (0, "acme.types", ("T",)),
-            (0, "acme.fast", ()),
-            (0, "acme.slow", ()),
+            (0, "os", (), False),
+            (0, "acme.a", (), False),
+            (1, "", ("sibling",), False),
+            (2, "pkg", ("thing", "other"), False),
+            (0, "acme.b", ("*",), False),
+            (0, "acme.plug", (), False),
+            (0, "acme.base.rel", (), False),
+            (0, "acme.inner", (), True),
+            (0, "acme.types", ("T",), False),
+            (0, "acme.fast", (), False),
+            (0, "acme.slow", (), False),
+            (0, "acme.in_class", (), False),
         ]
     )
-    assert parsed.dynamic == (
-        (16, "importlib.import_module(name)"),
-        (17, "__import__(f'acme.{x}')"),
-    )
+    assert sorted(parsed.dynamic) == [
+        (16, "importlib.import_module(name)", False),
+        (17, "__import__(f'acme.{x}')", False),
+        (21, "__import__(name)", True),
+    ]
+
+
+def test_loader_calls_on_a_table_of_constant_names_are_static() -> None:
+    source = """
+_EXPORTS = {"Config": "acme.config", "plan": "acme.plan", "again": "acme.plan"}
+LAZY: tuple[str, ...] = ("acme.x",)
+MIXED = {"a": "acme.a", "b": some_call()}
+
+def __getattr__(name):
+    return importlib.import_module(_EXPORTS[name])
+
+def load(name):
+    importlib.import_module(LAZY.get(name))
+    importlib.import_module(MIXED[name])
+"""
+    parsed = parse_imports(source)
+    assert sorted(parsed.records) == [
+        (0, "acme.config", (), True),
+        (0, "acme.plan", (), True),
+        (0, "acme.x", (), True),
+    ]
+    assert parsed.dynamic == ((11, "importlib.import_module(MIXED[name])", True),)
 
 
 def test_unparsable_file_is_a_dynamic_import() -> None:
-    assert parse_imports("def broken(:\n") == ParsedImports((), ((1, "does not parse"),))
+    assert parse_imports("def broken(:\n") == ParsedImports((), ((1, "does not parse", False),))
 
 
 def test_parsed_imports_round_trip_json() -> None:
-    parsed = parse_imports("from .a import b\nimport_module(x)\n")
+    parsed = parse_imports("from .a import b\nimport_module(x)\ndef f():\n    import c\n")
     assert ParsedImports.from_json(parsed.to_json()) == parsed
 
 
@@ -110,40 +137,73 @@ def test_module_name_prefers_the_longest_root() -> None:
     assert module_name("lib/x.py", ["src"]) is None
 
 
+ACME = {
+    "src/acme/__init__.py": parse_imports(
+        "import importlib\n\n_LAZY = {'Pool': 'acme.net.pool'}\n\n"
+        "def __getattr__(name):\n    return importlib.import_module(_LAZY[name])\n"
+    ),
+    "src/acme/kv/__init__.py": ParsedImports(),
+    "src/acme/kv/redis.py": parse_imports("from ..net import pool\nfrom . import missing\n"),
+    "src/acme/net/__init__.py": ParsedImports(),
+    "src/acme/net/pool.py": parse_imports("import acme.net.sock\nimport requests\n"),
+    "src/acme/net/sock.py": ParsedImports(),
+    "src/acme/tenant.py": parse_imports("from acme.kv import redis\nimport acme\n"),
+}
+
+
 def test_graph_resolves_relative_submodule_and_parent_imports() -> None:
-    parsed = {
-        "src/acme/__init__.py": ParsedImports(),
-        "src/acme/kv/__init__.py": ParsedImports(),
-        "src/acme/kv/redis.py": parse_imports("from ..net import pool\nfrom . import missing\n"),
-        "src/acme/net/__init__.py": ParsedImports(),
-        "src/acme/net/pool.py": parse_imports("import acme.net.sock\nimport requests\n"),
-        "src/acme/net/sock.py": ParsedImports(),
-    }
-    graph = build_graph(parsed, ["src"])
+    graph = build_graph(ACME, ["src"])
+    # `from . import missing`: no such submodule, so the package itself is what is imported
     assert graph.edges["src/acme/kv/redis.py"] == (
-        "src/acme/__init__.py",
         "src/acme/kv/__init__.py",
-        "src/acme/net/__init__.py",
         "src/acme/net/pool.py",
     )
-    assert graph.edges["src/acme/net/pool.py"] == (
-        "src/acme/__init__.py",
-        "src/acme/net/__init__.py",
-        "src/acme/net/sock.py",
-    )
-    via = reach_changed(graph, ["src/acme/net/sock.py"])
-    assert chain(via, "src/acme/kv/redis.py") == [
+    assert graph.edges["src/acme/net/pool.py"] == ("src/acme/net/sock.py",)
+    assert graph.edges["src/acme/__init__.py"] == ("src/acme/net/pool.py",)
+    assert graph.eager["src/acme/__init__.py"] == ()
+    assert graph.parents["src/acme/net/pool.py"] == ("src/acme/net/__init__.py",)
+    assert graph.parents["src/acme/net/__init__.py"] == ("src/acme/__init__.py",)
+    assert "src/acme/__init__.py" not in graph.parents
+    reach = reach_changed(graph, ["src/acme/net/sock.py"])
+    assert reach.chain("src/acme/kv/redis.py") == [
         "src/acme/kv/redis.py",
         "src/acme/net/pool.py",
         "src/acme/net/sock.py",
     ]
-    assert "src/acme/kv/__init__.py" not in via
+    assert "src/acme/kv/__init__.py" not in reach
     assert graph.closure("src/acme/net/pool.py") == {
-        "src/acme/net/pool.py",
-        "src/acme/__init__.py",
-        "src/acme/net/__init__.py",
-        "src/acme/net/sock.py",
+        "src/acme/net/pool.py": True,
+        "src/acme/net/sock.py": True,
+        "src/acme/net/__init__.py": False,
+        "src/acme/__init__.py": False,
     }
+
+
+def test_a_lazy_getattr_in_a_parent_package_is_not_followed() -> None:
+    graph = build_graph(ACME, ["src"])
+    changed = reach_changed(graph, ["src/acme/net/pool.py"])
+    # redis.py imports pool itself; sock.py only runs acme/__init__.py as a parent
+    assert "src/acme/kv/redis.py" in changed
+    assert "src/acme/net/sock.py" not in changed
+    # importing the package `acme` itself makes its lazy attribute imports count
+    assert changed.chain("src/acme/tenant.py") == [
+        "src/acme/tenant.py",
+        "src/acme/__init__.py",
+        "src/acme/net/pool.py",
+    ]
+    assert changed.chain("src/acme/__init__.py") == ["src/acme/__init__.py", "src/acme/net/pool.py"]
+
+
+def test_parent_package_change_reaches_every_module_below_it() -> None:
+    graph = build_graph(ACME, ["src"])
+    reach = reach_changed(graph, ["src/acme/__init__.py"])
+    assert reach.chain("src/acme/net/sock.py") == [
+        "src/acme/net/sock.py",
+        "src/acme/net/__init__.py",
+        "src/acme/__init__.py",
+    ]
+    assert reach.changed("src/acme/__init__.py")
+    assert not reach.changed("src/acme/net/sock.py")
 
 
 def test_graph_links_imports_of_deleted_files_through_ghosts() -> None:

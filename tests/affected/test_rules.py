@@ -367,3 +367,28 @@ def test_history_without_a_known_table_is_ignored(project: Project) -> None:
         "redis-kv",
         "tenant-kv",
     ]
+
+
+def test_lazy_exports_in_the_top_package_do_not_select_every_provider(project: Project) -> None:
+    project.write(
+        "src/acme/__init__.py",
+        """\
+        import importlib
+
+        _EXPORTS = {"Pool": "acme.net.pool", "util": "acme.util"}
+
+
+        def __getattr__(name):
+            return importlib.import_module(_EXPORTS[name])
+        """,
+    )
+    project.commit("lazy exports")
+    project.git("branch", "-f", "main")
+    project.append("src/acme/net/sock.py", "PORT = 3\n")
+    project.commit()
+    selection = project.affected().selection
+    assert [i.justification for i in selection.providers] == [
+        "redis-kv <- src/acme/kv/redis.py imports src/acme/net/pool.py imports"
+        " src/acme/net/sock.py (modified)"
+    ]
+    assert selection.notes == ()

@@ -31,8 +31,6 @@ from omnicloud.config.loader import parse_config
 from omnicloud.config.models import Config
 from omnicloud.contracts import CONTRACTS
 from omnicloud.errors import OmnicloudError
-from omnicloud.plan import Selection as PlanSelection
-from omnicloud.plan import plan_targets
 
 _GRAPH_RULES = frozenset({"imports", "contracts", "tests"})
 
@@ -135,25 +133,43 @@ def _gone(change: FileChange) -> list[str]:
 
 
 def suite_sources(config: Config) -> dict[str, tuple[SuiteSource, ...]]:
-    """Per provider: the suite, policy and adapter modules its certification is built from."""
-    enabled = tuple(n for n, p in config.providers.items() if p.enabled)
-    policies = {spec.suite: spec.name for spec in CONTRACTS.values()}
-    found: dict[str, list[SuiteSource]] = {name: [] for name in enabled}
-    try:
-        targets = plan_targets(config, PlanSelection(providers=enabled)) if enabled else ()
-    except (OmnicloudError, ImportError, LookupError):
-        targets = ()
-    for target in targets:
-        sources = found[target.provider]
-        sources.append(
-            SuiteSource(f"{target.kind} {target.suite} suite", target.suite_path.partition(":")[0])
-        )
-        sources.extend(
-            SuiteSource(f"policy {policies.get(m, m)} suite", m.partition(":")[0])
-            for m in target.mixins
-        )
-        sources.append(SuiteSource(f"{target.suite} adapter", target.adapter, narrowable=False))
-    return {name: tuple(dict.fromkeys(s)) for name, s in found.items()}
+    """Per provider: the modules its certification is built from (the same ones the planner
+    uses): contract suite, policy mixins, interface suites of ``implements``, adapters."""
+    found: dict[str, tuple[SuiteSource, ...]] = {}
+    for name, provider in config.providers.items():
+        if not provider.enabled:
+            continue
+        contract = CONTRACTS[provider.contract]
+        sources = [SuiteSource(f"contract {contract.name} suite", contract.module)]
+        sources += [
+            SuiteSource(f"policy {policy} suite", CONTRACTS[policy].module)
+            for policy in provider.policies
+        ]
+        sources += [
+            SuiteSource(f"interface {iface} suite", module)
+            for iface, module in _interface_modules(provider.implements)
+        ]
+        sources.append(SuiteSource(f"{contract.name} adapter", contract.adapter, narrowable=False))
+        if provider.implements:
+            sources.append(
+                SuiteSource("interface adapter", "omnicloud.adapters.factory", narrowable=False)
+            )
+        found[name] = tuple(dict.fromkeys(sources))
+    return found
+
+
+def _interface_modules(names: list[str]) -> list[tuple[str, str]]:
+    if not names:
+        return []
+    from omnicloud.capabilities import suite_for  # the interface catalog (data only)
+
+    modules = []
+    for name in names:
+        try:
+            modules.append((name, suite_for(name).partition(":")[0]))
+        except LookupError:  # the loader reports unknown interfaces; nothing to select here
+            continue
+    return modules
 
 
 def _config_path(config: Config, project_dir: Path) -> str | None:

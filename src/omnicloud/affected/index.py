@@ -18,7 +18,7 @@ from pathlib import Path
 from omnicloud.affected.changes import GitRepo
 from omnicloud.affected.imports import ParsedImports, parse_imports
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)

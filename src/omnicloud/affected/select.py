@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from omnicloud.affected.changes import ChangeSet, FileChange
 from omnicloud.affected.globs import glob_match
-from omnicloud.affected.imports import ImportGraph, chain, reach_changed
+from omnicloud.affected.imports import ImportGraph, Reach, reach_changed, reach_dynamic
 from omnicloud.config.models import MAPPING_GROUP, Config
 
 Kind = Literal["provider", "tests"]
@@ -109,7 +109,7 @@ class Hit:
 class _Context:
     data: SelectorInput
     touched: dict[str, FileChange]
-    via: dict[str, str | None]
+    via: Reach
 
     @property
     def config(self) -> Config:
@@ -129,7 +129,7 @@ def select(data: SelectorInput) -> Selection:
     always = _always(data.config, touched)
     if always is not None:
         return _everything(data, base, always)
-    via = reach_changed(data.graph, touched) if data.graph else {}
+    via = reach_changed(data.graph, touched) if data.graph else Reach({})
     context = _Context(data, touched, via)
     hits: list[Hit] = []
     for name in data.config.affected.rules:
@@ -196,7 +196,7 @@ def rule_imports(ctx: _Context) -> Iterator[Hit]:
     if graph is None:
         return
     # files that can reach a dynamic import: only their providers need a closure walk
-    near_dynamic = reach_changed(graph, graph.dynamic) if graph.dynamic else {}
+    near_dynamic = reach_dynamic(graph) if graph.dynamic else Reach({})
     for name, provider in _enabled(ctx.config):
         module = provider.factory.partition(":")[0]
         start = graph.path_of(module)
@@ -210,8 +210,8 @@ def rule_imports(ctx: _Context) -> Iterator[Hit]:
 
 def _dynamic_hits(ctx: _Context, name: str, graph: ImportGraph, start: str) -> Iterator[Hit]:
     policy = ctx.config.affected.dynamic_imports
-    for path in sorted(graph.closure(start)):
-        for line, code in graph.dynamic.get(path, ()):
+    for path, imported in sorted(graph.closure(start).items()):
+        for line, code, _lazy in graph.active_dynamic(path, imported):
             where = f"{path}:{line} imports a module named at run time ({code})"
             folder = path.rpartition("/")[0] + "/" if "/" in path else ""
             scope = "" if policy == "everything" else folder
@@ -241,7 +241,7 @@ def rule_contracts(ctx: _Context) -> Iterator[Hit]:
             path = graph.path_of(source.module)
             if path is None or path not in ctx.via:
                 continue
-            steps = chain(ctx.via, path)
+            steps = ctx.via.chain(path)
             narrowed = ctx.data.test_changes.get(path) if len(steps) == 1 else None
             if not source.narrowable or not ctx.config.affected.test_level:
                 narrowed = None
@@ -311,7 +311,7 @@ def rule_tests(ctx: _Context) -> Iterator[Hit]:
         if test_file not in ctx.via:
             continue
         narrowed = None
-        if ctx.via[test_file] is None and ctx.config.affected.test_level:
+        if ctx.via.changed(test_file) and ctx.config.affected.test_level:
             narrowed = ctx.data.test_changes.get(test_file)
         if narrowed is not None:
             narrowed = frozenset(f"{test_file}::{t}" for t in narrowed)
@@ -342,7 +342,7 @@ def _enabled(config: Config) -> Iterator[tuple[str, Any]]:
 
 
 def _chain_text(ctx: _Context, start: str) -> str:
-    steps = chain(ctx.via, start)
+    steps = ctx.via.chain(start)
     last = ctx.touched.get(steps[-1])
     if last is None:
         tail = f"{steps[-1]} (changed)"
