@@ -63,7 +63,7 @@ def metric_points(reader: InMemoryMetricReader) -> dict[str, list[Any]]:
     return points
 
 
-def _tracing(runtime: ProviderRuntime, options: dict[str, Any]) -> Any:
+def _tracing(runtime: ProviderRuntime) -> Any:
     async def instrumented_provider_factory(
         self: Any, request: pytest.FixtureRequest
     ) -> AsyncIterator[Any]:
@@ -72,7 +72,10 @@ def _tracing(runtime: ProviderRuntime, options: dict[str, Any]) -> Any:
         processor = SimpleSpanProcessor(exporter)
         tracer_provider.add_span_processor(processor)
         provider = await instantiate(
-            runtime.factory, **options, tracer_provider=tracer_provider, **_failure(_param(request))
+            runtime.factory,
+            **factory_options(runtime.options),
+            tracer_provider=tracer_provider,
+            **_failure(_param(request)),
         )
 
         def get_finished_spans() -> tuple[Any, ...]:
@@ -90,14 +93,17 @@ def _tracing(runtime: ProviderRuntime, options: dict[str, Any]) -> Any:
     return instrumented_provider_factory
 
 
-def _metrics(runtime: ProviderRuntime, options: dict[str, Any]) -> Any:
+def _metrics(runtime: ProviderRuntime) -> Any:
     async def instrumented_provider_factory(
         self: Any, request: pytest.FixtureRequest
     ) -> AsyncIterator[Any]:
         reader = InMemoryMetricReader()
         meter_provider = MeterProvider(metric_readers=[reader])
         provider = await instantiate(
-            runtime.factory, **options, meter_provider=meter_provider, **_failure(_param(request))
+            runtime.factory,
+            **factory_options(runtime.options),
+            meter_provider=meter_provider,
+            **_failure(_param(request)),
         )
         try:
             yield provider, lambda: metric_points(reader)
@@ -108,7 +114,7 @@ def _metrics(runtime: ProviderRuntime, options: dict[str, Any]) -> Any:
     return instrumented_provider_factory
 
 
-def _logging(runtime: ProviderRuntime, options: dict[str, Any]) -> Any:
+def _logging(runtime: ProviderRuntime) -> Any:
     async def instrumented_provider_factory(
         self: Any, request: pytest.FixtureRequest
     ) -> AsyncIterator[Any]:
@@ -116,7 +122,9 @@ def _logging(runtime: ProviderRuntime, options: dict[str, Any]) -> Any:
         stream = io.StringIO()
         tenant = param.get("tenant_id")
         extra = {} if tenant is None else {"tenant_id": tenant}
-        provider = await instantiate(runtime.factory, **options, log_stream=stream, **extra)
+        provider = await instantiate(
+            runtime.factory, **factory_options(runtime.options), log_stream=stream, **extra
+        )
         try:
             yield (provider, stream) if tenant is None else (provider, stream, tenant)
         finally:
@@ -128,9 +136,9 @@ def _logging(runtime: ProviderRuntime, options: dict[str, Any]) -> Any:
 _BUILDERS = {"tracing": _tracing, "metrics": _metrics, "logging": _logging}
 
 
-def _expectation(name: str, value: Any) -> Any:
+def _expectation(runtime: ProviderRuntime, name: str) -> Any:
     def fixture(self: Any) -> Any:
-        return value
+        return runtime.options[name]  # resolved when the test runs, like every option
 
     fixture.__name__ = name
     return pytest.fixture(name=name)(fixture)
@@ -141,7 +149,7 @@ def build_fixtures(runtime: ProviderRuntime) -> dict[str, Any]:
     contract = runtime.contract.name
     if contract not in _BUILDERS:
         raise LookupError(f"omnicloud.adapters.observability cannot serve contract {contract!r}")
-    fixture = _BUILDERS[contract](runtime, factory_options(runtime.options))
+    fixture = _BUILDERS[contract](runtime)
     fixture.__name__ = "instrumented_provider_factory"
     fixtures: dict[str, Any] = {
         "instrumented_provider_factory": pytest.fixture(name="instrumented_provider_factory")(
@@ -149,6 +157,6 @@ def build_fixtures(runtime: ProviderRuntime) -> dict[str, Any]:
         )
     }
     for key in EXPECTATION_KEYS:
-        if key in runtime.options:
-            fixtures[key] = _expectation(key, runtime.options[key])
+        if key in runtime.raw_options:
+            fixtures[key] = _expectation(runtime, key)
     return fixtures
