@@ -87,20 +87,17 @@ def partition_by_duration(
         raise ValueError(f"shard count must be >= 1, got {count}")
     durations = durations or {}
     weights = estimate_durations(test_ids, durations, default_duration)
-    groups = _groups(weights, group_of or group_by_test)
     # Timed groups go first, longest first, each onto the lightest shard; groups never timed
     # follow, filling the lightest shards by their estimate. Placing a guessed test before the
     # timed ones would let a long timed test land on top of a long test we merely failed to
     # time (bench/shards.py measures both orders against pytest-split).
-    timed = {k for k, (_w, tests) in groups.items() if any(_timed(durations, t) for t in tests)}
-    order = sorted(groups, key=lambda key: (key not in timed, -groups[key][0], key))
+    order = sorted(_groups(weights, durations, group_of or group_by_test))
     heap = [(0.0, index) for index in range(count)]
     members: list[list[str]] = [[] for _ in range(count)]
-    for key in order:
+    for _untimed, negative_weight, _key, tests in order:
         load, index = heapq.heappop(heap)
-        weight, tests = groups[key]
         members[index].extend(tests)
-        heapq.heappush(heap, (load + weight, index))
+        heapq.heappush(heap, (load - negative_weight, index))
     loads = {index: load for load, index in heap}
     return [Shard(i, tuple(sorted(members[i])), loads[i]) for i in range(count)]
 
@@ -123,15 +120,20 @@ def select_shard(
     return frozenset(shards[index].tests)
 
 
-def _timed(durations: Mapping[str, float], test_id: str) -> bool:
-    return durations.get(test_id, -1.0) >= 0
+_Group = tuple[bool, float, str, list[str]]  # (never timed, -weight, key, tests): sort order
 
 
-def _groups(weights: Mapping[str, float], group_of: GroupKey) -> dict[str, tuple[float, list[str]]]:
-    groups: dict[str, tuple[float, list[str]]] = {}
+def _groups(
+    weights: Mapping[str, float], durations: Mapping[str, float], group_of: GroupKey
+) -> list[_Group]:
+    if group_of is group_by_test:  # the common case, without the bookkeeping below
+        return [(durations.get(t, -1.0) < 0, -w, t, [t]) for t, w in weights.items()]
+    totals: dict[str, float] = {}
+    timed: dict[str, bool] = {}
+    tests: dict[str, list[str]] = {}
     for test_id in sorted(weights):
         key = group_of(test_id)
-        total, tests = groups.get(key, (0.0, []))
-        tests.append(test_id)
-        groups[key] = (total + weights[test_id], tests)
-    return groups
+        totals[key] = totals.get(key, 0.0) + weights[test_id]
+        timed[key] = timed.get(key, False) or durations.get(test_id, -1.0) >= 0
+        tests.setdefault(key, []).append(test_id)
+    return [(not timed[k], -totals[k], k, tests[k]) for k in totals]
