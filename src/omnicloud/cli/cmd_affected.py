@@ -39,9 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # every subcommand module is imported by `omnicloud --help`: load the work lazily
-    from omnicloud.affected import certify_selection, compute_selection  # noqa: PLC0415
-    from omnicloud.affected.render import render_text, to_json  # noqa: PLC0415
-    from omnicloud.config import load_config  # noqa: PLC0415
+    from omnicloud.affected import certify_selection, compute_selection
+    from omnicloud.affected.render import render_text, to_json
+    from omnicloud.config import load_config
 
     config = load_config(Path(args.config) if args.config else None)
     result = compute_selection(config, base=args.base)
