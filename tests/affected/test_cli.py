@@ -169,3 +169,82 @@ def test_run_certifies_exactly_the_selected_provider(tmp_path: Path) -> None:
     junit = (project.root / "results/junit.xml").read_text()
     assert "alpha-kv:kv_store" in junit
     assert "beta-kv" not in junit
+
+
+NARROW = """\
+[project]
+base_ref = "main"
+results_dir = "results"
+
+[providers.alpha-kv]
+contract = "kv_store"
+factory = "omnicloud.providers.memory.kv:InMemoryKVStore"
+
+[providers.beta-kv]
+contract = "kv_store"
+factory = "omnicloud.providers.memory.kv:InMemoryKVStore"
+"""
+
+
+def test_run_narrows_to_the_changed_contract_test(tmp_path: Path) -> None:
+    import os
+    import re
+    import shutil
+
+    import tck_py
+
+    project = Project(tmp_path / "repo")
+    project.root.mkdir()
+    project.git("init", "-q", "-b", "main")
+    project.write("omnicloud.toml", NARROW)
+    project.write(".gitignore", "results/\n__pycache__/\n")
+    shutil.copytree(
+        Path(tck_py.__file__).parent,
+        project.root / "src/tck_py",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    project.commit("base with the contract suites in the repository")
+    project.git("checkout", "-q", "-b", "feature")
+    suite = project.root / "src/tck_py/primitives/kv_store.py"
+    text, count = re.subn(
+        r"(async def test_set_and_get_value\(self[^)]*\) -> None:\n)",
+        r"\1        assert True  # a new check in this test only\n",
+        suite.read_text(),
+    )
+    assert count == 1
+    suite.write_text(text)
+    project.commit("tighten one contract test")
+    env = {k: v for k, v in os.environ.items() if k not in CI_VARIABLES}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from omnicloud.cli import main; sys.exit(main())",
+            "affected",
+            "--run",
+            "--",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[1:3] == [
+        "  alpha-kv <- contract kv_store suite src/tck_py/primitives/kv_store.py (modified)"
+        " [only test_set_and_get_value]",
+        "  beta-kv <- contract kv_store suite src/tck_py/primitives/kv_store.py (modified)"
+        " [only test_set_and_get_value]",
+    ]
+    junit = (project.root / "results/junit.xml").read_text()
+    cases = re.findall(r'<testcase [^>]*name="([^"]+)"', junit)
+    classes = re.findall(r'<testcase [^>]*classname="([^"]+)"', junit)
+    assert cases == ["test_set_and_get_value", "test_set_and_get_value"]
+    assert sorted(c.rpartition(".")[2] for c in classes) == [
+        "alpha-kv:kv_store",
+        "beta-kv:kv_store",
+    ]
