@@ -118,6 +118,15 @@ class TestMultiTenancyContractMixin(_NotCollectedOnItsOwn):
         await short.set("key", "short-tenant")
         assert [await t.get("key") for t in extended] == [None] * len(extended)
 
+    async def test_tenant_id_that_is_a_prefix_of_another_does_not_see_its_data(
+        self, provider_factory: ProviderFactory
+    ) -> None:
+        base = unique("tenant")
+        short = await provider_factory(tenant_id=base)
+        extended = await provider_factory(tenant_id=base + "-extended")
+        await extended.set("key", "extended-tenant")
+        assert await short.get("key") is None
+
     async def test_tenant_and_key_concatenation_cannot_collide(
         self, provider_factory: ProviderFactory
     ) -> None:
