@@ -1,4 +1,10 @@
-"""The observability suites certify the instrumented reference operation through the adapter."""
+"""The in-memory broker at a configured address, certified through the messaging adapter.
+
+The reference providers of every messaging, resilience and observability contract are certified
+in ``tests/tck/broken/test_broken_*.py`` (in the same run that proves each broken provider is
+caught) and by the repository's ``omnicloud.toml``; this module adds the configurations those
+runs do not cover.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from typing import Any
 
 from omnicloud.adapters.runtime import ProviderRuntime
 from omnicloud.contracts import CONTRACTS
-from omnicloud.providers.memory import observability as reference
+from omnicloud.providers.memory.messaging import InMemoryBroker
 
 
 def certified(contract: str, factory: Any, **options: Any) -> type:
@@ -20,13 +26,7 @@ def certified(contract: str, factory: Any, **options: Any) -> type:
     return type(f"Reference_{contract}", (suite,), fixtures)
 
 
-TestMemoryTracing = certified(
-    "tracing", reference.InstrumentedOperation, expected_attributes=reference.SPAN_ATTRIBUTES
+TestAddressedProducer = certified("producer", InMemoryBroker, address="memory://orders")
+TestAddressedConsumer = certified(
+    "consumer", InMemoryBroker, address="memory://orders", dead_letter_suffix=".dead"
 )
-TestMemoryMetrics = certified(
-    "metrics",
-    reference.InstrumentedOperation,
-    expected_operation_name="execute",
-    expected_metric_names={"calls": reference.CALLS_METRIC, "duration": reference.DURATION_METRIC},
-)
-TestMemoryLogging = certified("logging", reference.InstrumentedOperation)
