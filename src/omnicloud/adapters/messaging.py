@@ -3,9 +3,11 @@
 The messaging suites need more than a provider object: a way to read what was published, to
 start a consumer, to read its dead-letter queue. So for these contracts the configured
 ``factory`` (called with the provider's ``options``) returns a **broker**: an object offering the
-members below that its contract uses. Each member may be sync or async (results are awaited when
-awaitable); ``close()``/``aclose()`` on the broker, producers, consumers and delayed publishers is
-called after each test when present.
+members below that its contract uses. One broker is created per test, on first use, and shared by
+every factory call of that test (so the consumer suite's two-topic test talks to one broker).
+Each member may be sync or async (results are awaited when awaitable); ``close()``/``aclose()``
+on the broker, producers, consumers and delayed publishers is called after each test when
+present (a consumer with only ``cancel()`` is cancelled).
 
 =====================  ============================================  =========================
 member                 what it does                                  used by
