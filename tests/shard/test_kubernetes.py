@@ -239,3 +239,26 @@ def test_without_the_client_the_error_names_the_extra(monkeypatch: pytest.Monkey
     with pytest.raises(InfrastructureError) as caught:
         executor.validate_manifest({"kind": "Job"})
     assert caught.value.hint == "pip install 'open-omni-cloud-tck[kubernetes]'"
+
+
+def test_an_unreachable_api_server_is_an_infrastructure_error(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    from kubernetes.client import ApiClient, Configuration
+
+    configuration = Configuration()
+    configuration.host = f"http://127.0.0.1:{port}"
+    configuration.retries = 0
+    executor = KubernetesExecutor(shard_config(project), api_client=ApiClient(configuration))
+    with pytest.raises(InfrastructureError) as caught:
+        executor.run(results_dir=tmp_path, run_id="r6")
+    assert caught.value.message.startswith(
+        "Kubernetes API: create namespace failed: cannot reach the API server"
+    )
+    # Cleanup could not reach the server either: it says so, without hiding the first error.
+    assert "run: kubectl delete namespace omnicloud-r6" in capsys.readouterr().err

@@ -24,6 +24,7 @@ import contextlib
 import inspect
 import json
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -307,10 +308,10 @@ class KubernetesExecutor:
         try:
             yield
         finally:
-            with _ignoring_missing():
+            with _reporting_leftover(f"kubectl -n {namespace} delete job {name}"):
                 batch.delete_namespaced_job(name, namespace, propagation_policy="Background")
             if created:
-                with _ignoring_missing():
+                with _reporting_leftover(f"kubectl delete namespace {namespace}"):
                     core.delete_namespace(namespace)
 
 
@@ -324,6 +325,8 @@ def _merge(files: Sequence[Path], shards: int) -> MergeResult:
 
 
 def _call(what: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    import urllib3  # a dependency of the kubernetes client, so of the optional extra
+
     exceptions = _client_module().client.exceptions
     try:
         return function(*args, **kwargs)
@@ -332,16 +335,32 @@ def _call(what: str, function: Callable[..., Any], *args: Any, **kwargs: Any) ->
             f"Kubernetes API: {what} failed: {exc.status} {exc.reason}",
             hint="check the context (executors.kubernetes.context) and RBAC permissions",
         ) from None
+    except urllib3.exceptions.HTTPError as exc:
+        raise InfrastructureError(
+            f"Kubernetes API: {what} failed: cannot reach the API server ({type(exc).__name__})",
+            hint="check executors.kubernetes.context / api_url and that the cluster is up",
+        ) from None
 
 
 @contextlib.contextmanager
-def _ignoring_missing() -> Iterator[None]:
+def _reporting_leftover(remove_with: str) -> Iterator[None]:
+    """Cleanup must not hide the error that ended the run: a failed delete (other than "already
+    gone") is reported with the command that removes what is left."""
+    import urllib3  # a dependency of the kubernetes client, so of the optional extra
+
     exceptions = _client_module().client.exceptions
     try:
         yield
     except exceptions.ApiException as exc:
         if exc.status != 404:
-            raise
+            print(
+                f"warning: cleanup failed ({exc.status} {exc.reason}); run: {remove_with}",
+                file=sys.stderr,
+            )
+    except urllib3.exceptions.HTTPError as exc:
+        print(
+            f"warning: cleanup failed ({type(exc).__name__}); run: {remove_with}", file=sys.stderr
+        )
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:
