@@ -80,8 +80,8 @@ _dt.date = _FakeDate
 
 #: sha256 of users.jsonl and payment_methods.jsonl for CONFIG (generator version 1).
 PINNED = {
-    "users.jsonl": "987f0567be18849d76ca0d82ba096ba38ced90ad096378e35b8c259009c62873",
-    "payment_methods.jsonl": "145c190cf3b23c8068fd032964e688ab6766bbb062033656a00434d5263f822f",
+    "users.jsonl": "99f34e857cc1205ad16ad4a7c9bbafcbd40aa160e4e9a5015eb98f0ca712c132",
+    "payment_methods.jsonl": "bc3a6b91f430c5f9a1626bddc562af6b5032bacee3684657ab8fe3ac7d6d6a70",
 }
 
 DAYS = {

@@ -28,9 +28,9 @@ def test_unique_redraws_give_up_with_the_record_index() -> None:
     data = datasets(t={"count": 5, "fields": {"code": {"type": r"pattern:[ab]\d", "unique": True}}})
     with pytest.raises(GenerationError) as caught:
         generate("t", data, count=40)
-    # 20 distinct values exist; record 5 is the first whose value repeats and stays unresolved
+    # 20 distinct values exist; record 8 is the first whose value repeats and stays unresolved
     assert caught.value.message == (
-        "dataset 't', field 'code', record 5: no unique value left"
+        "dataset 't', field 'code', record 8: no unique value left"
         " after 64 attempts (20 distinct values found); widen the"
         " field's range or lower count"
     )

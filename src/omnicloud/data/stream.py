@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from functools import lru_cache
 from operator import itemgetter
 from typing import TypeVar
 
 T = TypeVar("T")
 
+_U16 = 1 << 16
+#: Below this many values a comprehension beats building the 65,536-entry remainder table.
+_TABLE_MIN = 8192
 #: Up to this bound 32 random bits pick an integer (relative bias below bound / 2**32 = 0.025 %).
 _U32_BOUND_LIMIT = 1 << 20
 _FLOAT_SCALE = 2.0**-53
@@ -61,16 +65,35 @@ class Stream:
         return struct.unpack(f"<{n}Q", self.draw_bytes(8 * n))
 
     def draw_below(self, bound: int, n: int) -> list[int]:
-        """``n`` integers in ``[0, bound)`` by multiply-shift.
+        """``n`` integers in ``[0, bound)``.
 
-        32 random bits per value up to a bound of 2**20, 64 above, so no value is ever more than
-        0.025 % likelier than another.
+        Bounds up to 2**16 are exact: a 16-bit value below the largest multiple of ``bound`` is
+        taken modulo ``bound`` (through a lookup table for large draws) and the few others are
+        redrawn from a child stream. Larger bounds use multiply-shift with 32 random bits up to
+        2**20 and 64 above, so no value is ever more than 0.025 % likelier than another.
         """
         if bound <= 1:
             return [0] * n
+        if bound <= _U16:
+            return self._draw_small(bound, n)
         if bound <= _U32_BOUND_LIMIT:
             return [(u * bound) >> 32 for u in self.draw_u32(n)]
         return [(u * bound) >> 64 for u in self.draw_u64(n)]
+
+    def _draw_small(self, bound: int, n: int) -> list[int]:
+        raw = self.draw_u16(n)
+        limit = _U16 - _U16 % bound
+        if n >= _TABLE_MIN:
+            values = pick(_remainders(bound), raw)
+        else:
+            values = [v % bound if v < limit else -1 for v in raw]
+        if limit < _U16 and -1 in values:
+            holes = _positions(values, -1)
+            for hole, value in zip(
+                holes, self.child("rejected").draw_below(bound, len(holes)), strict=True
+            ):
+                values[hole] = value
+        return values
 
     def draw_floats(self, n: int) -> list[float]:
         """``n`` floats in ``[0, 1)`` with 53 random bits each."""
@@ -81,6 +104,23 @@ class Stream:
         if len(table) == 256:
             return pick(table, self.draw_bytes(n))
         return pick(table, self.draw_below(len(table), n))
+
+
+@lru_cache(maxsize=16)
+def _remainders(bound: int) -> tuple[int, ...]:
+    """``v % bound`` for every 16-bit ``v``, -1 where ``v`` would bias the result."""
+    limit = _U16 - _U16 % bound
+    return tuple(v % bound if v < limit else -1 for v in range(_U16))
+
+
+def _positions(values: list[int], marker: int) -> list[int]:
+    """Indexes of ``marker`` in ``values`` (``list.index`` scans in C)."""
+    found: list[int] = []
+    try:
+        while True:
+            found.append(values.index(marker, found[-1] + 1 if found else 0))
+    except ValueError:
+        return found
 
 
 def pick(table: tuple[T, ...] | list[T], indices: bytes | tuple[int, ...] | list[int]) -> list[T]:
