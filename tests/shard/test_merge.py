@@ -191,6 +191,10 @@ def test_cli_merges_folders_updates_durations_and_lists_failures(
     assert out.splitlines() == ["t.py::test_b", "t.py::test_c"]
     assert "merged 2 file(s): 3 tests, 1 passed, 1 failed, 1 errors, 0 skipped" in err
     assert len(list(cases(read_junit(shards / "omnicloud-results" / "junit-merged.xml")))) == 3
+    report = json.loads((shards / "omnicloud-results" / "report.json").read_text())
+    assert report["summary"]["total"] == 3
+    assert report["meta"]["expected_shards"] == 2
+    assert "Compliance (merged shards)" in err
     assert load_durations(shards / ".omnicloud" / "durations.json") == {
         "t.py::test_a": 1.5,
         "t.py::test_b": 1.5,

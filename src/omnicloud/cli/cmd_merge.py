@@ -6,12 +6,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omnicloud.ci.summary import publish_github
 from omnicloud.config import find_config, load_config
 from omnicloud.errors import ConfigError, ExitCode, ResultsError
 from omnicloud.shard.durations import DEFAULT_PATH, update_durations
+
+if TYPE_CHECKING:
+    from omnicloud.merge import MergeResult
 
 NAME = "merge"
 HELP = "merge shard JUnit files: check shards, update durations, list failed tests"
@@ -89,12 +92,38 @@ def run(args: argparse.Namespace) -> int:
         update_durations(args.durations or _durations_path(config), result.durations)
     if args.failed_ids is not None:
         _write_ids(args.failed_ids, result.failed_nodeids)
+    _report(result, output, config)
     _print_summary(result, output)
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        publish_github(result, os.environ)
+        publish_github(result, os.environ, config_path=_config_path(config))
     if problems:
         return ExitCode.RESULTS
     return ExitCode.VIOLATIONS if result.failed_nodeids else ExitCode.OK
+
+
+def _report(result: MergeResult, output: Path, config: Any) -> None:
+    """The same compliance table and report.json / report.md as a single run, next to the
+    merged JUnit."""
+    # Imported here: rich and the report modules are not needed by `omnicloud --help`.
+    from omnicloud.console import make_console
+    from omnicloud.report.documents import write_documents
+    from omnicloud.report.terminal import render_table
+    from omnicloud.results import load_results
+
+    results = load_results([output])
+    render_table(results, make_console(stderr=True), title="Compliance (merged shards)")
+    meta = {
+        "project": config.project.name if config is not None else "",
+        "junit": str(output),
+        "shards": [str(f.path) for f in result.files],
+        "expected_shards": result.expected,
+    }
+    secrets = config.secret_values() if config is not None else []
+    write_documents(results, meta, output.parent, secrets)
+
+
+def _config_path(config: Any) -> Path | None:
+    return Path(config.source) if config is not None and config.source else None
 
 
 def _expand(paths: list[Path]) -> list[Path]:
