@@ -135,3 +135,11 @@ def test_bad_shard_values_are_usage_errors(shared_project: Path, value: str, mes
         message,
         "  hint: accepted: i/N with 1 <= i <= N (e.g. 2/4), or 'off'",
     ]
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]])
+def test_an_empty_shard_succeeds(shared_project: Path, workers: list[str]):
+    """19 tests in 20 shards: one shard has nothing to run, which is not a failure."""
+    result = run_pytest(shared_project, *workers, "--shard=20/20")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no tests ran" in result.stdout or "19 deselected" in result.stdout

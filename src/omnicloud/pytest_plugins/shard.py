@@ -45,6 +45,8 @@ class ShardSettings:
 
 SETTINGS_KEY = pytest.StashKey[ShardSettings | None]()
 SUMMARY_KEY = pytest.StashKey[str]()
+#: Set when this shard got no tests although the suite has some (more shards than tests).
+EMPTY_KEY = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -118,6 +120,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
     items[:] = selected
+    config.stash[EMPTY_KEY] = not selected
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: tell the controller
+        workeroutput["omnicloud_shard_empty"] = not selected
     total = sum(shard.estimated for shard in shards)
     config.stash[SUMMARY_KEY] = (
         f"omnicloud shard {settings.spec}: {len(selected)} of {len(nodeids)} tests,"
@@ -128,6 +134,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
     return config.stash.get(SUMMARY_KEY, None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: the shard is empty when every worker found it empty."""
+    empty = getattr(node, "workeroutput", {}).get("omnicloud_shard_empty")
+    if empty is not None:
+        config = node.config
+        config.stash[EMPTY_KEY] = config.stash.get(EMPTY_KEY, True) and bool(empty)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """An empty shard (more shards than tests) succeeds: in CI it is a job with nothing to do,
+    not a failure. Each test still runs in exactly one shard."""
+    if (
+        session.config.stash.get(EMPTY_KEY, False)
+        and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED
+    ):
+        session.exitstatus = pytest.ExitCode.OK
 
 
 def _settings(config: pytest.Config) -> ShardSettings | None:
