@@ -324,5 +324,9 @@ class _KVMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         """At the end of every example, all keys (present or not) match the model."""
-        actual = {key: self.call(self.provider.get(self.prefix + key)) for key in STATEFUL_KEYS}
+        actual = self.call(_read_all(self.provider, self.prefix, STATEFUL_KEYS))
         assert actual == {key: self.model.get(key) for key in STATEFUL_KEYS}
+
+
+async def _read_all(provider: Any, prefix: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: await provider.get(prefix + key) for key in keys}

@@ -253,6 +253,9 @@ class _ObjectStorageMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         """At the end of every example, all keys (present or not) match the model."""
-        for key in STATEFUL_KEYS:
-            actual = self.call(_download_or_missing(self.provider, self.prefix + key))
-            assert actual == self.model.get(key, _MISSING), key
+        actual = self.call(_download_all(self.provider, self.prefix))
+        assert actual == {key: self.model.get(key, _MISSING) for key in STATEFUL_KEYS}
+
+
+async def _download_all(provider: Any, prefix: str) -> dict[str, Any]:
+    return {key: await _download_or_missing(provider, prefix + key) for key in STATEFUL_KEYS}
