@@ -109,3 +109,34 @@ class InterfaceSuite:
             f"override the 'provider_factory' fixture to certify {self.interface or 'an'}"
             " interface: it must return an async callable that creates your provider"
         )
+
+
+async def drain(take: Callable[[], Awaitable[T | None]], limit: int = 1000) -> list[T]:
+    """Call ``take`` until it returns None; a provider that never runs dry fails, not hangs."""
+    items: list[T] = []
+    for _ in range(limit):
+        item = await take()
+        if item is None:
+            return items
+        items.append(item)
+    raise AssertionError(f"still returning items after {limit} calls: nothing is ever removed")
+
+
+async def observe_until(
+    observe: Callable[[], Awaitable[T]], until: float, *, started: float, interval: float = 0.1
+) -> list[tuple[float, T]]:
+    """Call ``observe`` every ``interval`` seconds until ``until`` seconds after ``started``.
+
+    Returns ``(elapsed, value)`` pairs, ``elapsed`` measured from ``started`` (take it BEFORE the
+    call that sets the deadline) to when each observation RETURNED. "Not before the deadline"
+    checks on these stay sound on a slow machine: a late observation only weakens the check, it
+    never fails a correct provider.
+    """
+    seen: list[tuple[float, T]] = []
+    while True:
+        value = await observe()
+        elapsed = time.monotonic() - started
+        seen.append((elapsed, value))
+        if elapsed >= until:
+            return seen
+        await asyncio.sleep(interval)

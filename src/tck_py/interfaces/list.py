@@ -17,6 +17,7 @@ from tck_py.interfaces._support import (
     InterfaceSuite,
     ProviderFactory,
     ProviderMachine,
+    drain,
     run_machine,
     unique,
 )
@@ -56,10 +57,7 @@ class _ListMachine(ProviderMachine):
 
 
 async def _contents(p: object, key: str) -> list[str]:
-    out = []
-    while (value := await p.list_pop_left(key)) is not None:  # type: ignore[attr-defined]
-        out.append(value)
-    return out
+    return await drain(lambda: p.list_pop_left(key))  # type: ignore[attr-defined]
 
 
 class BaseTestListBasicInterface(InterfaceSuite):

@@ -19,7 +19,9 @@ from tck_py.interfaces._support import (
     InterfaceSuite,
     ProviderFactory,
     ProviderMachine,
+    drain,
     eventually,
+    observe_until,
     run_machine,
     unique,
 )
@@ -29,10 +31,7 @@ DEADLINE = 2.0
 
 
 async def _payloads(p: Any, queue: str) -> list[bytes]:
-    out = []
-    while (message := await p.queue_dequeue(queue)) is not None:
-        out.append(bytes(message.payload))
-    return out
+    return [bytes(m.payload) for m in await drain(lambda: p.queue_dequeue(queue))]
 
 
 class _QueueMachine(ProviderMachine):
@@ -105,12 +104,12 @@ class BaseTestQueueBasicInterface(InterfaceSuite):
         p, q = await provider_factory(), unique("q")
         await asyncio.gather(*(p.queue_enqueue(q, f"{i}".encode()) for i in range(50)))
 
+        async def take() -> Any:
+            await asyncio.sleep(0)  # let the other consumers interleave
+            return await p.queue_dequeue(q)
+
         async def consume() -> list[bytes]:
-            got = []
-            while (message := await p.queue_dequeue(q)) is not None:
-                got.append(bytes(message.payload))
-                await asyncio.sleep(0)
-            return got
+            return [bytes(m.payload) for m in await drain(take, limit=100)]
 
         results = await asyncio.gather(*(consume() for _ in range(5)))
         everything = [m for got in results for m in got]
@@ -339,11 +338,11 @@ class BaseTestQueueDelayedInterface(InterfaceSuite):
         p, q = await provider_factory(), unique("q")
         started = time.monotonic()
         await p.queue_enqueue_delayed(q, b"later", 1.5)
-        early = [await p.queue_dequeue(q)]
-        await asyncio.sleep(0.2)
-        early.append(await p.queue_dequeue(q))
-        if time.monotonic() - started < 1.2:
-            assert early == [None, None]
+        seen = await observe_until(lambda: p.queue_dequeue(q), 1.1, started=started)
+        # the message cannot be due before started + 1.5 s; 0.2 s of margin for remote clocks
+        early = [round(t, 2) for t, message in seen if message is not None and t < 1.3]
+        assert early == [], "a message delayed 1.5 s was delivered early"
+        assert await self._arrives(p, q) == b"later"
 
     async def test_earlier_due_is_not_held_back(self, provider_factory: ProviderFactory) -> None:
         p, q = await provider_factory(), unique("q")

@@ -99,7 +99,7 @@ class BaseTestSortedSetRangeInterface(InterfaceSuite):
 
     async def _zset(self, p: object) -> str:
         key = unique("z")
-        for member, score in [("c", 3), ("a", 1), ("b", 2), ("bb", 2), ("d", 4)]:
+        for member, score in [("c", 3), ("a", 1), ("bb", 2), ("b", 2), ("d", 4)]:
             await p.zset_add(key, member, score)  # type: ignore[attr-defined]
         return key
 
