@@ -200,7 +200,7 @@ def _table(matrix: Matrix) -> str:
 def _td(cell: Cell) -> str:
     symbol = SYMBOLS[cell.status]
     text = symbol if cell.status == "not_claimed" else f"{symbol} {escape(cell.label)}"
-    if cell.failures:
+    if _has_section(cell):
         text = f'<a href="#{escape(cell.anchor)}">{text}</a>'
     title = escape(
         LABELS[cell.status][1] + (f": {cell.expected_reason}" if cell.expected_reason else "")
@@ -212,10 +212,14 @@ def _td(cell: Cell) -> str:
     )
 
 
+def _has_section(cell: Cell) -> bool:
+    return bool(cell.failures) or cell.status == "unexpected_pass"
+
+
 def _failures(matrix: Matrix) -> str:
     sections = []
     for cell in matrix.cells.values():
-        if not cell.failures:
+        if not _has_section(cell):
             continue
         reason = (
             f'<p class="reason">expected failure [{escape(cell.expected_kind or "")}]:'
@@ -232,8 +236,17 @@ def _failures(matrix: Matrix) -> str:
         sections.append(
             f'<section id="{escape(cell.anchor)}"><h3>{escape(cell.provider)} &middot; '
             f"{escape(cell.row)} &mdash; {escape(LABELS[cell.status][1])}</h3>{reason}"
-            f"<p>{len(cell.failures)} test(s) did not pass.</p>{tests}</section>"
+            f"<p>{_count_line(cell)}</p>{tests}</section>"
         )
     if not sections:
         return "<h2>Failing tests</h2><p>None.</p>"
     return '<h2>Failing tests</h2><div class="failures">' + "".join(sections) + "</div>"
+
+
+def _count_line(cell: Cell) -> str:
+    if cell.status == "unexpected_pass":
+        return (
+            f"All {cell.passed} tests passed although this interface is declared as an"
+            " expected failure: remove the entry from expected_failures."
+        )
+    return f"{len(cell.failures)} test(s) did not pass."
