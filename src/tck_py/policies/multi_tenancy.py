@@ -36,14 +36,30 @@ SEPARATORS = ("", ":", "::", "/", "|", ".", "-", "_", "#", " ")
 CONCURRENT_TENANTS = 20
 
 
-class _NotCollectedOnItsOwn:
-    """Makes ``__test__`` False on the mixin itself and True again on subclasses."""
+class _CollectedByName:
+    """The ``__test__`` of subclasses: truthy, so a subclass whose name matches pytest's
+    ``python_classes`` is collected, but not ``True``, so (exactly as for a class without
+    ``__test__``) a subclass whose name does not match, such as a user's ``BaseTest...``
+    intermediate class, is not."""
 
-    __test__ = False
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "<collected by name>"
+
+
+class _NotCollectedOnItsOwn:
+    """Makes ``__test__`` False on the mixin itself and name-based again on subclasses."""
+
+    __test__: object = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.__test__ = cls.__name__ != "TestMultiTenancyContractMixin"
+        if cls.__name__ == "TestMultiTenancyContractMixin":
+            cls.__test__ = False
+        elif "__test__" not in cls.__dict__:
+            cls.__test__ = _CollectedByName()
 
 
 @pytest.mark.asyncio
