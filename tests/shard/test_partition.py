@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -148,3 +149,17 @@ def test_timed_tests_are_placed_first_and_never_timed_ones_fill_the_lightest_sha
         (),
     ]
     assert [s.estimated for s in shards] == [15.0, 15.0, 11.0, 15.0]
+
+
+@given(suites(), st.sampled_from([group_by_class, group_by_module]))
+def test_groups_are_never_split_and_every_test_is_placed_once(
+    suite: tuple[list[str], dict[str, float], int], group_of: Callable[[str], str]
+):
+    ids, durations, count = suite
+    shards = partition_by_duration(ids, count, durations, group_of=group_of)
+    owner = {t: s.index for s in shards for t in s.tests}
+    assert sorted(owner) == sorted(ids)
+    assert sum(len(s.tests) for s in shards) == len(ids)
+    for test in ids:
+        mates = [t for t in ids if group_of(t) == group_of(test)]
+        assert {owner[t] for t in mates} == {owner[test]}
