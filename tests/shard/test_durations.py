@@ -100,3 +100,15 @@ def test_lookup_finds_durations_by_node_id_or_junit_address():
         "t.py::a": 1.0,
         "t.py::b": 2.0,
     }
+
+
+def test_durations_are_read_from_junit_by_node_id_or_address(tmp_path: Path):
+    from omnicloud.shard.junit import durations_from_junit
+
+    path = tmp_path / "j.xml"
+    path.write_text(
+        '<testsuite><testcase classname="tests.test_a" name="test_x" time="1.25">'
+        '<properties><property name="omnicloud.nodeid" value="tests/test_a.py::test_x"/>'
+        '</properties></testcase><testcase classname="m" name="t" time="0.5"/></testsuite>'
+    )
+    assert durations_from_junit([path]) == {"tests/test_a.py::test_x": 1.25, "m::t": 0.5}

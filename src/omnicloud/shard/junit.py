@@ -7,7 +7,7 @@ defusedxml: entity expansion ("billion laughs"), external entities and DTDs are 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +129,13 @@ def _candidates(parts: list[str], cut: int) -> list[tuple[str, list[str]]]:
             ("/".join([*parts[: cut - 1], f"{parts[cut - 1]}.{parts[cut]}"]), parts[cut + 1 :])
         )
     return out
+
+
+def durations_from_junit(paths: Iterable[Path]) -> dict[str, float]:
+    """Measured seconds per test id in JUnit files (later files win), for the durations store:
+    ``update_durations(store, durations_from_junit([junit]))`` after any run."""
+    measured: dict[str, float] = {}
+    for path in paths:
+        for _suite, case in cases(read_junit(path)):
+            measured[case_id(case)] = float(case.time or 0.0)
+    return measured
