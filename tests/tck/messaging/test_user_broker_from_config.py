@@ -105,7 +105,8 @@ def test_user_broker_is_certified_from_the_config_alone(pytester: pytest.Pyteste
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     # The two 2-second upstream delay tests add time, not coverage of the convention.
     slow = "not test_message_is_delivered_after_delay and not test_delayed_message_retains"
-    result = pytester.runpytest_inprocess("omnicloud.toml", "-p", "no:cacheprovider", "-k", slow)
+    nested = ("-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:benchmark")  # see guards
+    result = pytester.runpytest_inprocess("omnicloud.toml", *nested, "-k", slow)
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0, result.stdout.str()
     assert outcomes["passed"] == 12 + 7, result.stdout.str()

@@ -9,6 +9,10 @@ INI = (
     "filterwarnings = error\n"
 )
 
+# Nested runs: no omnicloud plugin or cache; no xdist/benchmark, which misbehave when nested in
+# an xdist worker (pytest-benchmark's warning becomes an error under filterwarnings=error).
+NESTED = ("-p", "no:omnicloud", "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:benchmark")
+
 CERTIFY = """
 import importlib
 from omnicloud.adapters.runtime import ProviderRuntime
@@ -29,7 +33,7 @@ def certified(contract, **options):
 def _run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
     pytester.makeini(INI)
     pytester.makepyfile(test_unconfigured=CERTIFY + source)
-    return pytester.runpytest_inprocess("-p", "no:omnicloud", "-p", "no:cacheprovider", *args)
+    return pytester.runpytest_inprocess(*NESTED, *args)
 
 
 def test_missing_expected_attributes_fails_naming_the_fixture(pytester: pytest.Pytester) -> None:
@@ -87,7 +91,7 @@ def test_logging_results_do_not_depend_on_the_global_tracer(
     files = ["test_a_global.py", "test_b_logging.py"]
     if order == "tracer-last":
         files.reverse()
-    result = pytester.runpytest_subprocess("-p", "no:omnicloud", "-p", "no:cacheprovider", *files)
+    result = pytester.runpytest_subprocess(*NESTED, *files)
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0, result.stdout.str()
     assert outcomes["passed"] >= 9
