@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
@@ -62,7 +63,7 @@ class FieldContext:
         return replace(self, stream=self.stream.child(label), shared=self.shared.child(label))
 
 
-class FieldType:
+class FieldType(ABC):
     """Base of the field types: ``column`` is the whole generator."""
 
     NAME: ClassVar[str]
@@ -71,8 +72,9 @@ class FieldType:
     #: Values are hashable, so ``unique = true`` is possible.
     HASHABLE: ClassVar[bool] = True
 
+    @abstractmethod
     def column(self, ctx: FieldContext, n: int) -> list[Any]:
-        raise NotImplementedError  # pragma: no cover - every registered type overrides it
+        """The values of ``n`` records."""
 
     def distinct_values(self) -> int | None:
         """How many distinct values exist (None: effectively unlimited)."""
