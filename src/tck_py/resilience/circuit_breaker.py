@@ -19,7 +19,9 @@ fresh ``reset_timeout``.
 Timing assumptions: the breaker must read ``HALF_OPEN`` within ``reset_timeout + 2.0`` s of
 opening (tests poll every 10 ms instead of sleeping a fixed 1.1 s). A breaker with
 ``reset_timeout=5.0`` must still be OPEN right after opening, and one re-opened by a failed
-trial with ``reset_timeout=1.0`` must still be OPEN right after that failure. During the
+trial with ``reset_timeout=1.0`` must still be OPEN right after that failure. One with
+``reset_timeout=2.0`` must still be OPEN 0.3 s after opening (1.7 s of margin; this catches
+timeouts read as milliseconds). During the
 single-trial test the trial call is held open for 50 ms so that concurrent callers can show
 whether they reach the operation.
 """
@@ -39,6 +41,7 @@ from tck_py.shared.models import CircuitState
 BreakerFactory = Callable[..., Awaitable[Any]]
 
 STATE_SLACK = 2.0
+EARLY_CHECK = 0.3
 
 
 async def _wait_for_half_open(breaker: Any, reset_timeout: float) -> None:
@@ -161,6 +164,18 @@ class BaseTestCircuitBreakerContract:
                 await breaker.execute(untouched.operation)
         assert untouched.call_count == 0
         assert breaker.state == CircuitState.OPEN
+
+    async def test_stays_open_until_the_reset_timeout(
+        self, provider_factory: BreakerFactory
+    ) -> None:
+        breaker = await provider_factory(failure_threshold=1, reset_timeout=2.0)
+        await _fail(breaker, self.CallCounter(fail_times=1))
+        await asyncio.sleep(EARLY_CHECK)
+        assert breaker.state == CircuitState.OPEN
+        untouched = self.CallCounter()
+        with pytest.raises(CircuitOpenError):
+            await breaker.execute(untouched.operation)
+        assert untouched.call_count == 0
 
     async def test_exactly_one_trial_call_in_half_open(
         self, provider_factory: BreakerFactory

@@ -13,7 +13,9 @@ expired and was taken over, must not free it), and is an async context manager w
 Timing assumptions: ``ttl`` is whole seconds (1 is the shortest). A hold with ``ttl=1`` must be
 gone within 1 + 2 s (the tests poll every 50 ms instead of sleeping a fixed 1.2 s). Holds with
 ``ttl=10`` or more must not expire during a test (tests finish in well under a second). Right
-after a ``ttl=1`` acquire (microseconds later) the lock is checked to be held.
+after a ``ttl=1`` acquire (microseconds later) the lock is checked to be held, and a ``ttl=2``
+hold is checked to stay held for its first 0.3 s (1.7 s of margin; this catches TTLs read as
+milliseconds).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ ManagerFactory = Callable[..., Awaitable[Any]]
 LONG_TTL = 10
 EXPIRY_SLACK = 2.0
 POLL = 0.05
+HELD_TTL = 2
+HELD_CHECK = 0.3
 
 
 def _name() -> str:
@@ -154,6 +158,18 @@ class BaseTestDistributedLockContract:
         assert await manager.get_lock(first, ttl=LONG_TTL).acquire() is True
         assert await manager.get_lock(second, ttl=LONG_TTL).acquire() is True
         assert await manager.get_lock(f"{first}-suffix", ttl=LONG_TTL).acquire() is True
+
+    async def test_lock_is_held_for_its_whole_ttl(
+        self, lock_manager_factory: ManagerFactory
+    ) -> None:
+        manager = await lock_manager_factory()
+        name = _name()
+        assert await manager.get_lock(name, ttl=HELD_TTL).acquire() is True
+        other = manager.get_lock(name, ttl=LONG_TTL)
+        deadline = time.monotonic() + HELD_CHECK
+        while time.monotonic() < deadline:
+            assert await other.acquire() is False, f"a {HELD_TTL} s hold expired early"
+            await asyncio.sleep(POLL)
 
     async def test_expired_holder_cannot_release_the_new_owner(
         self, lock_manager_factory: ManagerFactory

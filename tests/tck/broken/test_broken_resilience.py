@@ -193,6 +193,11 @@ class MutantLockExpiredHolderReleasesNewOwner(InMemoryLockManager):
     lock_class = _StaleHolderLock
 
 
+class MutantLockTtlReadAsMilliseconds(InMemoryLockManager):
+    def try_acquire(self, name: str, owner: str, ttl: float) -> bool:
+        return super().try_acquire(name, owner, ttl / 1000)
+
+
 class _StrictReleaseLock(InMemoryLock):
     async def release(self) -> None:
         if self._manager._holds.get(self.name, ("", 0.0))[0] != self.owner_id:
@@ -253,6 +258,11 @@ class MutantBreakerHalfOpenSuccessKeepsCount(InMemoryCircuitBreaker):
         super()._record_success(trial)
         if trial:
             self._failures = failures
+
+
+class MutantBreakerResetTimeoutReadAsMilliseconds(InMemoryCircuitBreaker):
+    def __init__(self, failure_threshold: int = 5, reset_timeout: float = 30.0) -> None:
+        super().__init__(failure_threshold, reset_timeout / 1000)
 
 
 class MutantBreakerDropsArguments(InMemoryCircuitBreaker):
@@ -345,8 +355,8 @@ def pytest_runtest_makereport(item, call):
 # Tests that must wait (TTLs, reset timeouts, delays, state machines) run last in each class,
 # cheapest first, so a broken provider is usually caught by a quick test.
 _COST = (("fresh_count", 1), ("exactly_one_trial", 1), ("behaves_like", 1),
-         ("never_delivered_early", 2), ("half_open", 3), ("restarts", 3), ("expire", 3),
-         ("after_delay", 4), ("retains", 4))
+         ("never_delivered_early", 2), ("whole_ttl", 2), ("stays_open", 2), ("half_open", 3),
+         ("restarts", 3), ("expire", 3), ("after_delay", 4), ("retains", 4))
 
 
 def _cost(item):
