@@ -12,12 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import docker.errors
 import pytest
 
 from conftest import require
 from omnicloud.config import Config
 from omnicloud.errors import InfrastructureError
-from omnicloud.provision.base import CONFIG_HASH_LABEL, RUN_ID_LABEL, SERVICE_LABEL
+from omnicloud.provision.base import (
+    CONFIG_HASH_LABEL,
+    OWNER_LABEL,
+    RUN_ID_LABEL,
+    SERVICE_LABEL,
+    owner_id,
+)
 from omnicloud.provision.lifecycle import provision, prune, teardown
 from omnicloud.provision.ready import ProvisionFailed
 
@@ -71,8 +78,9 @@ class Container:
 
 
 def _ours(client: Any) -> list[Container]:
-    """Our containers, from one listing call (no per-container inspect that could race)."""
-    listing = client.api.containers(all=True, filters={"label": RUN_ID_LABEL})
+    """This test's containers, from one listing (no per-container inspect that could race)."""
+    # Only this test's (its own state root): other tests may use the engine at the same time.
+    listing = client.api.containers(all=True, filters={"label": f"{OWNER_LABEL}={owner_id()}"})
     return [Container(str(c["Id"]), dict(c.get("Labels") or {})) for c in listing]
 
 
@@ -143,19 +151,28 @@ def test_a_crashing_container_fails_with_its_log_tail(
     assert [c for c in _ours(client) if c.id not in before] == []
 
 
-def test_prune_removes_containers_of_dead_runs(client: Any, images: None) -> None:
-    leftover = client.containers.create(
-        "omnicloud-local/redis:latest", labels={RUN_ID_LABEL: "dead-run-1"}, detach=True
+def test_prune_removes_containers_of_dead_runs_of_this_owner_only(
+    client: Any, images: None
+) -> None:
+    ours = client.containers.create(
+        "omnicloud-local/redis:latest",
+        labels={RUN_ID_LABEL: "dead-run-1", OWNER_LABEL: owner_id()},
+        detach=True,
+    )
+    theirs = client.containers.create(
+        "omnicloud-local/redis:latest",
+        labels={RUN_ID_LABEL: "dead-run-2", OWNER_LABEL: "another-machine"},
+        detach=True,
     )
     try:
         removed = prune(provisioners=["docker"])
-        assert ("container", leftover.id) in {(r.kind, r.ident) for r in removed}
-        assert all(c.id != leftover.id for c in _ours(client))
+        assert [(r.kind, r.ident) for r in removed] == [("container", ours.id)]
+        remaining = client.api.containers(all=True, filters={"label": RUN_ID_LABEL})
+        assert [c["Id"] for c in remaining if c["Id"] in (ours.id, theirs.id)] == [theirs.id]
     finally:
-        import docker.errors
-
-        with contextlib.suppress(docker.errors.NotFound):
-            leftover.remove(force=True)
+        for container in (ours, theirs):
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True)
 
 
 _SCRIPT = """

@@ -129,6 +129,11 @@ services = ["redis"]
 )
 
 
+def _outer_env() -> dict[str, str]:
+    """This environment minus what xdist set for this worker (the inner run is not a worker)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+
+
 def _pytest_run(
     tmp_path: Path, config_text: str, *extra: str, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
@@ -154,7 +159,7 @@ def _pytest_run(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, **(env or {})},
+        env={**_outer_env(), **(env or {})},
     )
 
 

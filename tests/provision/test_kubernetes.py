@@ -17,7 +17,7 @@ import pytest
 
 from conftest import require_binary
 from omnicloud.config.models import ServiceConfig
-from omnicloud.provision.base import RUN_ID_LABEL, RunContext, ServiceHandle
+from omnicloud.provision.base import OWNER_LABEL, RUN_ID_LABEL, RunContext, ServiceHandle
 from omnicloud.provision.kubernetes import (
     KubernetesProvisioner,
     deployment_manifest,
@@ -171,10 +171,11 @@ def _handler(cluster: FakeCluster) -> type[BaseHTTPRequestHandler]:
             segments = parts.path.strip("/").split("/")
             if parts.path == "/api/v1/namespaces":
                 selector = parse_qs(parts.query).get("labelSelector", [""])[0]
+                key, _, value = selector.partition("=")
                 items = [
                     {"metadata": {"name": n, "labels": labels}}
                     for n, labels in cluster.namespaces.items()
-                    if selector in labels
+                    if key in labels and (not value or labels[key] == value)
                 ]
                 self._reply(200, {"kind": "NamespaceList", "apiVersion": "v1", "items": items})
             elif segments[-1] == "pods":
@@ -293,17 +294,22 @@ def test_a_crashing_pod_fails_with_its_reason_and_log_and_is_cleaned_up(
     assert state.requests[-1] == ("DELETE", "/api/v1/namespaces/omnicloud-6b01-abc")
 
 
-def test_prune_deletes_namespaces_of_dead_runs_only(cluster: tuple[FakeCluster, str]) -> None:
+def test_prune_deletes_namespaces_of_dead_runs_of_this_owner_only(
+    cluster: tuple[FakeCluster, str],
+) -> None:
     state, url = cluster
     state.namespaces = {
-        "omnicloud-dead": {RUN_ID_LABEL: "dead"},
-        "omnicloud-live": {RUN_ID_LABEL: "live"},
+        "omnicloud-dead": {RUN_ID_LABEL: "dead", OWNER_LABEL: "me"},
+        "omnicloud-live": {RUN_ID_LABEL: "live", OWNER_LABEL: "me"},
+        "omnicloud-other": {RUN_ID_LABEL: "theirs", OWNER_LABEL: "someone-else"},
         "kube-system": {},
     }
     provisioner = KubernetesProvisioner(api_url=url)
-    leftovers = provisioner.leftovers({"live"})
+    leftovers = provisioner.leftovers({"live"}, "me")
     assert [(item.kind, item.ident, item.run_id) for item in leftovers] == [
         ("namespace", "omnicloud-dead", "dead")
     ]
     provisioner.remove(leftovers[0])
-    assert set(state.namespaces) == {"omnicloud-live", "kube-system"}
+    assert set(state.namespaces) == {"omnicloud-live", "omnicloud-other", "kube-system"}
+    anyone = provisioner.leftovers({"live"}, None)
+    assert [item.ident for item in anyone] == ["omnicloud-other"]

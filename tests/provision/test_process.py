@@ -166,6 +166,9 @@ def test_reuse_restarts_when_the_kept_service_died(
     with provision(config, environment="kept", services=["redis"]) as first:
         pid = first.handles["redis"].resources["pid"]
     os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while pid_running(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
     with provision(config, environment="kept", services=["redis"]) as second:
         assert not second.reused
         assert second.run_id != first.run_id

@@ -63,6 +63,11 @@ async def test_record_view(n, omnicloud_endpoints):
 """
 
 
+def _outer_env() -> dict[str, str]:
+    """This environment minus what xdist set for this worker (the inner run is not a worker)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+
+
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "omnicloud.toml").write_text(CONFIG, encoding="utf-8")
     (tmp_path / "test_views.py").write_text(textwrap.dedent(VIEWS), encoding="utf-8")
@@ -92,7 +97,7 @@ def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
         check=False,
-        env={**os.environ, "VIEWS_DIR": str(views)},
+        env={**_outer_env(), "VIEWS_DIR": str(views)},
     )
 
 

@@ -41,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="down: every environment; prune: also stop kept (reused) services",
     )
     parser.add_argument(
+        "--any-owner",
+        action="store_true",
+        help="prune: also containers/namespaces started from other machines or state dirs",
+    )
+    parser.add_argument(
         "--show-secrets", action="store_true", help="up: print passwords instead of ******"
     )
 
@@ -119,7 +124,7 @@ def _status(args: argparse.Namespace) -> int:
 def _prune(args: argparse.Namespace) -> int:
     from omnicloud.provision.lifecycle import prune
 
-    removed = prune(include_kept=args.all)
+    removed = prune(include_kept=args.all, any_owner=args.any_owner)
     width = shutil.get_terminal_size().columns
     for item in removed:
         if item.kind == "unreachable":

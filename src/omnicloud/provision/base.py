@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import secrets
+import socket
 import tempfile
 import time
 from collections.abc import Mapping
@@ -23,6 +24,8 @@ from omnicloud.config.models import ReadyConfig
 RUN_ID_LABEL = "omnicloud.run-id"
 CONFIG_HASH_LABEL = "omnicloud.config-hash"
 SERVICE_LABEL = "omnicloud.service"
+#: Which machine and state root started a resource: prune only touches its own by default.
+OWNER_LABEL = "omnicloud.owner"
 STATE_DIR_ENV = "OMNICLOUD_STATE_DIR"
 SECRET_FIELDS = frozenset({"password", "url", "dsn"})
 
@@ -43,6 +46,12 @@ def state_root() -> Path:
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)  # services may run as an unprivileged user and must reach their dirs
     return root
+
+
+def owner_id() -> str:
+    """This machine and state root, as a label value (another user's or CI job's runs differ)."""
+    text = f"{socket.gethostname()}:{state_root()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,11 @@ class RunContext:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {RUN_ID_LABEL: self.run_id, CONFIG_HASH_LABEL: self.config_hash}
+        return {
+            RUN_ID_LABEL: self.run_id,
+            CONFIG_HASH_LABEL: self.config_hash,
+            OWNER_LABEL: owner_id(),
+        }
 
     def service_dir(self, name: str) -> Path:
         path = self.directory / name
@@ -148,8 +161,8 @@ class Provisioner(Protocol):
         """Whether a (reused) service is still running and answering."""
         ...
 
-    def leftovers(self, live_runs: set[str]) -> list[Leftover]:
-        """Resources labelled with a run id not in ``live_runs``."""
+    def leftovers(self, live_runs: set[str], owner: str | None) -> list[Leftover]:
+        """Resources labelled with a run id not in ``live_runs`` (and with ``owner``, if given)."""
         ...
 
     def remove(self, leftover: Leftover) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from omnicloud.errors import InfrastructureError
 from omnicloud.provision.base import (
+    OWNER_LABEL,
     RUN_ID_LABEL,
     SERVICE_LABEL,
     Leftover,
@@ -79,15 +80,15 @@ class DockerProvisioner:
                 f"service '{spec.name}' has no image for the docker provisioner",
                 hint=f"set services.{spec.name}.image",
             )
-        container = self._create(spec, run)
+        # The handle names the container before it exists: an interrupt that lands while Docker
+        # creates it still finds it (by name) to remove.
+        name = f"omnicloud-{run.run_id}-{spec.name}"
         handle = ServiceHandle(
-            spec.name,
-            self.name,
-            HOST,
-            0,
-            resources={"container": container.id, "run_id": run.run_id},
+            spec.name, self.name, HOST, 0, resources={"container": name, "run_id": run.run_id}
         )
         try:
+            container = self._create(spec, run, name)
+            handle.resources["container"] = container.id
             container.start()
             container.reload()
             # No mapping means the container already exited: _wait reports it with its log.
@@ -101,7 +102,7 @@ class DockerProvisioner:
             raise
         return handle
 
-    def _create(self, spec: ServiceSpec, run: RunContext) -> Any:
+    def _create(self, spec: ServiceSpec, run: RunContext, name: str) -> Any:
         ports: dict[str, Any] = {f"{spec.port}/tcp": (HOST, None)}
         ports.update({f"{p}/tcp": (HOST, None) for p in spec.ports.values()})
         try:
@@ -113,7 +114,7 @@ class DockerProvisioner:
                 environment=dict(spec.env),
                 ports=ports,
                 labels={**run.labels, SERVICE_LABEL: spec.name},
-                name=f"omnicloud-{run.run_id}-{spec.name}",
+                name=name,
                 tmpfs=dict.fromkeys(spec.tmpfs, ""),
                 volumes={
                     host: {"bind": mount, "mode": "rw"} for host, mount in spec.volumes.items()
@@ -174,10 +175,11 @@ class DockerProvisioner:
             return False
         return bool(container.status == "running")
 
-    def leftovers(self, live_runs: set[str]) -> list[Leftover]:
+    def leftovers(self, live_runs: set[str], owner: str | None) -> list[Leftover]:
         # The plain listing (one API call) and not containers.list(), which inspects each
         # container and fails when one is removed meanwhile by its still-running owner.
-        listing = self.client.api.containers(all=True, filters={"label": RUN_ID_LABEL})
+        label = RUN_ID_LABEL if owner is None else f"{OWNER_LABEL}={owner}"
+        listing = self.client.api.containers(all=True, filters={"label": label})
         found = []
         for item in listing:
             run_id = (item.get("Labels") or {}).get(RUN_ID_LABEL, "")

@@ -25,7 +25,7 @@ class EmbeddedProvisioner:
     def alive(self, handle: ServiceHandle) -> bool:
         return True
 
-    def leftovers(self, live_runs: set[str]) -> list[Leftover]:
+    def leftovers(self, live_runs: set[str], owner: str | None) -> list[Leftover]:
         return []
 
     def remove(self, leftover: Leftover) -> None:

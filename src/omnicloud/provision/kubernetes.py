@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from omnicloud.errors import InfrastructureError
 from omnicloud.provision.base import (
+    OWNER_LABEL,
     RUN_ID_LABEL,
     SERVICE_LABEL,
     Leftover,
@@ -457,10 +458,11 @@ class KubernetesProvisioner:
         # A port-forward dies with the process that opened it: kept services cannot be reused.
         return handle.name in self._forwarders
 
-    def leftovers(self, live_runs: set[str]) -> list[Leftover]:
+    def leftovers(self, live_runs: set[str], owner: str | None) -> list[Leftover]:
         core, _ = self._clients()
         found = []
-        for item in self._as_dicts(core.list_namespace(label_selector=RUN_ID_LABEL)):
+        selector = RUN_ID_LABEL if owner is None else f"{OWNER_LABEL}={owner}"
+        for item in self._as_dicts(core.list_namespace(label_selector=selector)):
             run_id = (item["metadata"].get("labels") or {}).get(RUN_ID_LABEL, "")
             if run_id not in live_runs:
                 found.append(Leftover("namespace", item["metadata"]["name"], run_id))

@@ -36,6 +36,7 @@ from omnicloud.provision.base import (
     ServiceSpec,
     config_hash,
     new_run_id,
+    owner_id,
     redact,
     state_root,
 )
@@ -146,6 +147,9 @@ def provision(
     run = _new_run(env_name, env_cfg, chash, keep=reuse)
     with interrupts_as_keyboard_interrupt(), contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, run.directory, True)
+        # Runs last: removes anything labelled with this run that an interrupt landing between
+        # two statements kept from being registered below.
+        stack.callback(_sweep, provisioner, run.run_id)
         env = Environment(env_name, env_cfg.provisioner, run.run_id, chash, kept=reuse)
         for spec in specs:
             with progress.starting(spec.name, env_cfg.provisioner):
@@ -157,6 +161,12 @@ def provision(
             _save_state(run, env)
             stack.pop_all()  # deliberately kept: `omnicloud env down` or `prune --all` stops them
         yield env
+
+
+def _sweep(provisioner: Provisioner, run_id: str) -> None:
+    for leftover in provisioner.leftovers(set(), owner_id()):
+        if leftover.run_id == run_id:
+            provisioner.remove(leftover)
 
 
 def _options(env: EnvironmentConfig) -> dict[str, Any]:
@@ -322,10 +332,15 @@ PRUNABLE = ("process", "docker", "kubernetes")
 def prune(
     *,
     include_kept: bool = False,
+    any_owner: bool = False,
     provisioners: Iterable[str] = PRUNABLE,
     options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Leftover]:
     """Remove what dead runs left behind; return what was removed.
+
+    Containers and namespaces are only considered when this machine and state root started
+    them (label ``omnicloud.owner``), unless ``any_owner``: another user's or CI job's live run
+    on a shared engine or cluster is not ours to judge.
 
     A provisioner whose backend cannot be reached (no Docker engine, no cluster) is skipped
     and reported as a ``Leftover`` of kind ``unreachable``.
@@ -335,7 +350,7 @@ def prune(
     for name in provisioners:
         try:
             provisioner = get_provisioner(name, **dict((options or {}).get(name, {})))
-            found = provisioner.leftovers(live)
+            found = provisioner.leftovers(live, None if any_owner else owner_id())
         except InfrastructureError as exc:
             removed.append(Leftover("unreachable", name, "", exc.message))
             continue

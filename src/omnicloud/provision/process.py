@@ -200,7 +200,8 @@ class ProcessProvisioner:
             handle.host, handle.port
         )
 
-    def leftovers(self, live_runs: set[str]) -> list[Leftover]:
+    def leftovers(self, live_runs: set[str], owner: str | None) -> list[Leftover]:
+        # Pid files live in this state root: they are always this owner's.
         found = []
         for pid_file in sorted((state_root() / "runs").glob("*/*/pid")):
             run_id = pid_file.parent.parent.name
