@@ -313,3 +313,18 @@ def test_prune_deletes_namespaces_of_dead_runs_of_this_owner_only(
     assert set(state.namespaces) == {"omnicloud-live", "omnicloud-other", "kube-system"}
     anyone = provisioner.leftovers({"live"}, None)
     assert [item.ident for item in anyone] == ["omnicloud-other"]
+
+
+def test_kubernetes_environments_cannot_be_kept(tmp_path: Path) -> None:
+    from omnicloud.config import parse_config
+    from omnicloud.errors import InfrastructureError
+    from omnicloud.provision.lifecycle import provision
+
+    text = '[services.redis]\n[environments.k8s]\nprovisioner = "kubernetes"\nreuse = true\n'
+    config = parse_config(text, tmp_path / "omnicloud.toml", environ={})
+    with (
+        pytest.raises(InfrastructureError, match="cannot be kept between runs") as info,
+        provision(config, environment="k8s"),
+    ):
+        pytest.fail("must not start")
+    assert "environments.k8s.reuse" in str(info.value.hint)

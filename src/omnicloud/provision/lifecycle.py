@@ -138,6 +138,13 @@ def provision(
     if not specs:
         yield Environment(env_name, env_cfg.provisioner, "", chash)
         return
+    if reuse and env_cfg.provisioner == "kubernetes":
+        raise InfrastructureError(
+            f"environment '{env_name}' uses kubernetes, whose services cannot be kept between"
+            " runs: they are reached through port-forwards that end with the process",
+            hint=f"remove environments.{env_name}.reuse (and --keep), or use the external"
+            " provisioner with the cluster's service URLs",
+        )
     provisioner = get_provisioner(env_cfg.provisioner, **_options(env_cfg))
     if reuse:
         found = _reusable(chash, provisioner, progress)
