@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
-from hypothesis import settings
+from hypothesis import Phase, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 T = TypeVar("T")
@@ -33,6 +34,11 @@ class Caller(Protocol):
     def __call__(self, coroutine: Coroutine[Any, Any, T], /) -> T: ...
 
 
+#: Set ``TCK_STATEFUL_SHRINK=1`` to have hypothesis shrink a failing sequence to a minimal one.
+#: Off by default: a failing run then reports the (deterministic, replayable) sequence as found,
+#: in about a second, instead of spending tens of seconds of CPU minimizing it.
+SHRINK_ENV = "TCK_STATEFUL_SHRINK"
+
 #: The budget of every stateful test: bounded and deterministic, so a run is reproducible and
 #: takes well under a second against an in-memory provider.
 STATEFUL_SETTINGS = settings(
@@ -43,6 +49,14 @@ STATEFUL_SETTINGS = settings(
     database=None,
     print_blob=False,
 )
+
+
+def stateful_settings() -> settings:
+    """``STATEFUL_SETTINGS``, with the shrink phase only when ``TCK_STATEFUL_SHRINK=1``."""
+    if os.environ.get(SHRINK_ENV) == "1":
+        return STATEFUL_SETTINGS
+    return settings(STATEFUL_SETTINGS, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+
 
 #: How long one provider call made from a state machine may take before the test fails.
 CALL_TIMEOUT_S = 60.0
@@ -127,5 +141,5 @@ async def run_stateful(
         return asyncio.run_coroutine_threadsafe(coroutine, loop).result(CALL_TIMEOUT_S)
 
     await asyncio.to_thread(
-        run_state_machine_as_test, lambda: machine(call), settings=STATEFUL_SETTINGS
+        run_state_machine_as_test, lambda: machine(call), settings=stateful_settings()
     )

@@ -1,5 +1,8 @@
 """The hypothesis state machines find bugs on their own, and report the failing steps.
 
+(Shrinking is off unless ``TCK_STATEFUL_SHRINK=1``: minimizing a failing sequence costs tens of
+seconds of CPU, and the unshrunk sequence is deterministic and replayable.)
+
 Each buggy provider here passes a plain "set then get" smoke test; only a sequence of operations
 exposes it. The stateful test alone (``-k random_operations``) must fail against it.
 """
@@ -102,8 +105,7 @@ class TestDocuments(BaseTestDocumentDatabaseContract):
 """
 
 
-@pytest.mark.slow  # hypothesis shrinks four failing examples: about 15 s of CPU
-def test_state_machines_catch_bugs_with_readable_examples(pytester: pytest.Pytester) -> None:
+def test_state_machines_catch_bugs_and_print_the_steps(pytester: pytest.Pytester) -> None:
     pytester.makeini(
         "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
         "filterwarnings = error\n"
@@ -116,3 +118,18 @@ def test_state_machines_catch_bugs_with_readable_examples(pytester: pytest.Pytes
     output = outcome.stdout.str()
     for machine in ("_KVMachine", "_CacheMachine", "_ObjectStorageMachine", "_DocumentMachine"):
         assert f"state = {machine}(" in output, machine
+
+
+@pytest.mark.parametrize(("value", "shrinks"), [("1", True), ("0", False), (None, False)])
+def test_shrinking_is_opt_in(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, shrinks: bool
+) -> None:
+    from hypothesis import Phase
+
+    from tck_py.primitives._support import SHRINK_ENV, stateful_settings
+
+    if value is None:
+        monkeypatch.delenv(SHRINK_ENV, raising=False)
+    else:
+        monkeypatch.setenv(SHRINK_ENV, value)
+    assert (Phase.shrink in stateful_settings().phases) is shrinks
