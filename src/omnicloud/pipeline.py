@@ -46,6 +46,7 @@ class CertifyOptions:
     results_dir: Path | None = None
     workers: int | str | None = None
     shard: str | None = None
+    executor: str | None = None
 
 
 @dataclass
@@ -103,6 +104,10 @@ def select(state: RunState) -> int | None:
         env = os.environ.get("OMNICLOUD_ENV") or state.config.project.default_environment
         sel = Selection(sel.providers, sel.contracts, sel.interfaces, sel.probe, env)
         state.options = CertifyOptions(**{**state.options.__dict__, "selection": sel})
+    if state.options.shard:
+        from omnicloud.shard.spec import parse_shard
+
+        parse_shard(state.options.shard)  # a bad value is a selection error (exit 3)
     state.targets = plan_targets(state.config, sel)
     for name, reason in skipped_providers(state.config, sel).items():
         state.console.print(f"note: provider {name} sits out this run: {reason}", highlight=False)
@@ -180,6 +185,8 @@ def run_tests(state: RunState) -> int | None:
     assert state.config is not None
     assert state.config.source
     assert state.junit
+    if state.options.executor:
+        return run_on_executor(state)
     request = RunRequest(
         config_path=state.config.source,
         selection=state.options.selection,
@@ -193,9 +200,40 @@ def run_tests(state: RunState) -> int | None:
     return None
 
 
+def run_on_executor(state: RunState) -> int | None:
+    """Run the shards elsewhere (a Kubernetes Indexed Job) and merge their JUnit here."""
+    from omnicloud.executors import executor_class
+    from omnicloud.merge import write_merged
+
+    assert state.config is not None
+    assert state.folder is not None
+    assert state.junit is not None
+    executor = executor_class(state.options.executor or "")(state.config.executors.kubernetes)
+    run = executor.run(results_dir=state.folder, run_id=state.run_id)
+    write_merged(run.merge, state.junit)
+    failed = any(o in ("failed", "error") for o in run.merge.outcomes.values())
+    state.pytest_exit = PYTEST_FAILED if run.merge.problems or failed else PYTEST_OK
+    return None
+
+
 def read_results(state: RunState) -> int | None:
-    if state.junit is not None and state.junit.exists():
-        state.results = load_results([state.junit])
+    """Parse the run's JUnit and record its durations for duration-balanced shards."""
+    from omnicloud.shard.durations import update_durations
+    from omnicloud.shard.junit import durations_from_junit
+
+    if state.junit is None or not state.junit.exists():
+        return None
+    state.results = load_results([state.junit])
+    assert state.config is not None
+    assert state.config.source is not None
+    store = state.config.run.durations
+    if not store.is_absolute():
+        store = state.config.source.parent / store
+    try:
+        store.parent.mkdir(parents=True, exist_ok=True)
+        update_durations(store, durations_from_junit([state.junit]))
+    except OSError as exc:
+        print(f"warning: durations not recorded in {store}: {exc}", file=sys.stderr)
     return None
 
 

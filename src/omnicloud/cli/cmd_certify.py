@@ -53,6 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="where JUnit and reports go (default: project.results_dir)",
     )
+    parser.add_argument(
+        "--executor",
+        default=None,
+        metavar="NAME",
+        help="run the shards elsewhere: 'kubernetes' (an Indexed Job from"
+        " [executors.kubernetes]) and merge their results here",
+    )
     parser.set_defaults(_accepts_extra=True)
 
 
@@ -70,5 +77,6 @@ def run(args: argparse.Namespace) -> int:
         results_dir=args.results_dir,
         workers=args.workers,
         shard=args.shard,
+        executor=args.executor,
     )
     return certify(options)
