@@ -83,3 +83,9 @@ def test_reference_cycle_in_an_unchecked_config() -> None:
     with pytest.raises(GenerationError) as caught:
         generate("t", data)
     assert caught.value.message == "dataset 't', field 'a': reference cycle: t.a -> t.a"
+
+
+def test_negative_count_override() -> None:
+    with pytest.raises(GenerationError) as caught:
+        generate("t", datasets(t={"fields": {"x": "int"}}), count=-1)
+    assert caught.value.message == "dataset 't': count must not be negative, got -1"

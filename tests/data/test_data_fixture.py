@@ -55,6 +55,8 @@ def test_records(omnicloud_data):
     users = omnicloud_data("users")
     orders = omnicloud_data("orders")
     assert {{o["user"] for o in orders}} <= {{u["id"] for u in users}}
+    assert omnicloud_data("users", count=3) == users[:3]
+    assert omnicloud_data.dataset("users").seed == omnicloud_data.seed("users") != 42
     (OUT / "records.jsonl").write_text(
         "".join(json.dumps(u, separators=(",", ":"), ensure_ascii=False) + "\\n"
                 for u in users))

@@ -115,6 +115,8 @@ class Generator:
         records are then a prefix of the full dataset)."""
         schema = self.schema(name)
         n = schema.count if count is None else count
+        if n < 0:
+            raise GenerationError(name, None, None, f"count must not be negative, got {n}")
         with gc_paused():
             columns = {f.name: self._column(schema, f.name, n) for f in schema.fields}
         return Dataset(name, self.seed(name), schema, columns, n)
