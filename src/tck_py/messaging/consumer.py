@@ -94,16 +94,22 @@ async def _stop(consumer: Any) -> None:
 
 
 async def _dead_letter(
-    get_message_from_dlq: Callable[..., Awaitable[Any]], payload: bytes, seconds: float
+    get_message_from_dlq: Callable[..., Awaitable[Any]],
+    payload: bytes | tuple[bytes, ...],
+    seconds: float,
 ) -> Any:
-    """Read the dead-letter queue until ``payload`` shows up (other tests' messages are skipped)."""
+    """Read the dead-letter queue until ``payload`` (or one of several) shows up.
+
+    Messages that are not ours (a dead-letter queue shared with other tests) are skipped.
+    """
+    wanted = payload if isinstance(payload, tuple) else (payload,)
     deadline = time.monotonic() + seconds
     while (remaining := deadline - time.monotonic()) > 0:
         with contextlib.suppress(TimeoutError):
             message = await asyncio.wait_for(
                 get_message_from_dlq(timeout=remaining), timeout=remaining
             )
-            if message is not None and message.payload == payload:
+            if message is not None and message.payload in wanted:
                 return message
             if message is None:
                 await asyncio.sleep(0.01)
@@ -269,17 +275,58 @@ class BaseTestConsumerContract:
             return ProcessingOutcome.RETRY if payload == poison else ProcessingOutcome.SUCCESS
 
         handler = _Recorder(script)
-        consumer, publish, get_dlq = await provider_factory(handler, _topic(), {"max_attempts": 3})
+        # 4: neither a common default (3) nor a value another test uses.
+        consumer, publish, get_dlq = await provider_factory(handler, _topic(), {"max_attempts": 4})
         try:
             await publish(payload=poison)
-            await handler.wait_for_count(poison, 3, RETRY_DELIVERY + DELIVERY_SLACK)
+            await handler.wait_for_count(poison, 4, RETRY_DELIVERY + DELIVERY_SLACK)
             await asyncio.sleep(DLQ_SETTLE)
             await _dead_letter(get_dlq, poison, RETRY_DELIVERY)
             await publish(payload=b"sentinel")
             await handler.wait_for_count(b"sentinel", 1, FIRST_DELIVERY)
         finally:
             await _stop(consumer)
-        assert handler.count(poison) == 3
+        assert handler.count(poison) == 4
+
+    async def test_single_attempt_means_no_redelivery(
+        self, provider_factory: ProviderFactory
+    ) -> None:
+        poison = f"retry-once-{uuid.uuid4()}".encode()
+
+        def script(payload: bytes, _attempt: int) -> ProcessingOutcome:
+            return ProcessingOutcome.RETRY if payload == poison else ProcessingOutcome.SUCCESS
+
+        handler = _Recorder(script)
+        consumer, publish, get_dlq = await provider_factory(handler, _topic(), {"max_attempts": 1})
+        try:
+            await publish(payload=poison)
+            await _dead_letter(get_dlq, poison, RETRY_DELIVERY)
+            await publish(payload=b"sentinel")
+            await handler.wait_for_count(b"sentinel", 1, FIRST_DELIVERY)
+        finally:
+            await _stop(consumer)
+        assert handler.count(poison) == 1
+
+    async def test_acknowledged_message_is_not_dead_lettered(
+        self, provider_factory: ProviderFactory
+    ) -> None:
+        good, bad = f"good-{uuid.uuid4()}".encode(), f"bad-{uuid.uuid4()}".encode()
+
+        def script(payload: bytes, _attempt: int) -> ProcessingOutcome:
+            return ProcessingOutcome.FAIL if payload == bad else ProcessingOutcome.SUCCESS
+
+        handler = _Recorder(script)
+        consumer, publish, get_dlq = await provider_factory(handler, _topic(), {"max_attempts": 1})
+        try:
+            await publish(payload=good)
+            await publish(payload=bad)
+            await handler.wait_for_count(bad, 1, FIRST_DELIVERY)
+            await asyncio.sleep(DLQ_SETTLE)
+            # The first of OUR messages to reach the dead-letter queue must be the failed one.
+            first = await _dead_letter(get_dlq, (good, bad), RETRY_DELIVERY)
+        finally:
+            await _stop(consumer)
+        assert first.payload == bad
 
     async def test_dead_letter_keeps_payload_key_and_headers(
         self, provider_factory: ProviderFactory

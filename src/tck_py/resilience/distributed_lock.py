@@ -15,7 +15,7 @@ gone within 1 + 2 s (the tests poll every 50 ms instead of sleeping a fixed 1.2 
 ``ttl=10`` or more must not expire during a test (tests finish in well under a second). Right
 after a ``ttl=1`` acquire (microseconds later) the lock is checked to be held, and a ``ttl=2``
 hold is checked to stay held for its first 0.3 s (1.7 s of margin; this catches TTLs read as
-milliseconds).
+milliseconds). ``acquire()`` must answer within 2.0 s (it may not wait for the lock).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ ManagerFactory = Callable[..., Awaitable[Any]]
 LONG_TTL = 10
 EXPIRY_SLACK = 2.0
 POLL = 0.05
+ACQUIRE_LIMIT = 2.0
 HELD_TTL = 2
 HELD_CHECK = 0.3
 
@@ -45,10 +46,18 @@ def _name() -> str:
     return f"tck-lock-{uuid.uuid4()}"
 
 
+async def _acquire(handle: Any) -> Any:
+    """``handle.acquire()``, which must answer at once: it may not wait for the lock."""
+    try:
+        return await asyncio.wait_for(handle.acquire(), timeout=ACQUIRE_LIMIT)
+    except TimeoutError:
+        pytest.fail(f"acquire() did not return within {ACQUIRE_LIMIT} s: it must not block")
+
+
 async def _acquire_within(handle: Any, seconds: float) -> float:
     """Poll ``handle.acquire()`` until it succeeds; return when it did (monotonic)."""
     deadline = time.monotonic() + seconds
-    while not await handle.acquire():
+    while not await _acquire(handle):
         if time.monotonic() >= deadline:
             pytest.fail(f"the expired lock could not be acquired within {seconds:.1f} s")
         await asyncio.sleep(POLL)
@@ -71,28 +80,28 @@ class BaseTestDistributedLockContract:
     async def test_acquire_and_release_lock(self, lock_manager_factory: ManagerFactory) -> None:
         manager = await lock_manager_factory()
         lock = manager.get_lock(_name(), ttl=LONG_TTL)
-        assert await lock.acquire() is True
+        assert await _acquire(lock) is True
         await lock.release()
-        assert await lock.acquire() is True
+        assert await _acquire(lock) is True
         await lock.release()
 
     async def test_mutual_exclusion(self, lock_manager_factory: ManagerFactory) -> None:
         manager = await lock_manager_factory()
         name = _name()
         first, second = manager.get_lock(name, ttl=LONG_TTL), manager.get_lock(name, ttl=LONG_TTL)
-        assert await first.acquire() is True
-        assert await second.acquire() is False
+        assert await _acquire(first) is True
+        assert await _acquire(second) is False
         await first.release()
-        assert await second.acquire() is True
+        assert await _acquire(second) is True
         await second.release()
 
     async def test_lock_expires_after_ttl(self, lock_manager_factory: ManagerFactory) -> None:
         manager = await lock_manager_factory()
         name = _name()
         holder = manager.get_lock(name, ttl=1)
-        assert await holder.acquire() is True
+        assert await _acquire(holder) is True
         other = manager.get_lock(name, ttl=LONG_TTL)
-        assert await other.acquire() is False
+        assert await _acquire(other) is False
         await _acquire_within(other, 1 + EXPIRY_SLACK)
         await other.release()
 
@@ -104,17 +113,17 @@ class BaseTestDistributedLockContract:
         other = manager.get_lock(name, ttl=LONG_TTL)
         async with manager.get_lock(name, ttl=LONG_TTL) as acquired:
             assert acquired is True
-            assert await other.acquire() is False
-        assert await other.acquire() is True
+            assert await _acquire(other) is False
+        assert await _acquire(other) is True
         await other.release()
 
     async def test_release_is_idempotent(self, lock_manager_factory: ManagerFactory) -> None:
         manager = await lock_manager_factory()
         lock = manager.get_lock(_name(), ttl=LONG_TTL)
-        assert await lock.acquire() is True
+        assert await _acquire(lock) is True
         await lock.release()
         await lock.release()
-        assert await lock.acquire() is True
+        assert await _acquire(lock) is True
         await lock.release()
 
     # -- stricter guarantees ---------------------------------------------------------------------
@@ -126,9 +135,9 @@ class BaseTestDistributedLockContract:
         name = _name()
         owner = manager.get_lock(name, ttl=LONG_TTL)
         intruder = manager.get_lock(name, ttl=LONG_TTL)
-        assert await owner.acquire() is True
+        assert await _acquire(owner) is True
         await intruder.release()
-        assert await manager.get_lock(name, ttl=LONG_TTL).acquire() is False
+        assert await _acquire(manager.get_lock(name, ttl=LONG_TTL)) is False
 
     async def test_failed_context_entry_does_not_release_the_holder(
         self, lock_manager_factory: ManagerFactory
@@ -136,10 +145,10 @@ class BaseTestDistributedLockContract:
         manager = await lock_manager_factory()
         name = _name()
         owner = manager.get_lock(name, ttl=LONG_TTL)
-        assert await owner.acquire() is True
+        assert await _acquire(owner) is True
         async with manager.get_lock(name, ttl=LONG_TTL) as acquired:
             assert acquired is False
-        assert await manager.get_lock(name, ttl=LONG_TTL).acquire() is False
+        assert await _acquire(manager.get_lock(name, ttl=LONG_TTL)) is False
 
     async def test_concurrent_acquisitions_give_exactly_one_owner(
         self, lock_manager_factory: ManagerFactory
@@ -155,20 +164,20 @@ class BaseTestDistributedLockContract:
     ) -> None:
         manager = await lock_manager_factory()
         first, second = _name(), _name()
-        assert await manager.get_lock(first, ttl=LONG_TTL).acquire() is True
-        assert await manager.get_lock(second, ttl=LONG_TTL).acquire() is True
-        assert await manager.get_lock(f"{first}-suffix", ttl=LONG_TTL).acquire() is True
+        assert await _acquire(manager.get_lock(first, ttl=LONG_TTL)) is True
+        assert await _acquire(manager.get_lock(second, ttl=LONG_TTL)) is True
+        assert await _acquire(manager.get_lock(f"{first}-suffix", ttl=LONG_TTL)) is True
 
     async def test_lock_is_held_for_its_whole_ttl(
         self, lock_manager_factory: ManagerFactory
     ) -> None:
         manager = await lock_manager_factory()
         name = _name()
-        assert await manager.get_lock(name, ttl=HELD_TTL).acquire() is True
+        assert await _acquire(manager.get_lock(name, ttl=HELD_TTL)) is True
         other = manager.get_lock(name, ttl=LONG_TTL)
         deadline = time.monotonic() + HELD_CHECK
         while time.monotonic() < deadline:
-            assert await other.acquire() is False, f"a {HELD_TTL} s hold expired early"
+            assert await _acquire(other) is False, f"a {HELD_TTL} s hold expired early"
             await asyncio.sleep(POLL)
 
     async def test_expired_holder_cannot_release_the_new_owner(
@@ -177,11 +186,11 @@ class BaseTestDistributedLockContract:
         manager = await lock_manager_factory()
         name = _name()
         expired = manager.get_lock(name, ttl=1)
-        assert await expired.acquire() is True
+        assert await _acquire(expired) is True
         new_owner = manager.get_lock(name, ttl=LONG_TTL)
         await _acquire_within(new_owner, 1 + EXPIRY_SLACK)
         await expired.release()
-        assert await manager.get_lock(name, ttl=LONG_TTL).acquire() is False
+        assert await _acquire(manager.get_lock(name, ttl=LONG_TTL)) is False
 
     async def test_behaves_like_a_model_lock(self, lock_manager_factory: ManagerFactory) -> None:
         await run_machine(_lock_machine(lock_manager_factory))
@@ -207,7 +216,7 @@ def _lock_machine(lock_manager_factory: ManagerFactory) -> type[AsyncStateMachin
             name = names[index]
             if self.holder.get(name) == index:
                 return  # re-acquiring a held lock through the same handle is unspecified
-            obtained = self.run(self.handles[index].acquire())
+            obtained = self.run(_acquire(self.handles[index]))
             assert obtained is (name not in self.holder)
             if obtained:
                 self.holder[name] = index

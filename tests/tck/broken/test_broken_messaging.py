@@ -198,6 +198,39 @@ class MutantConsumerRetryForgetsAttempts(InMemoryBroker):
     consumer_class = _RequeueingConsumer
 
 
+class _DefaultAttemptsConsumer(InMemoryConsumer):
+    def __init__(self, broker: InMemoryBroker, handler: Any, topic: str, config: Any) -> None:
+        super().__init__(broker, handler, topic, {**config, "max_attempts": 3})
+
+
+class MutantConsumerIgnoresMaxAttempts(InMemoryBroker):
+    consumer_class = _DefaultAttemptsConsumer
+
+
+class _AlwaysRetryOnceConsumer(InMemoryConsumer):
+    def __init__(self, broker: InMemoryBroker, handler: Any, topic: str, config: Any) -> None:
+        super().__init__(broker, handler, topic, config)
+        self._max_attempts = max(2, self._max_attempts)
+
+
+class MutantConsumerAlwaysRetriesOnce(InMemoryBroker):
+    consumer_class = _AlwaysRetryOnceConsumer
+
+
+class _AuditingConsumer(InMemoryConsumer):
+    """Copies every successfully handled message to the dead-letter topic "for auditing"."""
+
+    async def _outcome(self, message: ConsumedMessage) -> str:
+        outcome = await super()._outcome(message)
+        if outcome == "SUCCESS":
+            self._dead_letter(message)
+        return outcome
+
+
+class MutantConsumerDeadLettersSuccesses(InMemoryBroker):
+    consumer_class = _AuditingConsumer
+
+
 # -- delayed messaging --------------------------------------------------------------------------
 
 

@@ -87,6 +87,11 @@ class MutantOutboxUnorderedIncludesAggregates(InMemoryOutbox):
         return [dict(r) for r in self._pending()][:limit]
 
 
+class MutantOutboxDuplicateAggregateKeys(InMemoryOutbox):
+    async def get_pending_aggregate_keys(self) -> list[str]:
+        return [r["aggregate_key"] for r in self._pending() if r["aggregate_key"] is not None]
+
+
 # -- sagas --------------------------------------------------------------------------------------
 
 
@@ -196,6 +201,19 @@ class MutantLockExpiredHolderReleasesNewOwner(InMemoryLockManager):
 class MutantLockTtlReadAsMilliseconds(InMemoryLockManager):
     def try_acquire(self, name: str, owner: str, ttl: float) -> bool:
         return super().try_acquire(name, owner, ttl / 1000)
+
+
+class _WaitingLock(InMemoryLock):
+    """Waits for the lock instead of answering False."""
+
+    async def acquire(self) -> bool:
+        while not await super().acquire():
+            await asyncio.sleep(0.05)
+        return True
+
+
+class MutantLockBlockingAcquire(InMemoryLockManager):
+    lock_class = _WaitingLock
 
 
 class _StrictReleaseLock(InMemoryLock):
