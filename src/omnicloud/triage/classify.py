@@ -11,11 +11,13 @@ Semantics, for each category (configured first, then built-ins), tried from the 
 Every pattern is searched in its field (``output`` means stdout, stderr or log; ``marker`` means
 any marker). A failure nothing claims is ``unclassified``.
 
-Why it is fast (see docs/performance-triage.md): each field is scanned once for all categories,
-results are cached per distinct field text, line-local patterns (``patterns.analyse``) are cached
-per distinct line, since traceback lines repeat across failures even when whole tracebacks do not,
-and each regex only runs when one of its required literals occurs. All of it is exact: the answer
-is the one the naive loop gives, which the tests check.
+Why it is fast (see docs/performance-triage.md): each field text is scanned once for all
+categories; what a text, a line or a digit-masked line yields is remembered, so work is done once
+per distinct text; a regex runs only when one of its required literals occurs, and "does any
+literal occur?" is one trie-shaped regex; the decision from a failure's hits is remembered too.
+All of it is exact: every cache is keyed by the text itself (or by a digit-masked text only for
+patterns that cannot tell digits apart), so the answer is the one the naive loop gives, which the
+tests check.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import gc
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
 
 from omnicloud.config.models import FailureCategory
 from omnicloud.triage.model import (
@@ -33,13 +37,17 @@ from omnicloud.triage.model import (
     Evidence,
     Failure,
 )
-from omnicloud.triage.patterns import Literal, analyse, digit_blind
+from omnicloud.triage.patterns import Literal, analyse, any_literal, digit_blind
 
 _UNCLASSIFIED = Classification(UNCLASSIFIED, "", ())
 _EVIDENCE_LIMIT = 300
-_CACHE_LIMIT = 200_000
-_TEXT_CACHE_MAX_CHARS = 1024  # longer texts are cached line by line instead
+_CACHE_LIMIT = 200_000  # entries per cache; a full cache starts afresh
+_LONG_CACHE_CHARS = 64_000_000  # text kept alive by the cache of long texts
+_TEXT_CACHE_MAX_CHARS = 1024  # longer texts are looked at line by line
+_SIGNATURE_CHARS = 64  # long texts are looked up by length, head and tail, then compared whole
 Hits = dict[int, str]  # pattern id -> matched text
+Spans = tuple[tuple[int, int, int], ...]  # (pattern id, start, end) of each matching pattern
+Found = tuple[tuple[int, str], ...]  # (pattern id, matched text), by pattern id
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,40 +63,76 @@ class _Pattern:
 
 
 class _Gate:
-    """Which patterns can match a text, from their required literals (plain ``in`` tests)."""
+    """A set of patterns, run on a text only when one of their required literals occurs.
 
-    def __init__(self, patterns: list[_Pattern]) -> None:
-        sensitive: dict[str, list[int]] = {}
-        folded: dict[str, list[int]] = {}
+    "Does any literal occur?" is one pass of a trie-shaped regex (``patterns.any_literal``);
+    case-insensitive literals are looked for in the lower-cased text when both are ASCII (a
+    regex of plain characters lets the engine skip ahead on its first-character set, which
+    ``(?i)`` prevents), and with the engine's own case folding otherwise.
+    """
+
+    def __init__(self, patterns: Iterable[_Pattern]) -> None:
+        patterns = list(patterns)
+        self.regex = {p.pid: p.regex for p in patterns}
+        sensitive: dict[str, set[int]] = {}
+        folded: dict[str, set[int]] = {}
         always: list[int] = []
         for pattern in patterns:
             if pattern.literals is None:
                 always.append(pattern.pid)
                 continue
             for lit in pattern.literals:
-                if lit.ignore_case:
-                    folded.setdefault(lit.text.lower(), []).append(pattern.pid)
-                else:
-                    sensitive.setdefault(lit.text, []).append(pattern.pid)
-        self.sensitive = [(text, tuple(pids)) for text, pids in sensitive.items()]
-        self.folded = [(text, tuple(pids)) for text, pids in folded.items()]
-        self.folded_all = {pid for _, pids in self.folded for pid in pids}
-        self.always = frozenset(always)
+                target = folded if lit.ignore_case else sensitive
+                target.setdefault(lit.text, set()).add(pattern.pid)
+        self.always = tuple(sorted(always))
+        self.sensitive = _literal_table(sensitive)
+        self.sensitive_any = any_literal(Literal(text, False) for text in sensitive)
+        lowered: dict[str, set[int]] = {}
+        for text, pids in folded.items():
+            if text.isascii():
+                lowered.setdefault(text.lower(), set()).update(pids)
+        self.lowered = _literal_table(lowered)
+        self.lowered_any = any_literal(Literal(text, False) for text in lowered)
+        # The engine's own case folding: ASCII text can match a non-ASCII literal (U+017F
+        # matches "s"), and non-ASCII text an ASCII one ("K", the Kelvin sign, matches "k").
+        self.folded = tuple(
+            (re.compile(f"(?i:{re.escape(text)})"), text.isascii(), tuple(sorted(pids)))
+            for text, pids in folded.items()
+        )
 
-    def candidates(self, text: str) -> set[int]:
-        found = set(self.always)
-        for literal, pids in self.sensitive:
-            if literal in text:
-                found.update(pids)
+    def __bool__(self) -> bool:
+        return bool(self.regex)
+
+    def spans(self, text: str) -> Spans:
+        """Where each pattern first matches ``text``, by pattern id."""
+        out = []
+        for pid in self._candidates(text):
+            match = self.regex[pid].search(text)
+            if match is not None:
+                out.append((pid, match.start(), match.end()))
+        return tuple(out)
+
+    def _candidates(self, text: str) -> Sequence[int]:
+        found: set[int] = set()
+        if self.sensitive_any is not None and self.sensitive_any.search(text) is not None:
+            found.update(*(pids for literal, pids in self.sensitive if literal in text))
         if self.folded:
-            if text.isascii():  # str.lower() and re's case folding agree on ASCII only
-                lowered = text.lower()
-                for literal, pids in self.folded:
-                    if literal in lowered:
-                        found.update(pids)
-            else:
-                found.update(self.folded_all)
-        return found
+            ascii_text = text.isascii()
+            if ascii_text and self.lowered_any is not None:
+                lower = text.lower()
+                if self.lowered_any.search(lower) is not None:
+                    found.update(*(pids for literal, pids in self.lowered if literal in lower))
+            for regex, ascii_literal, pids in self.folded:
+                if not (ascii_text and ascii_literal) and regex.search(text) is not None:
+                    found.update(pids)
+        if not found:
+            return self.always  # the common case: one regex pass says no literal occurs
+        found.update(self.always)
+        return sorted(found)
+
+
+def _literal_table(literals: dict[str, set[int]]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    return tuple((text, tuple(sorted(pids))) for text, pids in literals.items())
 
 
 _MASK = bytes.maketrans(b"123456789", b"000000000")
@@ -102,57 +146,97 @@ def _mask_digits(text: str) -> str:
     return text.translate(_MASK_STR)
 
 
-class _FieldScanner:
-    """All patterns of one field.
+def _slice(text: str, spans: Spans) -> list[tuple[int, str]]:
+    return [(pid, text[start:end][:_EVIDENCE_LIMIT]) for pid, start, end in spans]
 
-    Line-local, digit-blind patterns are evaluated per distinct line with its digits masked and
-    remembered as match spans; the rest run on the whole text behind their literal gate. Short
-    texts (messages, test ids) are remembered whole as well.
+
+class _FieldScanner:
+    """All patterns of one field, and what they found in every text seen so far.
+
+    Exact caches, from the cheapest hit to the most general:
+
+    * ``texts``: a short text (message, test id, captured log) to what it yields;
+    * ``long``: a long text (traceback), found by length, head and tail, then compared whole;
+    * ``masked_texts``: a one-line text with its digits masked to what the digit-blind patterns
+      find (mapping digits to ``0`` moves no match of a pattern that cannot tell them apart);
+    * ``lines`` and ``clean``: a digit-masked line of a multi-line text to what the line-local,
+      digit-blind patterns find there (such a pattern's leftmost match in a text is its
+      leftmost match in the first line that has one), or the fact that they find nothing.
+
+    The other patterns run on the whole text behind their literal gate. Evidence is always
+    sliced from the failure's own text at the remembered span.
     """
 
     def __init__(self, patterns: list[_Pattern]) -> None:
-        self.by_pid = {p.pid: p for p in patterns}
-        local = [p for p in patterns if p.line_local and p.digit_blind]
-        whole = [p for p in patterns if not (p.line_local and p.digit_blind)]
-        self.local_gate = _Gate(local) if local else None
-        self.whole_gate = _Gate(whole) if whole else None
-        self.texts: dict[str, tuple[tuple[int, str], ...]] = {}
-        self.lines: dict[str, tuple[tuple[int, int, int], ...]] = {}  # lines with matches
-        self.clean: set[str] = set()  # lines without any match
+        self.blind = _Gate(p for p in patterns if p.digit_blind)
+        self.exact = _Gate(p for p in patterns if not p.digit_blind)
+        self.local = _Gate(p for p in patterns if p.line_local and p.digit_blind)
+        self.whole = _Gate(p for p in patterns if not (p.line_local and p.digit_blind))
+        self.texts: dict[str, Found] = {}
+        self.long: dict[tuple[int, str, str], tuple[str, Found]] = {}
+        self.long_chars = 0
+        self.masked_texts: dict[str, Spans] = {}
+        self.lines: dict[str, Spans] = {}  # masked lines with matches
+        self.clean: set[str] = set()  # masked lines without any match
         self.matching: set[str] = set()  # keys of self.lines, as a set for fast algebra
 
-    def scan(self, text: str) -> tuple[tuple[int, str], ...]:
-        short = len(text) <= _TEXT_CACHE_MAX_CHARS
-        if short:
+    def scan(self, text: str) -> Found:
+        """Every pattern of the field that matches ``text``, with the text it matched."""
+        if len(text) <= _TEXT_CACHE_MAX_CHARS:
             cached = self.texts.get(text)
-            if cached is not None:
-                return cached
+            if cached is None:
+                cached = self._lines_of(text) if "\n" in text else self._one_line(text)
+                if len(self.texts) >= _CACHE_LIMIT:
+                    self.texts.clear()
+                self.texts[text] = cached
+            return cached
+        key = (len(text), text[:_SIGNATURE_CHARS], text[-_SIGNATURE_CHARS:])
+        entry = self.long.get(key)
+        if entry is not None and entry[0] == text:  # the signature only finds; equality decides
+            return entry[1]
+        found = self._lines_of(text)
+        if len(self.long) >= _CACHE_LIMIT or self.long_chars + len(text) > _LONG_CACHE_CHARS:
+            self.long.clear()
+            self.long_chars = 0
+        self.long[key] = (text, found)
+        self.long_chars += len(text)
+        return found
+
+    def _one_line(self, text: str) -> Found:
+        found = []
+        if self.blind:
+            masked = _mask_digits(text)
+            spans = self.masked_texts.get(masked)
+            if spans is None:
+                spans = self.blind.spans(masked)
+                if len(self.masked_texts) >= _CACHE_LIMIT:
+                    self.masked_texts.clear()
+                self.masked_texts[masked] = spans
+            found = _slice(text, spans)
+        if self.exact:
+            found += _slice(text, self.exact.spans(text))
+            found.sort()
+        return tuple(found)
+
+    def _lines_of(self, text: str) -> Found:
         found: Hits = {}
-        if self.local_gate is not None:
+        if self.local:
             self._scan_lines(text, found)
-        if self.whole_gate is not None:
-            for pid in sorted(self.whole_gate.candidates(text)):
-                match = self.by_pid[pid].regex.search(text)
-                if match is not None:
-                    found[pid] = match.group(0)[:_EVIDENCE_LIMIT]
-        result = tuple(sorted(found.items()))
-        if short:
-            if len(self.texts) >= _CACHE_LIMIT:
-                self.texts.clear()
-            self.texts[text] = result
-        return result
+        if self.whole:
+            found.update(_slice(text, self.whole.spans(text)))
+        return tuple(sorted(found.items()))
 
     def _scan_lines(self, text: str, found: Hits) -> None:
-        masked = _mask_digits(text)
-        lines = masked.split("\n") if "\n" in masked else [masked]
+        lines = _mask_digits(text).split("\n")
         distinct = set(lines)
-        if len(self.clean) + len(self.lines) >= _CACHE_LIMIT:  # bounded memory: start afresh
-            self.clean.clear()
-            self.lines.clear()
-            self.matching.clear()
         # Set algebra in C; the small set on the left keeps every operation O(lines in text).
         unknown = (distinct - self.clean) - self.matching
         if unknown:
+            if len(self.clean) + len(self.lines) + len(unknown) > _CACHE_LIMIT:
+                self.clean.clear()  # bounded memory: start afresh before learning
+                self.lines.clear()
+                self.matching.clear()
+                unknown = distinct
             self._learn(unknown)
         matched = distinct & self.matching
         if not matched:
@@ -165,21 +249,12 @@ class _FieldScanner:
 
     def _learn(self, lines: set[str]) -> None:
         for line in lines:
-            spans = self._scan_line(line)
+            spans = self.local.spans(line)
             if spans:
                 self.lines[line] = spans
                 self.matching.add(line)
             else:
                 self.clean.add(line)
-
-    def _scan_line(self, line: str) -> tuple[tuple[int, int, int], ...]:
-        assert self.local_gate is not None
-        out = []
-        for pid in sorted(self.local_gate.candidates(line)):
-            match = self.by_pid[pid].regex.search(line)
-            if match is not None:
-                out.append((pid, match.start(), match.end()))
-        return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +267,9 @@ class _Category:
     match_all: bool
     suggestion: str | None
     route: str | None
+
+
+_OUTPUT = attrgetter("stdout", "stderr", "log")
 
 
 class Classifier:
@@ -212,6 +290,15 @@ class Classifier:
         self.scanners = {name: _FieldScanner(pats) for name, pats in by_field.items()}
         self.status_only = {c.rank for c in self.categories if not c.pids}
         self.status_only_sorted = sorted(self.status_only)
+        # Fields in PATTERN_FIELDS order; output and markers hold several texts each.
+        self._single = [
+            (attrgetter(name), scanner)
+            for name, scanner in self.scanners.items()
+            if name not in ("output", "marker")
+        ]
+        self._output = self.scanners.get("output")
+        self._marker = self.scanners.get("marker")
+        self._decided: dict[tuple[Any, ...], Classification] = {}
 
     def _compile(self, category: FailureCategory, rule: str) -> Iterable[_Pattern]:
         for field in PATTERN_FIELDS:
@@ -236,32 +323,35 @@ class Classifier:
                 return index
         raise LookupError(pid)  # every pattern belongs to a category by construction
 
+    def _found(self, failure: Failure) -> list[Found]:
+        """What each text of the failure yields, field by field, texts in naive-loop order."""
+        parts = []
+        for get, scanner in self._single:
+            text = get(failure)
+            parts.append(scanner.scan(text) if text else ())
+        if self._output is not None:
+            for text in _OUTPUT(failure):
+                parts.append(self._output.scan(text) if text else ())
+        if self._marker is not None:
+            parts.extend(self._marker.scan(marker) for marker in failure.markers)
+        return parts
+
     def hits(self, failure: Failure) -> Hits:
         """Every pattern id that matches ``failure``, with the text it matched."""
-        found: Hits = {}
-        for field, scanner in self.scanners.items():
-            for text in _field_texts(failure, field):
-                for pid, matched in scanner.scan(text):
-                    found.setdefault(pid, matched)
-        return found
+        return _merge(self._found(failure))
 
     def classify(self, failure: Failure) -> Classification:
-        found = self.hits(failure)
-        if found:
-            ranks = sorted({self.owner_of[pid] for pid in found} | self.status_only)
-        else:
-            ranks = self.status_only_sorted
-        status = failure.status
-        for rank in ranks:
-            category = self.categories[rank]
-            if category.statuses and status not in category.statuses:
-                continue
-            evidence = self._evidence(category, found, failure)
-            if evidence is not None:
-                return Classification(
-                    category.name, evidence[0].rule, evidence, category.suggestion, category.route
-                )
-        return _UNCLASSIFIED
+        # The answer is a function of the status and of what each text yielded (evidence text
+        # included), so equal keys give equal answers whatever else differs between failures.
+        parts = self._found(failure)
+        key = (failure.status, *parts)
+        result = self._decided.get(key)
+        if result is None:
+            result = self._decide(failure.status, _merge(parts))
+            if len(self._decided) >= _CACHE_LIMIT:
+                self._decided.clear()
+            self._decided[key] = result
+        return result
 
     def classify_all(self, failures: Iterable[Failure]) -> list[Classification]:
         """Classify many failures with the cyclic garbage collector paused.
@@ -278,11 +368,27 @@ class Classifier:
             if was_enabled:
                 gc.enable()
 
+    def _decide(self, status: str, found: Hits) -> Classification:
+        if found:
+            ranks = sorted({self.owner_of[pid] for pid in found} | self.status_only)
+        else:
+            ranks = self.status_only_sorted
+        for rank in ranks:
+            category = self.categories[rank]
+            if category.statuses and status not in category.statuses:
+                continue
+            evidence = self._evidence(category, found, status)
+            if evidence is not None:
+                return Classification(
+                    category.name, evidence[0].rule, evidence, category.suggestion, category.route
+                )
+        return _UNCLASSIFIED
+
     def _evidence(
-        self, category: _Category, found: Hits, failure: Failure
+        self, category: _Category, found: Hits, status: str
     ) -> tuple[Evidence, ...] | None:
         if not category.pids:
-            return (Evidence("status", "", failure.status, f"{category.rule}.status"),)
+            return (Evidence("status", "", status, f"{category.rule}.status"),)
         matched = [pid for pid in category.pids if pid in found]
         if not matched or (category.match_all and len(matched) != len(category.pids)):
             return None
@@ -291,6 +397,16 @@ class Classifier:
     def _one(self, pid: int, text: str) -> Evidence:
         pattern = self.patterns[pid]
         return Evidence(pattern.field, pattern.source, text, pattern.rule)
+
+
+def _merge(parts: Iterable[Found]) -> Hits:
+    """One field's texts in order: a pattern's evidence comes from the first text it matches."""
+    found: Hits = {}
+    for part in parts:
+        for pid, matched in part:
+            if pid not in found:
+                found[pid] = matched
+    return found
 
 
 def _category(rank: int, category: FailureCategory, rule: str, pids: tuple[int, ...]) -> _Category:

@@ -10,12 +10,16 @@ Two facts are read from Python's own regex parser (``re._parser``, ``sre_parse``
   repeat across failures far more than whole tracebacks do.
 
 Both answers are conservative: when unsure, the pattern simply runs on the whole text.
+
+``any_literal`` turns many required literals into one regular expression shaped as a trie, so
+"does any of them occur?" is a single pass of the regex engine over the text.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,3 +211,62 @@ def _blind_member(op: Any, av: Any) -> bool:
         low, high = av
         return bool(high < _DIGITS.start or low >= _DIGITS.stop or (low <= 48 and high >= 57))
     return bool(op is _sre.CATEGORY or op is _sre.NEGATE)
+
+
+def any_literal(literals: Iterable[Literal]) -> re.Pattern[str] | None:
+    """A regex that finds a text holding at least one of ``literals`` (``None``: none given).
+
+    Case-insensitive literals are matched with ``(?i:...)``, that is with the regex engine's own
+    case folding, the one their pattern uses (``str.lower`` differs: ``(?i)\u017f`` matches
+    ``s``). As a trie (``conn(?:ect|ection)`` rather than ``connect|connection``) the engine
+    tries each leading character once per position instead of once per literal, several times
+    faster than a flat alternation. A literal whose prefix is already a literal is dropped: the
+    prefix occurs wherever it does.
+    """
+    literals = list(literals)
+    sensitive = sorted({lit.text for lit in literals if not lit.ignore_case and lit.text})
+    folded = sorted({lit.text for lit in literals if lit.ignore_case and lit.text})
+    branches = []
+    if sensitive:
+        branches.append(_trie_source(sensitive))
+    if folded:
+        branches.append(f"(?i:{_trie_source(folded)})")
+    if not branches:
+        return None
+    try:
+        return re.compile("|".join(branches))
+    except (RecursionError, re.error, OverflowError):  # pathological literal sets: flat
+        flat = [re.escape(t) for t in sensitive] + [f"(?i:{re.escape(t)})" for t in folded]
+        return re.compile("|".join(flat))
+
+
+_END = ""  # trie key of a node where a literal ends
+
+
+def _trie_source(words: list[str]) -> str:
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for char in word:
+            if _END in node:  # a shorter literal already covers every text this one is in
+                break
+            node = node.setdefault(char, {})
+        else:
+            node.clear()
+            node[_END] = {}
+    return _emit(root)
+
+
+def _emit(node: dict[str, Any]) -> str:
+    if _END in node:
+        return ""
+    alternatives = []
+    for char in sorted(node):
+        chain, child = [char], node[char]
+        while len(child) == 1 and _END not in child:  # collapse a run without branches
+            ((next_char, child),) = child.items()
+            chain.append(next_char)
+        alternatives.append(re.escape("".join(chain)) + _emit(child))
+    if len(alternatives) == 1:
+        return alternatives[0]
+    return "(?:" + "|".join(alternatives) + ")"
