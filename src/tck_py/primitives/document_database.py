@@ -133,6 +133,20 @@ class BaseTestDocumentDatabaseContract:
         finally:
             await cleanup(collection)
 
+    async def test_insert_without_id_stores_the_document_with_a_generated_id(
+        self, provider_factory: ProviderFactory
+    ) -> None:
+        provider, cleanup = await provider_factory()
+        collection, tag = _collection(), unique("tag")
+        try:
+            await provider.insert_one(collection, {"tag": tag, "v": 1})
+            found = await provider.find_many(collection, {"tag": tag})
+            assert len(found) == 1
+            assert found[0]["_id"] is not None
+            assert await provider.find_one(collection, {"_id": found[0]["_id"]}) == found[0]
+        finally:
+            await cleanup(collection)
+
     # -- queries match exactly --------------------------------------------------------------
 
     async def test_find_many_returns_only_equal_values(

@@ -160,3 +160,34 @@ class IgnoresTenant(CorrectCache):
 
     def k(self, key: str) -> Any:
         return key
+
+
+class ReturnsExpiredValueOnce(CorrectCache):
+    """an expired entry is returned one last time by the read that discovers it has expired."""
+
+    async def get(self, key: str) -> str | None:
+        found = self._store.get(self.k(key))
+        if found is None:
+            return None
+        value, expires_at = found
+        if expires_at is not None and time.monotonic() >= expires_at:
+            self._store.pop(self.k(key), None)  # cleaned up, but the stale value still goes out
+        return value
+
+
+class ReadsRefreshTheTTL(CorrectCache):
+    """every read pushes the expiry back by the original TTL (sliding expiration)."""
+
+    _ttls: ClassVar[dict[Any, float]] = {}
+
+    def expiry(self, key: str, ttl: float | None) -> float | None:
+        if ttl is not None:
+            self._ttls[self.k(key)] = ttl
+        return super().expiry(key, ttl)
+
+    async def get(self, key: str) -> str | None:
+        value = await super().get(key)
+        ttl = self._ttls.get(self.k(key))
+        if value is not None and ttl is not None and self._store[self.k(key)][1] is not None:
+            self._store[self.k(key)] = (value, time.monotonic() + ttl)
+        return value

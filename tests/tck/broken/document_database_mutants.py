@@ -177,3 +177,10 @@ class FindManyReturnsATuple(CorrectDocumentDatabase):
 
     async def find_many(self, collection: str, flt: dict[str, Any]) -> Any:
         return tuple(await super().find_many(collection, flt))
+
+
+class RequiresAnId(CorrectDocumentDatabase):
+    """insert_one fails on a document without "_id" instead of generating one."""
+
+    async def insert_one(self, collection: str, document: dict[str, Any]) -> None:
+        self.data.setdefault(collection, {})[document["_id"]] = self.copy_in(document)
