@@ -459,7 +459,7 @@ class FieldSpec(Model):
     code = 'pattern:[A-Z]{3}-\\d{4}'
     owner = { type = "ref:users.id", unique = true }
     bio = { type = "text", nullable = 0.2 }
-    address = { type = "object", fields = { city = "word", zip = "pattern:\\d{5}" } }
+    address = { type = "object", fields = { city = "word", zip = 'pattern:\\d{5}' } }
     ```
 
     Which parameters each type takes is in docs/test-data.md; a parameter a type does not take
@@ -511,13 +511,15 @@ class DatasetConfig(Model):
     ```
     """
 
-    count: int = Field(100, ge=0, le=100_000_000)
-    seed: int = Field(0, ge=0, lt=2**64)
+    count: int = Field(100, ge=0, le=100_000_000, description="Records to generate.")
+    seed: int = Field(0, ge=0, lt=2**64, description="Any integer in 0..2**64-1.")
     epoch: str = Field("2024-01-01T00:00:00Z", description="Anchor of generated timestamps.")
     key: str | None = Field(
         None, description="Field naming each record when loaded (default: 'id' if present)."
     )
-    fields: dict[str, FieldSpec] = Field(default_factory=dict, json_schema_extra=_fields_schema)
+    fields: dict[str, FieldSpec] = Field(
+        default_factory=dict, json_schema_extra=_fields_schema,
+        description="Field name -> type string ('int:18..90') or table, in output order.")
     load_into: list[str] = Field(default_factory=list, description="Providers to load it into.")
 
     @field_validator("fields", mode="before")
