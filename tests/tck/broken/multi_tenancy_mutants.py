@@ -25,7 +25,7 @@ class PrivateDictPerInstance(CorrectKVStore):
 
     def __init__(self, tenant_id: str | None = None) -> None:
         super().__init__(tenant_id)
-        self._store = {}
+        vars(self)["_store"] = {}  # an instance attribute shadowing the class-wide store
 
 
 class ConcatenatedTenantKey(CorrectKVStore):

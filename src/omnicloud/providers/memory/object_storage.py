@@ -21,7 +21,7 @@ class InMemoryObjectStorage:
     def __init__(self, *, namespace: str | None = None) -> None:
         self._objects = _STORES.get(namespace)
 
-    async def upload(self, object_key: str, data: bytes) -> None:
+    async def upload(self, object_key: str, data: bytes | bytearray | memoryview) -> None:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes, got {type(data).__name__}")
         payload = bytes(data)  # a copy: later changes to a bytearray do not reach the store
