@@ -138,9 +138,24 @@ def test_any_literal_is_a_trie_and_drops_literals_with_a_literal_prefix() -> Non
     assert regex.pattern == "con(?:f|nect)"
 
 
-PIECES = ["Connection refused", "port 6379", "E111", "  File 'x.py', line 3", "\n", " ", "9"]
+PIECES = [
+    "Connection refused",
+    "port 6379",
+    "E111",
+    "  File 'x.py', line 3",
+    "\tat com.acme.Kv(Kv.java:42)",
+    "    at get (kv.js:7:3)",
+    "\n",
+    " ",
+    "9",
+]
 PATTERNS = [
     r"Connection \w+",
+    r"at com\.\w+",
+    r"\tat",
+    r"(?m)^    at \w+",
+    r"e File",
+    r"\bat \w+ \(",
     r"port 63\d\d",
     r"E\d{3}",
     r"^  File",
@@ -204,3 +219,25 @@ def test_classify_all_answers_like_classify_and_restores_the_collector() -> None
     results = Classifier(cats).classify_all(failures)
     assert gc.isenabled()
     assert results == [naive_classify(f, cats) for f in failures]
+
+
+@pytest.mark.parametrize(
+    ("separator", "frame"),
+    [
+        ("\n  File ", "'a.py', line {n}, in f"),
+        ("\n\tat ", "a.B(B.java:{n})"),
+        ("\n    at ", "f (a.js:{n})"),
+    ],
+)
+def test_frames_are_cached_and_give_the_leftmost_evidence_of_each_failure(
+    separator: str, frame: str
+) -> None:
+    cats = categories({"name": "c", "traceback": [r"line \d+|java:\d+|js:\d+", r"boom \d"]})
+    classifier = Classifier(cats)
+    for n in (3, 41, 3, 77):
+        frames = separator.join(frame.format(n=n + k) for k in range(3))
+        failure = Failure("t", traceback=f"head {n}{separator}{frames}\nboom {n % 10}")
+        result = classifier.classify(failure)
+        assert result == naive_classify(failure, cats)
+        assert result.evidence[0].text.endswith(str(n))
+    assert classifier.scanners["traceback"].frames[separator][0]  # frame bodies were cached

@@ -45,6 +45,9 @@ _CACHE_LIMIT = 200_000  # entries per cache; a full cache starts afresh
 _LONG_CACHE_CHARS = 64_000_000  # text kept alive by the cache of long texts
 _TEXT_CACHE_MAX_CHARS = 1024  # longer texts are looked at line by line
 _SIGNATURE_CHARS = 64  # long texts are looked up by length, head and tail, then compared whole
+#: Line starts of stack frames (Python, Java, JavaScript): a traceback is cut into frames, each a
+#: few whole lines, rather than into lines; fewer pieces to cut, hash and look up.
+_FRAME_SEPARATORS = ("\n  File ", "\n\tat ", "\n    at ")
 Hits = dict[int, str]  # pattern id -> matched text
 Spans = tuple[tuple[int, int, int], ...]  # (pattern id, start, end) of each matching pattern
 Found = tuple[tuple[int, str], ...]  # (pattern id, matched text), by pattern id
@@ -161,7 +164,8 @@ class _FieldScanner:
       find (mapping digits to ``0`` moves no match of a pattern that cannot tell them apart);
     * ``lines`` and ``clean``: a digit-masked line of a multi-line text to what the line-local,
       digit-blind patterns find there (such a pattern's leftmost match in a text is its
-      leftmost match in the first line that has one), or the fact that they find nothing.
+      leftmost match in the first line that has one), or the fact that they find nothing;
+    * ``frames``: the same for the stack frames of a traceback, a few whole lines each.
 
     The other patterns run on the whole text behind their literal gate. Evidence is always
     sliced from the failure's own text at the remembered span.
@@ -179,6 +183,8 @@ class _FieldScanner:
         self.lines: dict[str, Spans] = {}  # masked lines with matches
         self.clean: set[str] = set()  # masked lines without any match
         self.matching: set[str] = set()  # keys of self.lines, as a set for fast algebra
+        # Per frame separator: masked frame body -> spans, clean bodies, matching bodies.
+        self.frames: dict[str, tuple[dict[str, Spans], set[str], set[str]]] = {}
 
     def scan(self, text: str) -> Found:
         """Every pattern of the field that matches ``text``, with the text it matched."""
@@ -227,7 +233,17 @@ class _FieldScanner:
         return tuple(sorted(found.items()))
 
     def _scan_lines(self, text: str, found: Hits) -> None:
-        lines = _mask_digits(text).split("\n")
+        masked = _mask_digits(text)
+        for separator in _FRAME_SEPARATORS:  # digit-free: found at the same place in both
+            head = masked.find(separator)
+            if head >= 0:
+                self._scan_masked_lines(text[:head], masked[:head], found)
+                self._scan_frames(text, masked, head, separator, found)
+                return
+        self._scan_masked_lines(text, masked, found)
+
+    def _scan_masked_lines(self, text: str, masked: str, found: Hits) -> None:
+        lines = masked.split("\n")
         distinct = set(lines)
         # Set algebra in C; the small set on the left keeps every operation O(lines in text).
         unknown = (distinct - self.clean) - self.matching
@@ -246,6 +262,45 @@ class _FieldScanner:
             for pid, start, end in self.lines[lines[index]]:
                 if pid not in found:  # the first line holding a match is the leftmost match
                     found[pid] = originals[index][start:end][:_EVIDENCE_LIMIT]
+
+    def _scan_frames(self, text: str, masked: str, head: int, separator: str, found: Hits) -> None:
+        """The stack frames after ``head``: chunks of whole lines, each starting a frame.
+
+        A chunk is ``prefix + body`` where the separator is ``"\n" + prefix``; it is cached
+        by its masked body (per separator) like a line, but there are three times fewer
+        chunks than lines to cut and hash. Chunks are whole lines, so a line-local pattern's
+        leftmost match in a chunk is its leftmost match in the chunk's first matching line.
+        """
+        prefix, start = separator[1:], head + len(separator)
+        cache = self.frames.get(separator)
+        if cache is None:
+            cache = self.frames[separator] = ({}, set(), set())
+        spans, clean, matching = cache
+        bodies = masked[start:].split(separator)
+        distinct = set(bodies)
+        unknown = (distinct - clean) - matching
+        if unknown:
+            if len(clean) + len(spans) + len(unknown) > _CACHE_LIMIT:
+                clean.clear()
+                spans.clear()
+                matching.clear()
+                unknown = distinct
+            for body in unknown:
+                found_spans = self.local.spans(prefix + body)
+                if found_spans:
+                    spans[body] = found_spans
+                    matching.add(body)
+                else:
+                    clean.add(body)
+        matched = distinct & matching
+        if not matched:
+            return
+        originals = text[start:].split(separator)
+        for index in sorted(bodies.index(body) for body in matched):
+            chunk = prefix + originals[index]
+            for pid, begin, end in spans[bodies[index]]:
+                if pid not in found:
+                    found[pid] = chunk[begin:end][:_EVIDENCE_LIMIT]
 
     def _learn(self, lines: set[str]) -> None:
         for line in lines:
