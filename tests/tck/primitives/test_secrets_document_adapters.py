@@ -13,6 +13,8 @@ from omnicloud.adapters.secrets import seeded_secrets
 from omnicloud.contracts import CONTRACTS
 from omnicloud.providers.memory.document import InMemoryDocumentDatabase
 from omnicloud.providers.memory.secrets import InMemorySecrets
+from tck_py.primitives.document_database import BaseTestDocumentDatabaseContract
+from tck_py.primitives.secrets import BaseTestSecretsContract
 
 
 def _runtime(options: dict[str, Any]) -> ProviderRuntime:
@@ -72,6 +74,8 @@ factory = "local_providers:NoDropDocuments"
 LOCAL_PROVIDERS = """
 from omnicloud.providers.memory.document import InMemoryDocumentDatabase
 from omnicloud.providers.memory.secrets import InMemorySecrets
+from tck_py.primitives.document_database import BaseTestDocumentDatabaseContract
+from tck_py.primitives.secrets import BaseTestSecretsContract
 
 
 class SeedOnlySecrets(InMemorySecrets):
@@ -90,4 +94,11 @@ def test_adapters_certify_providers_through_the_plugin(pytester: pytest.Pytester
     pytester.makepyfile(local_providers=textwrap.dedent(LOCAL_PROVIDERS))
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     result = pytester.runpytest_subprocess("omnicloud.toml", "-p", "no:cacheprovider", "-q")
-    result.assert_outcomes(passed=13 + 31)
+    result.assert_outcomes(
+        passed=_count_tests(BaseTestSecretsContract)
+        + _count_tests(BaseTestDocumentDatabaseContract)
+    )
+
+
+def _count_tests(suite: type) -> int:
+    return sum(name.startswith("test_") for name in dir(suite))
