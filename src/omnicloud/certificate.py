@@ -82,7 +82,8 @@ def provider_distribution(config: Config, provider: str) -> dict[str, str | None
 
         top = settings.factory.split(":", 1)[0].split(".", 1)[0]
         found = packages_distributions().get(top, [])
-        name = found[0] if found else None
+        # editable installs may not map their packages: a distribution named like the package
+        name = found[0] if found else (top if _version(top) else None)
     return {"name": name, "version": _version(name) if name else None}
 
 

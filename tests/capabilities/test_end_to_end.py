@@ -154,3 +154,25 @@ def test_probe_reports_undeclared_interfaces_that_pass(tmp_path: Path) -> None:
     assert "scanner:keyvalue_scan passes but is not declared: add it to implements" in done.stdout
     data = json.loads((folder / "omnicloud-results" / "matrix.json").read_text("utf-8"))
     assert data["declare"] == ["scanner:keyvalue_scan"]
+
+
+def test_missing_methods_are_reported_before_any_test_runs(tmp_path: Path) -> None:
+    folder = _project(
+        tmp_path,
+        """
+[providers.half]
+contract = "kv_store"
+factory = "fake_providers:HalfTTL"
+implements = ["keyvalue_basic", "keyvalue_ttl"]
+""",
+    )
+    done = _omnicloud(folder, "matrix")
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert done.stderr.startswith(
+        "error: providers.half.implements: HalfTTL does not have the methods of the interfaces"
+        " it declares (4 problems): keyvalue_ttl: 'set_with_ttl' lacks parameter 'ttl'"
+    )
+    assert "keyvalue_ttl: missing 'expire' (async def expire(key: str, ttl: float) -> bool)" in (
+        done.stderr
+    )
+    assert not (folder / "omnicloud-results" / "junit.xml").exists()
