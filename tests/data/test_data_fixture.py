@@ -63,6 +63,13 @@ def test_records(omnicloud_data):
 """
 
 
+@pytest.fixture(autouse=True)
+def outside_xdist(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inner, in-process runs are not xdist workers even when this test runs in one."""
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_TESTRUNUID", raising=False)
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester, tmp_path: Path) -> tuple[pytest.Pytester, Path, str]:
     out = tmp_path / "out"
