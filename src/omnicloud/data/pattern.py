@@ -14,7 +14,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-from omnicloud.data.stream import Stream, pick
+from omnicloud.data.stream import Stream
 
 _PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 _ESCAPES = {
@@ -250,9 +250,4 @@ def _repeat(node: Repeat, stream: Stream, n: int) -> list[str]:
     return ["".join(parts[:count]) for parts, count in zip(columns_by_record, counts, strict=True)]
 
 
-def pattern_example(pattern: str) -> str:
-    """One value of ``pattern`` (used in docs and error messages)."""
-    return generate_pattern(parse_pattern(pattern), Stream.root("example"), 1)[0]
-
-
-__all__ = ["PatternError", "generate_pattern", "parse_pattern", "pattern_example", "pick"]
+__all__ = ["Node", "PatternError", "generate_pattern", "parse_pattern"]
