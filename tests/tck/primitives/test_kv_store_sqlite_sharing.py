@@ -8,6 +8,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from omnicloud.providers.sqlite.kv import SQLiteKVStore
 
 WRITER = """
@@ -63,3 +65,18 @@ def test_stores_on_one_file_in_different_event_loops_share_data(tmp_path: Path) 
         thread.join(timeout=120)
     assert errors == []
     assert asyncio.run(_count(Path(path), ["x", "y"])) == 400
+
+
+async def test_relative_path_is_resolved_when_the_store_is_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path)
+    store = SQLiteKVStore("kv.sqlite3")
+    monkeypatch.chdir(tmp_path / "elsewhere")  # before the first call opens the connection
+    try:
+        await store.set("key", "value")
+    finally:
+        await store.close()
+    assert (tmp_path / "kv.sqlite3").is_file()
+    assert not (tmp_path / "elsewhere" / "kv.sqlite3").exists()

@@ -38,7 +38,8 @@ class SQLiteDatabase:
     """A connection confined to one worker thread, shared by reference count."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
+        # Resolved now: the connection opens lazily, and the working directory may change.
+        self.path = path if path == PRIVATE else _registry_key(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omnicloud-sqlite")
         self._connection: sqlite3.Connection | None = None
         self._users = 0
