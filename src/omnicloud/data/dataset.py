@@ -30,7 +30,7 @@ def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building large columns.
 
     Generation allocates millions of strings, tuples and dicts and no reference cycles; every
-    automatic collection would rescan all of them (a quarter of the run time at 1,000,000
+    automatic collection would rescan all of them (a fifth of the run time at 1,000,000
     records). The previous state is restored, so a caller that disabled it keeps it disabled.
     """
     enabled = gc.isenabled()
