@@ -9,8 +9,9 @@ import pytest
 
 from omnicloud.adapters.document import empty_collection
 from omnicloud.adapters.runtime import ProviderRuntime
-from omnicloud.adapters.secrets import seeded_secrets
+from omnicloud.adapters.secrets import check_accepts_secrets, seeded_secrets
 from omnicloud.contracts import CONTRACTS
+from omnicloud.errors import ProviderError
 from omnicloud.providers.memory.document import InMemoryDocumentDatabase
 from omnicloud.providers.memory.secrets import InMemorySecrets
 from tck_py.primitives.document_database import BaseTestDocumentDatabaseContract
@@ -30,8 +31,26 @@ def test_seeded_secrets_add_the_suite_secret_to_the_configured_ones() -> None:
 
 
 def test_seeded_secrets_refuse_a_secrets_option_that_is_not_a_table() -> None:
-    with pytest.raises(TypeError, match=r"providers\.vault\.options\.secrets must be a table"):
+    with pytest.raises(ProviderError, match=r"providers\.vault\.options\.secrets must be a table"):
         seeded_secrets(_runtime({"secrets": "db/password"}), "name", "value")
+
+
+def test_a_factory_that_cannot_take_secrets_is_named() -> None:
+    def no_secrets(url: str = "") -> object:
+        return object()
+
+    runtime = ProviderRuntime("vault", CONTRACTS["secrets"], no_secrets, {})
+    with pytest.raises(
+        ProviderError,
+        match=r"providers\.vault: the secrets contract calls the"
+        r" factory with secrets=\{name: value\}.*no_secrets takes no 'secrets'",
+    ):
+        check_accepts_secrets(runtime)
+
+
+def test_factories_taking_secrets_or_keywords_are_accepted() -> None:
+    for factory in (InMemorySecrets, lambda **options: options):
+        check_accepts_secrets(ProviderRuntime("vault", CONTRACTS["secrets"], factory, {}))
 
 
 class _NoDropDocuments(InMemoryDocumentDatabase):
