@@ -104,6 +104,10 @@ def build_runtime(config: Config, target: Target) -> ProviderRuntime:
                 f" '{spec.name}': {'; '.join(problems)}",
                 hint=f"see docs/contracts/{spec.name}.md for the methods and their signatures",
             )
+    elif not target.probe:
+        from omnicloud.capabilities import require_shapes
+
+        require_shapes(factory, [target.suite], what=f"providers.{target.provider}.implements")
     return ProviderRuntime(
         name=target.provider,
         contract=spec,
@@ -137,6 +141,12 @@ def build_test_class(config: Config, target: Target) -> type:
         __qualname__=target.node_name,
     )
     cls = type(target.node_name, (suite, *mixins), namespace)
+    if target.kind == "interface" and not target.probe:
+        from omnicloud.capabilities import expected_failure_mark
+
+        expected = expected_failure_mark(config.providers[target.provider], target.suite)
+        if expected is not None:
+            cls = expected(cls)
     marked: type = pytest.mark.omnicloud(
         provider=target.provider, suite=target.suite, kind=target.kind
     )(cls)

@@ -171,6 +171,7 @@ def build_certificate(
             "compliant": contract.status == "pass"
             and all(interfaces[r]["status"] in ("pass", "expected_failure") for r in claimed),
         },
+        "datasets": _dataset_fingerprints(config),
         "run": {
             "id": run_id,
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
@@ -178,6 +179,13 @@ def build_certificate(
         },
     }
     return seal(content)
+
+
+def _dataset_fingerprints(config: Config) -> dict[str, str]:
+    """Fingerprints (schema + seed + generator version) of the datasets the run could use."""
+    from omnicloud.data.fingerprint import dataset_fingerprints
+
+    return dataset_fingerprints(config) if config.data else {}
 
 
 def seal(content: Mapping[str, Any], key: str | None = None) -> dict[str, Any]:

@@ -153,7 +153,9 @@ def check_providers(state: RunState) -> int | None:
     assert state.config is not None
     seen: set[str] = set()
     for target in state.targets:
-        if target.kind == "contract" and target.provider not in seen:
+        if target.kind == "interface" and not target.probe:
+            build_runtime(state.config, target)  # the interface's methods, before any test
+        elif target.kind == "contract" and target.provider not in seen:
             build_runtime(state.config, target)
             seen.add(target.provider)
     _check_plugins(state.config, seen)
@@ -244,7 +246,7 @@ def report(state: RunState) -> int | None:
     if state.results is None or state.folder is None or state.config is None:
         return None
     render_table(state.results, state.console, title=f"Compliance ({state.config.project.name})")
-    meta = {
+    meta: dict[str, object] = {
         "project": state.config.project.name,
         "run_id": state.run_id,
         "config": str(state.config.source),
@@ -252,6 +254,10 @@ def report(state: RunState) -> int | None:
         "pytest_exit": state.pytest_exit,
         "elapsed": round(time.monotonic() - state.started, 3),
     }
+    if state.config.data:
+        from omnicloud.data.fingerprint import dataset_fingerprints
+
+        meta["datasets"] = dataset_fingerprints(state.config)
     paths = write_documents(state.results, meta, state.folder, state.config.secret_values())
     state.console.print(
         f"JUnit: {state.junit}\nReport: {paths['markdown']}, {paths['json']}", highlight=False

@@ -52,6 +52,9 @@ def render_markdown(data: Mapping[str, Any]) -> str:
             f"| {t['provider']} | {t['suite']} | {t['passed']} | {t['failed']} |"
             f" {t['errors']} | {t['skipped']} | {t['time']:.2f}s | {verdict} |"
         )
+    datasets = data["meta"].get("datasets") or {}
+    if datasets:
+        lines += ["", "Datasets: " + ", ".join(f"`{n}` {fp}" for n, fp in datasets.items())]
     if data["violations"]:
         lines += ["", "## Violated tests", ""]
         for v in data["violations"]:
