@@ -23,7 +23,9 @@ class Executor(Protocol):
 
     name: str
 
-    def run(self, command: Sequence[str], *, results_dir: Path, run_id: str) -> Any: ...
+    def __init__(self, config: Any) -> None: ...
+
+    def run(self, command: Sequence[str] = (), *, results_dir: Path, run_id: str) -> Any: ...
 
 
 def executor_class(name: str) -> type[Executor]:
