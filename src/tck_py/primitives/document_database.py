@@ -443,23 +443,6 @@ class BaseTestDocumentDatabaseContract:
         finally:
             await cleanup(collection)
 
-    async def test_mutating_a_set_value_afterwards_does_not_change_the_store(
-        self, provider_factory: ProviderFactory
-    ) -> None:
-        provider, cleanup = await provider_factory()
-        collection = _collection()
-        try:
-            await provider.insert_one(collection, {"_id": "doc"})
-            items = [1]
-            await provider.update_one(collection, {"_id": "doc"}, {"$set": {"items": items}})
-            items.append(2)
-            assert await provider.find_one(collection, {"_id": "doc"}) == {
-                "_id": "doc",
-                "items": [1],
-            }
-        finally:
-            await cleanup(collection)
-
     # -- values -----------------------------------------------------------------------------
 
     async def test_values_of_every_json_type_round_trip(

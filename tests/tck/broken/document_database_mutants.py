@@ -142,13 +142,6 @@ class StoresTheCallersDict(CorrectDocumentDatabase):
         return doc
 
 
-class SetStoresValuesByReference(CorrectDocumentDatabase):
-    """$set stores the caller's values without copying them."""
-
-    def apply(self, doc: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
-        return {**doc, **spec["$set"]}
-
-
 class LostUpdatesUnderConcurrency(CorrectDocumentDatabase):
     """update_one reads the document, awaits I/O, then writes the whole document back."""
 
