@@ -66,6 +66,14 @@ class _NotCollectedOnItsOwn:
 class TestMultiTenancyContractMixin(_NotCollectedOnItsOwn):
     """Tenant isolation tests; the provider factory must accept ``tenant_id=``."""
 
+    @pytest.fixture
+    def provider_factory(self) -> ProviderFactory:
+        raise NotImplementedError(
+            "override the 'provider_factory' fixture in your test class: it must return an async"
+            " callable that accepts no arguments and tenant_id=... and creates a provider scoped"
+            " to that tenant (providers of one tenant must share data)"
+        )
+
     # -- upstream tests ---------------------------------------------------------------------
 
     async def test_data_is_isolated_between_tenants(
