@@ -4,7 +4,9 @@
     contract = "distributed_lock"
     factory = "omnicloud.providers.memory.lock:InMemoryLockManager"
 
-Holds are ``name -> (owner id, expiry)`` with expiry on the monotonic clock. Every ``get_lock``
+Managers created with the same ``namespace=`` share their holds (components of one process
+coordinating through named locks); without one a manager is private. Holds are
+``name -> (owner id, expiry)`` with expiry on the monotonic clock. Every ``get_lock``
 call returns a handle with its own owner id; only that owner's ``release`` frees the hold, so a
 handle whose hold expired and was taken over cannot release the new owner's hold. Check-and-set
 happens under a thread lock, so concurrent acquisitions get exactly one owner.
@@ -18,6 +20,17 @@ import time
 import uuid
 from collections.abc import Callable
 from types import TracebackType
+
+from omnicloud.providers.memory import SharedStores
+
+
+class _Holds:
+    def __init__(self) -> None:
+        self.holds: dict[str, tuple[str, float]] = {}
+        self.guard = threading.Lock()
+
+
+_HOLDS: SharedStores[_Holds] = SharedStores(_Holds)
 
 
 class InMemoryLock:
@@ -54,10 +67,13 @@ class InMemoryLockManager:
 
     lock_class: type[InMemoryLock] = InMemoryLock
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, namespace: str | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        shared = _HOLDS.get(namespace)
         self._clock = clock
-        self._holds: dict[str, tuple[str, float]] = {}
-        self._guard = threading.Lock()
+        self._holds = shared.holds
+        self._guard = shared.guard
 
     def get_lock(self, lock_name: str, ttl: float) -> InMemoryLock:
         if ttl <= 0:

@@ -12,9 +12,11 @@ messaging adapter's broker convention (see ``omnicloud.adapters.messaging``): ``
 ``get_message(topic, timeout)``, ``consumer(handler, topic, config)``,
 ``dead_letter_topic(topic, config)`` and ``delayed_publisher()``.
 
-Brokers are addressed like servers: ``InMemoryBroker(address="memory://orders")``. A producer
-configured with ``bootstrap_servers`` that do not include the broker's address cannot reach it,
-and its ``publish`` raises ``PublishError``, as a network client would.
+Brokers created with the same ``namespace=`` share their topics (producers and consumers of one
+process meeting on one bus); without one a broker is private. Brokers are addressed like servers:
+``InMemoryBroker(address="memory://orders")``. A producer configured with ``bootstrap_servers``
+that do not include the broker's address cannot reach it, and its ``publish`` raises
+``PublishError``, as a network client would.
 
 Topics are not bound to an event loop: a broker may be shared by tests that each run their own
 loop. Delayed messages are timers on the publishing loop (``loop.call_at``), so each is delivered
@@ -31,6 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from enum import Enum
 from typing import Any
 
+from omnicloud.providers.memory import SharedStores
 from tck_py.shared.exceptions import PublishError
 from tck_py.shared.models import ConsumedMessage
 
@@ -204,6 +207,9 @@ class InMemoryDelayedPublisher:
         self._timers.clear()
 
 
+_TOPICS: SharedStores[dict[str, Topic]] = SharedStores(dict)
+
+
 class InMemoryBroker:
     """Topics by name, at one address; hands out producers, consumers and delayed publishers."""
 
@@ -212,17 +218,23 @@ class InMemoryBroker:
     consumer_class: type[InMemoryConsumer] = InMemoryConsumer
     delayed_publisher_class: type[InMemoryDelayedPublisher] = InMemoryDelayedPublisher
 
-    def __init__(self, address: str = DEFAULT_ADDRESS, dead_letter_suffix: str = ".dlq") -> None:
+    def __init__(
+        self,
+        address: str = DEFAULT_ADDRESS,
+        dead_letter_suffix: str = ".dlq",
+        namespace: str | None = None,
+    ) -> None:
         self.address = address
         self._dead_letter_suffix = dead_letter_suffix
-        self._topics: dict[str, Topic] = {}
+        self._topics = _TOPICS.get(namespace)
         self._consumers: list[InMemoryConsumer] = []
         self._publishers: list[InMemoryDelayedPublisher] = []
 
     def topic(self, name: str) -> Topic:
-        if name not in self._topics:
-            self._topics[name] = self.topic_class()
-        return self._topics[name]
+        topic = self._topics.get(name)
+        if topic is None:  # setdefault: brokers sharing a namespace may race to create it
+            topic = self._topics.setdefault(name, self.topic_class())
+        return topic
 
     def unreachable_reason(self, config: Mapping[str, Any]) -> str | None:
         servers = config.get("bootstrap_servers")

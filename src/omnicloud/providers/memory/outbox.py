@@ -4,6 +4,8 @@
     contract = "transactional_outbox"
     factory = "omnicloud.providers.memory.outbox:InMemoryOutbox"
 
+``InMemoryOutbox()`` starts empty and private; instances created with the same ``namespace=``
+share one process-wide store (an application writing events and a relay publishing them).
 Records are plain dicts (``event_id``, ``aggregate_key``, ``destination_topic``, ``payload``,
 ``message_key``, ``status``, ``sequence_id``); every read returns copies. Per-aggregate sequence
 ids start at 1 and are never reused, also after events are processed. Each method yields to the
@@ -17,6 +19,7 @@ import asyncio
 import uuid
 from typing import Any
 
+from omnicloud.providers.memory import SharedStores
 from tck_py.shared.models import OutboxEvent
 
 PENDING = "PENDING"
@@ -25,12 +28,22 @@ PROCESSED = "PROCESSED"
 Record = dict[str, Any]
 
 
+class _OutboxState:
+    def __init__(self) -> None:
+        self.records: dict[str, Record] = {}
+        self.last_sequence: dict[str, int] = {}
+
+
+_STORES: SharedStores[_OutboxState] = SharedStores(_OutboxState)
+
+
 class InMemoryOutbox:
     """Outbox events in insertion order, with per-aggregate sequence counters."""
 
-    def __init__(self) -> None:
-        self._records: dict[str, Record] = {}
-        self._last_sequence: dict[str, int] = {}
+    def __init__(self, namespace: str | None = None) -> None:
+        state = _STORES.get(namespace)
+        self._records = state.records
+        self._last_sequence = state.last_sequence
 
     async def save_event(self, event: OutboxEvent) -> None:
         await asyncio.sleep(0)

@@ -4,25 +4,29 @@
     contract = "sagas"
     factory = "omnicloud.providers.memory.sagas:InMemorySagaRepository"
 
-States are deep-copied on the way in and out, so callers never share mutable payloads or
-histories with the store. ``create_state`` ignores an id that already exists (it never replaces
-a saga); ``update_state`` compares versions and writes in one step (no ``await`` in between).
-"""
+``InMemorySagaRepository()`` starts empty and private; instances created with the same
+``namespace=`` share one process-wide store. States are deep-copied on the way in and out, so
+callers never share mutable payloads or histories with the store. ``create_state`` ignores an id
+that already exists (it never replaces a saga); ``update_state`` compares versions and writes in
+one step (no ``await`` in between)."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
 
+from omnicloud.providers.memory import SharedStores
 from tck_py.shared.exceptions import SagaStateConflictError
 from tck_py.shared.models import SagaState
+
+_STORES: SharedStores[dict[str, SagaState]] = SharedStores(dict)
 
 
 class InMemorySagaRepository:
     """Saga states by id; every successful update increments the version by one."""
 
-    def __init__(self) -> None:
-        self._states: dict[str, SagaState] = {}
+    def __init__(self, namespace: str | None = None) -> None:
+        self._states = _STORES.get(namespace)
 
     async def create_state(self, state: SagaState) -> None:
         await asyncio.sleep(0)
