@@ -62,14 +62,20 @@ def resolve_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def contract_shape_problems(factory: Any, methods: tuple[str, ...]) -> list[str]:
+def contract_shape_problems(
+    factory: Any, methods: tuple[str, ...], sync_methods: tuple[str, ...] = ()
+) -> list[str]:
     """Methods a provider class lacks or has in the wrong shape (not async).
 
     Only classes can be checked before running; a factory function is checked by the tests.
     """
     if not inspect.isclass(factory):
         return []
-    problems = []
+    problems = [
+        f"missing method '{m}'"
+        for m in sync_methods
+        if inspect.getattr_static(factory, m, None) is None
+    ]
     for method in methods:
         member = inspect.getattr_static(factory, method, None)
         if member is None:
@@ -97,7 +103,7 @@ def build_runtime(config: Config, target: Target) -> ProviderRuntime:
     factory = import_object(provider.factory, what=key)
     spec = CONTRACTS[provider.contract]
     if target.kind == "contract":
-        problems = contract_shape_problems(factory, spec.methods)
+        problems = contract_shape_problems(factory, spec.methods, spec.sync_methods)
         if problems:
             raise ProviderError(
                 f"{key}: '{provider.factory}' does not have the shape of contract"

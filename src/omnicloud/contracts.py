@@ -25,6 +25,7 @@ class ContractSpec:
     adapter: str = "omnicloud.adapters.factory"
     fixture: str = "provider_factory"
     methods: tuple[str, ...] = ()
+    sync_methods: tuple[str, ...] = ()
     description: str = ""
 
     @property
@@ -85,7 +86,7 @@ CONTRACTS: dict[str, ContractSpec] = {
             "messaging",
             "tck_py.messaging.producer:BaseTestProducerContract",
             adapter="omnicloud.adapters.messaging",
-            methods=("publish",),
+            methods=(),
             description="message producer",
         ),
         _C(
@@ -132,7 +133,7 @@ CONTRACTS: dict[str, ContractSpec] = {
             "resilience",
             "tck_py.resilience.distributed_lock:BaseTestDistributedLockContract",
             fixture="lock_manager_factory",
-            methods=("get_lock",),
+            sync_methods=("get_lock",),
             description="distributed lock",
         ),
         _C(
