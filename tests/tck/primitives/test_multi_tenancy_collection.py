@@ -50,8 +50,8 @@ def test_only_the_concrete_class_is_collected(pytester: pytest.Pytester) -> None
         "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
     )
     pytester.makepyfile(test_tenant=textwrap.dedent(MODULE))
-    result = pytester.runpytest_inprocess(
-        "-p", "no:omnicloud", "-p", "no:cacheprovider", "--co", "-q"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:omnicloud", "-p", "no:benchmark", "-p", "no:cacheprovider", "--co", "-q"
     )
     classes = {line.split("::")[1] for line in result.outlines if "::" in line}
     assert classes == {"TestTenantKV"}

@@ -111,8 +111,16 @@ def test_state_machines_catch_bugs_and_print_the_steps(pytester: pytest.Pytester
         "filterwarnings = error\n"
     )
     pytester.makepyfile(test_buggy=textwrap.dedent(PROVIDERS))
-    outcome = pytester.runpytest_inprocess(
-        "-p", "no:omnicloud", "-p", "no:cacheprovider", "-k", "random_operations", "-q"
+    outcome = pytester.runpytest_subprocess(
+        "-p",
+        "no:omnicloud",
+        "-p",
+        "no:benchmark",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "random_operations",
+        "-q",
     )
     outcome.assert_outcomes(failed=4)
     output = outcome.stdout.str()
