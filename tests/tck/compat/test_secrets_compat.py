@@ -72,3 +72,15 @@ class TestMemorySecretsWithOwnSecretCompliance(TestMemorySecretsCompliance):
 def test_memory_secrets_reject_non_str_values() -> None:
     with pytest.raises(TypeError, match="must be str"):
         MemorySecrets({"name": 1})  # type: ignore[dict-item]
+
+
+class TestMemorySecretsWithFlatNameCompliance(TestMemorySecretsCompliance):
+    """A name without path segments: only non-empty probe names are used."""
+
+    @pytest.fixture
+    def pre_configured_secret_name(self) -> str:
+        return "K"
+
+    @pytest.fixture
+    def pre_configured_secret_value(self) -> str:
+        return ""
