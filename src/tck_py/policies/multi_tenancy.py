@@ -126,6 +126,15 @@ class TestMultiTenancyContractMixin(_NotCollectedOnItsOwn):
         await tenant_a.set("only-in-a", "value-a")
         assert await tenant_b.get("only-in-a") is None
 
+    async def test_the_untenanted_scope_is_not_a_tenant(
+        self, provider_factory: ProviderFactory
+    ) -> None:
+        key = unique("key")
+        untenanted = await provider_factory()
+        lookalikes = [await provider_factory(tenant_id=t) for t in ("None", "null", "default")]
+        await untenanted.set(key, "untenanted")
+        assert [await t.get(key) for t in lookalikes] == [None] * len(lookalikes)
+
     async def test_tenant_ids_are_case_sensitive(self, provider_factory: ProviderFactory) -> None:
         base = unique("tenant")
         lower = await provider_factory(tenant_id=base + "-acme")

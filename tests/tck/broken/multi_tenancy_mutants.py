@@ -74,3 +74,10 @@ class TenantPrefixScope(CorrectKVStore):
             if stored == key and (tenant or "").startswith(self.tenant or ""):
                 return value
         return None
+
+
+class NoTenantStoredAsTheStringNone(CorrectKVStore):
+    """the tenant is stringified, so the untenanted scope is tenant "None"."""
+
+    def k(self, key: str) -> Any:
+        return (str(self.tenant), key)
