@@ -241,3 +241,15 @@ def test_frames_are_cached_and_give_the_leftmost_evidence_of_each_failure(
         assert result == naive_classify(failure, cats)
         assert result.evidence[0].text.endswith(str(n))
     assert classifier.scanners["traceback"].frames[separator][0]  # frame bodies were cached
+
+
+def test_many_matching_lines_and_frames_keep_the_leftmost_evidence() -> None:
+    cats = categories({"name": "c", "traceback": [r"step [a-z]+ failed", r"x(\d)"]})
+    classifier = Classifier(cats)
+    words = [chr(97 + n % 26) * (1 + n // 26) for n in range(60)]  # 60 distinct lines
+    for separator in ("\n", "\n  File "):
+        lines = [f"step {word} failed x{n % 7}" for n, word in enumerate(reversed(words))]
+        failure = Failure("t", traceback="head" + separator + separator.join(lines))
+        result = classifier.classify(failure)
+        assert result == naive_classify(failure, cats)
+        assert [e.text for e in result.evidence] == [f"step {words[-1]} failed", "x0"]

@@ -149,6 +149,19 @@ def _mask_digits(text: str) -> str:
     return text.translate(_MASK_STR)
 
 
+def _first_indexes(pieces: list[str], wanted: set[str]) -> list[int]:
+    """Where each of ``wanted`` first occurs in ``pieces``, in text order."""
+    if len(wanted) <= 8:  # usually one or two: list.index runs in C
+        return sorted(pieces.index(piece) for piece in wanted)
+    seen: set[str] = set()
+    out = []
+    for index, piece in enumerate(pieces):  # one pass, not one per wanted piece
+        if piece in wanted and piece not in seen:
+            seen.add(piece)
+            out.append(index)
+    return out
+
+
 def _slice(text: str, spans: Spans) -> list[tuple[int, str]]:
     return [(pid, text[start:end][:_EVIDENCE_LIMIT]) for pid, start, end in spans]
 
@@ -258,7 +271,7 @@ class _FieldScanner:
         if not matched:
             return
         originals = text.split("\n")
-        for index in sorted(lines.index(line) for line in matched):
+        for index in _first_indexes(lines, matched):
             for pid, start, end in self.lines[lines[index]]:
                 if pid not in found:  # the first line holding a match is the leftmost match
                     found[pid] = originals[index][start:end][:_EVIDENCE_LIMIT]
@@ -296,7 +309,7 @@ class _FieldScanner:
         if not matched:
             return
         originals = text[start:].split(separator)
-        for index in sorted(bodies.index(body) for body in matched):
+        for index in _first_indexes(bodies, matched):
             chunk = prefix + originals[index]
             for pid, begin, end in spans[bodies[index]]:
                 if pid not in found:
