@@ -29,7 +29,10 @@ def require(available: bool, what: str, how: str) -> None:
 def require_binary(name: str, package: str | None = None) -> str:
     """Return the path of a server binary such as ``redis-server``, or skip/fail."""
     path = shutil.which(name)
-    require(path is not None, f"the '{name}' binary",
-            f"install it with 'apt-get install {package or name}'")
+    require(
+        path is not None,
+        f"the '{name}' binary",
+        f"install it with 'apt-get install {package or name}'",
+    )
     assert path is not None
     return path

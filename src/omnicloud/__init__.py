@@ -29,7 +29,25 @@ _EXPORTS = {
     "ExitCode": "omnicloud.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "CertifyOptions",
+    "Config",
+    "ConfigError",
+    "Engine",
+    "Environment",
+    "ExecutionResult",
+    "ExitCode",
+    "OmnicloudError",
+    "Selection",
+    "TestData",
+    "TestOutcome",
+    "TestWorkflow",
+    "certify",
+    "load_config",
+    "load_results",
+    "plan",
+    "register_application",
+]
 
 
 def __getattr__(name: str) -> Any:

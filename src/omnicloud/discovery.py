@@ -72,7 +72,7 @@ def _load(ep: EntryPoint) -> DiscoveredProvider:
     }
     try:
         obj = ep.load()
-    except Exception as exc:  # noqa: BLE001 - any import failure is reported, never raised
+    except Exception as exc:  # reported, never raised
         return DiscoveredProvider(
             **base,
             problems=(

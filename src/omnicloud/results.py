@@ -185,7 +185,5 @@ def _result(case: Any, source: str) -> TestResult:
         file=elem.get("file"),
         line=int(line) if line and line.isdigit() else None,
         source=source,
-        properties=tuple(
-            (p.get("name", ""), p.get("value", "")) for p in elem.iter("property")
-        ),
+        properties=tuple((p.get("name", ""), p.get("value", "")) for p in elem.iter("property")),
     )

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import require
 
 import omnicloud as testflow
+from conftest import require
 from omnicloud.api import clear_applications
 from omnicloud.config import load_config
 from omnicloud.plan import plan_sessions

@@ -69,7 +69,8 @@ consumes = ["payment_id"]
 
 [[workflows.checkout.steps]]
 name = "audit"
-command = ["{python}", "-c", "import os; open(os.environ['OMNICLOUD_FLOW_OUTPUT'], 'w').write('audited=yes\\\\n')"]
+command = ["{python}", "-c",
+           "import os; open(os.environ['OMNICLOUD_FLOW_OUTPUT'], 'w').write('audited=yes\\\\n')"]
 publishes = ["audited"]
 """
 

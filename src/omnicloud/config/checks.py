@@ -89,14 +89,14 @@ def check_workflows(config: Config) -> Iterator[Problem]:
 
 
 def _workflow_cycles(name: str, workflow: WorkflowConfig) -> Iterator[Problem]:
-    deps = {s.name: [d for d in s.depends_on] for s in workflow.steps}
+    deps = {s.name: list(s.depends_on) for s in workflow.steps}
     state: dict[str, int] = {}  # 1 visiting, 2 done
 
     def visit(step: str, path: list[str]) -> list[str] | None:
         state[step] = 1
         for dep in deps.get(step, []):
             if state.get(dep) == 1:
-                return [*path[path.index(dep):], dep] if dep in path else [step, dep]
+                return [*path[path.index(dep) :], dep] if dep in path else [step, dep]
             if dep in deps and state.get(dep) is None:
                 found = visit(dep, [*path, dep])
                 if found:
@@ -108,8 +108,10 @@ def _workflow_cycles(name: str, workflow: WorkflowConfig) -> Iterator[Problem]:
         if state.get(step.name) is None:
             cycle = visit(step.name, [step.name])
             if cycle:
-                yield (("workflows", name, "steps", str(index), "depends_on"),
-                       f"dependency cycle: {' -> '.join(cycle)}")
+                yield (
+                    ("workflows", name, "steps", str(index), "depends_on"),
+                    f"dependency cycle: {' -> '.join(cycle)}",
+                )
                 return
 
 
@@ -130,11 +132,16 @@ def _workflow_flow(name: str, workflow: WorkflowConfig) -> Iterator[Problem]:
         for key_index, key in enumerate(step.consumes):
             if key not in published:
                 producers = sorted(s.name for s in workflow.steps if key in s.publishes)
-                hint = (f"; it is published by {', '.join(producers)}: add it to depends_on"
-                        if producers else "; no step publishes it")
-                yield (("workflows", name, "steps", str(index), "consumes", str(key_index)),
-                       f"step '{step.name}' consumes '{key}', which no step it depends on"
-                       f" publishes{hint}")
+                hint = (
+                    f"; it is published by {', '.join(producers)}: add it to depends_on"
+                    if producers
+                    else "; no step publishes it"
+                )
+                yield (
+                    ("workflows", name, "steps", str(index), "consumes", str(key_index)),
+                    f"step '{step.name}' consumes '{key}', which no step it depends on"
+                    f" publishes{hint}",
+                )
 
 
 def check_traceability(config: Config) -> Iterator[Problem]:
@@ -147,11 +154,15 @@ def check_traceability(config: Config) -> Iterator[Problem]:
     seen: set[str] = set()
     for index, requirement in enumerate(trace.requirement_ids()):
         if not pattern.match(requirement):
-            yield (("traceability", "requirements", str(index)),
-                   f"requirement id '{requirement}' does not match {trace.pattern}")
+            yield (
+                ("traceability", "requirements", str(index)),
+                f"requirement id '{requirement}' does not match {trace.pattern}",
+            )
         if requirement in seen:
-            yield (("traceability", "requirements", str(index)),
-                   f"requirement '{requirement}' is listed twice")
+            yield (
+                ("traceability", "requirements", str(index)),
+                f"requirement '{requirement}' is listed twice",
+            )
         seen.add(requirement)
 
 

@@ -518,8 +518,10 @@ class DatasetConfig(Model):
         None, description="Field naming each record when loaded (default: 'id' if present)."
     )
     fields: dict[str, FieldSpec] = Field(
-        default_factory=dict, json_schema_extra=_fields_schema,
-        description="Field name -> type string ('int:18..90') or table, in output order.")
+        default_factory=dict,
+        json_schema_extra=_fields_schema,
+        description="Field name -> type string ('int:18..90') or table, in output order.",
+    )
     load_into: list[str] = Field(default_factory=list, description="Providers to load it into.")
 
     @field_validator("fields", mode="before")
@@ -665,8 +667,16 @@ class ApplicationConfig(Model):
     )
     ref: str | None = Field(None, description="Branch or tag to clone from repository.")
     test_command: list[str] | str = Field(
-        default_factory=lambda: ["{python}", "-m", "pytest", "{tests}", "--junitxml={junit}",
-                                 "-q", "-p", "no:cacheprovider"],
+        default_factory=lambda: [
+            "{python}",
+            "-m",
+            "pytest",
+            "{tests}",
+            "--junitxml={junit}",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
         description="How to run the application's tests.",
     )
     environment: str | None = Field(None, description="Environment its services come from.")

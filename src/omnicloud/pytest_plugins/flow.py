@@ -13,7 +13,6 @@ session, so a test module can still publish and read within one run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -23,13 +22,13 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="session")
-def omnicloud_flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowStore]:
+def omnicloud_flow(tmp_path_factory: pytest.TempPathFactory) -> FlowStore:
     from omnicloud.workflows.flow import FlowStore
 
     store = FlowStore.from_environment()
     if store is None:
         store = FlowStore(tmp_path_factory.mktemp("omnicloud-flow") / "flow.json")
-    yield store
+    return store
 
 
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:

@@ -20,7 +20,7 @@ def _pattern(config: pytest.Config) -> str:
         if config.stash.get(PATH_KEY, None) is not None:
             pattern: str = omnicloud_config(config).traceability.pattern
             return pattern
-    except Exception:  # noqa: BLE001 - a broken config is reported by its own collector
+    except Exception:  # a broken config is reported by its own collector
         return DEFAULT_PATTERN
     return DEFAULT_PATTERN
 

@@ -222,9 +222,9 @@ class _Run:
                 [],
                 env,
                 (
-                    f"application '{step.application}' needs service(s) {', '.join(missing)}, which"
-                    " the environment does not provide (start them with 'omnicloud env up' or run in"
-                    " an environment that has them)"
+                    f"application '{step.application}' needs service(s) {', '.join(missing)},"
+                    " which the environment does not provide (start them with 'omnicloud env up'"
+                    " or run in an environment that has them)"
                 ),
             )
         env.update({k: str(v) for k, v in app.env.items()})
