@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -64,36 +64,32 @@ def discover(group: str = GROUP) -> list[DiscoveredProvider]:
 
 def _load(ep: EntryPoint) -> DiscoveredProvider:
     dist = ep.dist
-    base = {
-        "name": ep.name,
-        "value": ep.value,
-        "distribution": dist.metadata["Name"] if dist else None,
-        "version": dist.version if dist else None,
-    }
+    found = DiscoveredProvider(
+        name=ep.name,
+        value=ep.value,
+        distribution=dist.metadata["Name"] if dist else None,
+        version=dist.version if dist else None,
+    )
     try:
         obj = ep.load()
-    except Exception as exc:  # reported, never raised
-        return DiscoveredProvider(
-            **base,
-            problems=(
-                f"cannot load entry point '{ep.name} = {ep.value}': {type(exc).__name__}: {exc}",
-            ),
-        )
+    except Exception as exc:  # any import failure is reported, never raised
+        problem = f"cannot load entry point '{ep.name} = {ep.value}': {type(exc).__name__}: {exc}"
+        return replace(found, problems=(problem,))
     declared = _declaration(obj, ep.value)
     if isinstance(declared, str):
-        return DiscoveredProvider(**base, problems=(declared,))
+        return replace(found, problems=(declared,))
     description = str(declared.pop("description", "") or "")
-    declared.setdefault("distribution", base["distribution"])
+    declared.setdefault("distribution", found.distribution)
     try:
         provider = ProviderConfig.model_validate(declared)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         message = str(first["msg"]).removeprefix("Value error, ")
-        return DiscoveredProvider(
-            **base, description=description, problems=(f"metadata key '{where}': {message}",)
+        return replace(
+            found, description=description, problems=(f"metadata key '{where}': {message}",)
         )
-    return DiscoveredProvider(**base, provider=provider, description=description)
+    return replace(found, provider=provider, description=description)
 
 
 def _declaration(obj: Any, value: str) -> dict[str, Any] | str:

@@ -209,8 +209,8 @@ class _Run:
         junit = self.folder / f"{step.name}.junit.xml"
         if step.application is None:
             assert step.command is not None
-            argv = [self.fill(a, {"junit": str(junit)}) for a in step.command]
-            return self.root, argv, env, ""
+            command = [self.fill(a, {"junit": str(junit)}) for a in step.command]
+            return self.root, command, env, ""
         app = self.config.applications[step.application]
         folder, reason = self.application_dir(step.application, app)
         if folder is None:
@@ -372,10 +372,10 @@ def run_workflow(
     with ThreadPoolExecutor(max_workers=workflow.parallel) as pool:
         for wave in waves:
             todo = [s for s in wave if s in selected]
-            for step_name, result in zip(
+            for step_name, step_result in zip(
                 todo, pool.map(lambda s: run.run_step(steps[s]), todo), strict=True
             ):
-                run.results[step_name] = result
+                run.results[step_name] = step_result
     order = [s for wave in waves for s in wave if s in run.results]
     result = WorkflowResult(
         name,
