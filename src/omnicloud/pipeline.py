@@ -228,6 +228,11 @@ def read_results(state: RunState) -> int | None:
     state.results = load_results([state.junit])
     assert state.config is not None
     assert state.config.source is not None
+    from omnicloud.shard.spec import resolve_shard
+
+    if resolve_shard(state.options.shard, os.environ) is not None:
+        # Every shard must partition with the same durations: 'omnicloud merge' records them.
+        return None
     store = state.config.run.durations
     if not store.is_absolute():
         store = state.config.source.parent / store

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from datahelp import users
 
-from conftest import require_binary
 from omnicloud.data import generate, load_dataset
+from service_guard import require_binary
 
 pytestmark = pytest.mark.services("redis")
 

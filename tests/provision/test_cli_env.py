@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from provision_support import pid_running, port_open, processes_in
 
-from conftest import require_binary
 from omnicloud.cli import main
 from omnicloud.config import Config
 from omnicloud.errors import ExitCode
 from omnicloud.provision.lifecycle import provision
 from omnicloud.provision.ready import ProvisionFailed
+from service_guard import require_binary
 
 CONFIG = """
 [project]

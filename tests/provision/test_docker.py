@@ -15,7 +15,6 @@ from typing import Any
 import docker.errors
 import pytest
 
-from conftest import require
 from omnicloud.config import Config
 from omnicloud.errors import InfrastructureError
 from omnicloud.provision.base import (
@@ -27,6 +26,7 @@ from omnicloud.provision.base import (
 )
 from omnicloud.provision.lifecycle import provision, prune, teardown
 from omnicloud.provision.ready import ProvisionFailed
+from service_guard import require
 
 pytestmark = pytest.mark.services("docker")
 

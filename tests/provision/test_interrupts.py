@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from provision_support import port_open, processes_in
 
-from conftest import require_binary
+from service_guard import require_binary
 
 pytestmark = [pytest.mark.services("redis", "postgres"), pytest.mark.slow]
 

@@ -15,7 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import require_binary
 from omnicloud.config.models import ServiceConfig
 from omnicloud.provision.base import OWNER_LABEL, RUN_ID_LABEL, RunContext, ServiceHandle
 from omnicloud.provision.kubernetes import (
@@ -30,6 +29,7 @@ from omnicloud.provision.kubernetes import (
 from omnicloud.provision.process import ProcessProvisioner
 from omnicloud.provision.ready import ProvisionFailed
 from omnicloud.provision.recipes import resolve_service
+from service_guard import require_binary
 
 # -- pure ----------------------------------------------------------------------------------------
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from provision_support import pid_running, port_open, processes_in
 
-from conftest import require_binary
 from omnicloud.config import Config
 from omnicloud.errors import ExitCode
 from omnicloud.provision.lifecycle import kept_runs, live_runs, provision, prune, teardown
 from omnicloud.provision.ready import ProvisionFailed, ProvisionTimeout
+from service_guard import require_binary
 
 pytestmark = pytest.mark.services("redis", "postgres")
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 import omnicloud as testflow
-from conftest import require
 from omnicloud.api import clear_applications
 from omnicloud.config import load_config
 from omnicloud.plan import plan_sessions
+from service_guard import require
 
 USER_AUTH = """
 def test_login():
