@@ -104,8 +104,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def _default_asyncio_auto(config: pytest.Config) -> None:
     """The contract suites need pytest-asyncio's auto mode (their fixtures are plain async
     ``pytest.fixture``s, as upstream). Use it unless the user chose a mode explicitly."""
-    if config.getoption("asyncio_mode", None) is None and "asyncio_mode" not in config.inicfg:
-        config.option.asyncio_mode = "auto"
+    if config.getoption("asyncio_mode", None) is not None:
+        return  # chosen on the command line (or PYTEST_ADDOPTS)
+    ini = config.inipath
+    if ini is not None and "asyncio_mode" in ini.read_text(encoding="utf-8", errors="replace"):
+        return  # chosen in the configuration file
+    config.option.asyncio_mode = "auto"
 
 
 def _chosen_config_path(config: pytest.Config) -> Path | None:
