@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from omnicloud.config import Config, parse_config
-
-
-def _root_conftest() -> Any:
-    """``tests/conftest.py``: test modules here import ``require`` from ``conftest``, which in
-    this directory is this file, so it re-exports the root guards."""
-    spec = importlib.util.spec_from_file_location(
-        "_omnicloud_tests_root_conftest", Path(__file__).parents[1] / "conftest.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_ROOT = _root_conftest()
-require = _ROOT.require
-require_binary = _ROOT.require_binary
 
 
 @pytest.fixture(autouse=True)

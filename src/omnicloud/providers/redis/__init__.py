@@ -1,4 +1,5 @@
-"""Redis providers (extra ``redis``): KV store, cache, distributed lock, saga state repository.
+"""Redis providers (extra ``redis``): KV store, cache, distributed lock, saga state repository,
+and a message broker (producer, consumer, delayed messaging).
 
 Each factory takes ``url`` (e.g. ``{services.redis.url}``: under xdist, the worker's own
 database) and ``prefix`` (``{services.redis.prefix}``), and connects with ``redis.asyncio``.
@@ -15,14 +16,17 @@ services = ["redis"]
 from omnicloud.providers.redis.cache import RedisCache, create_cache
 from omnicloud.providers.redis.kv import RedisKVStore, create_kv_store
 from omnicloud.providers.redis.lock import RedisLock, RedisLockManager, create_lock_manager
+from omnicloud.providers.redis.messaging import RedisBroker, create_broker
 from omnicloud.providers.redis.sagas import RedisSagaStateRepository, create_saga_repository
 
 __all__ = [
+    "RedisBroker",
     "RedisCache",
     "RedisKVStore",
     "RedisLock",
     "RedisLockManager",
     "RedisSagaStateRepository",
+    "create_broker",
     "create_cache",
     "create_kv_store",
     "create_lock_manager",
