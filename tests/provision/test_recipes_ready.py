@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -255,3 +256,21 @@ def test_environment_is_picked_from_option_then_env_var_then_default(
     assert pick_environment(config, "local", {"OMNICLOUD_ENV": "docker"})[0] == "local"
     with pytest.raises(SelectionError, match="unknown environment 'dockr'; did you mean 'docker'"):
         pick_environment(config, "dockr", {})
+
+
+def test_server_binaries_off_path_are_found_newest_version_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from omnicloud.provision import process
+
+    for version in ("9", "10", "15"):
+        binary = tmp_path / "postgresql" / version / "bin" / "omnicloud-test-initdb"
+        binary.parent.mkdir(parents=True)
+        binary.write_text("#!/bin/sh\n")
+        binary.chmod(0o755 if version != "15" else 0o644)  # 15 is not executable
+    monkeypatch.setattr(process, "SERVER_BIN_GLOBS", (str(tmp_path / "postgresql" / "*" / "bin"),))
+    assert process.find_binary("omnicloud-test-initdb") == str(
+        tmp_path / "postgresql" / "10" / "bin" / "omnicloud-test-initdb"
+    )
+    assert process.find_binary("omnicloud-no-such-binary") is None
+    assert process.find_binary("sh") == shutil.which("sh")  # PATH first

@@ -31,6 +31,7 @@ from typing import Any
 
 from omnicloud.errors import InfrastructureError
 from omnicloud.provision.docker import docker_client
+from omnicloud.provision.process import find_binary
 
 INPUTS_LABEL = "omnicloud.image-inputs"
 REDIS_TAG = "omnicloud-local/redis:latest"
@@ -125,7 +126,7 @@ def postgres_image(tag: str = POSTGRES_TAG) -> ImageSpec:
 
 
 def _which(name: str) -> str:
-    path = shutil.which(name)
+    path = find_binary(name)
     if path is None:
         raise InfrastructureError(
             f"cannot build a local image: '{name}' is not installed",

@@ -8,9 +8,11 @@ signal a recycled pid.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -263,7 +265,7 @@ def _argv(spec: ServiceSpec, template: tuple[str, ...], values: dict[str, Any]) 
             hint=f"set services.{spec.name}.command or a recipe",
         )
     argv = [fill(part, values) for part in template]
-    binary = shutil.which(argv[0])
+    binary = find_binary(argv[0])
     if binary is None:
         raise ProvisionFailed(
             f"service '{spec.name}': the '{argv[0]}' binary is not on PATH"
@@ -271,6 +273,21 @@ def _argv(spec: ServiceSpec, template: tuple[str, ...], values: dict[str, Any]) 
             hint=f"install it (e.g. apt-get install {argv[0]}) or use another environment",
         )
     return [binary, *argv[1:]]
+
+
+#: Where distributions keep server binaries that are not on PATH (Debian's postgresql-NN).
+SERVER_BIN_GLOBS = ("/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin")
+
+
+def find_binary(name: str) -> str | None:
+    """``name`` on PATH, else in the distributions' server directories (newest version)."""
+    found = shutil.which(name)
+    if found is not None or os.sep in name:
+        return found
+    candidates = [Path(d) / name for pattern in SERVER_BIN_GLOBS for d in glob.glob(pattern)]
+    existing = [c for c in candidates if os.access(c, os.X_OK)]
+    existing.sort(key=lambda c: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", str(c))])
+    return str(existing[-1]) if existing else None
 
 
 def _account(user: str | None) -> pwd.struct_passwd | None:
