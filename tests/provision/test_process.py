@@ -238,3 +238,29 @@ def test_postgres_data_dir_is_initialised_once_then_copied(
     assert "creating directory" in logs[0]  # initdb ran
     assert "creating directory" not in logs[1]  # the cached data dir was copied instead
     assert len(list((state_dir / "init-cache").iterdir())) == 1
+
+
+def test_a_redis_password_is_required_and_kept_out_of_output(
+    make_config: Callable[[str], Config],
+) -> None:
+    require_binary("redis-server", "redis-server")
+    import redis
+
+    config = make_config(
+        LOCAL.replace(
+            '[services.redis]\nrecipe = "redis"',
+            '[services.redis]\nrecipe = "redis"\nfields = { password = { secret = "s3cret-pw" } }',
+        )
+    )
+    with provision(config, environment="local", services=["redis"]) as env:
+        endpoint = env.endpoints()["redis"]
+        assert endpoint["url"] == f"redis://:s3cret-pw@127.0.0.1:{endpoint['port']}/0"
+        assert _redis_ping(endpoint["url"])
+        anonymous = redis.Redis(host="127.0.0.1", port=endpoint["port"])
+        try:
+            with pytest.raises(redis.AuthenticationError):
+                anonymous.get("k")
+        finally:
+            anonymous.close()
+        assert "s3cret-pw" not in "\n".join(env.describe())
+        assert config.secret_values() == ["s3cret-pw"]

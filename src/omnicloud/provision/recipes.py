@@ -36,6 +36,9 @@ class Recipe:
     ready: Mapping[str, Any] = field(default_factory=dict)
     run_as: str | None = None
     stop_signal: str = "SIGTERM"
+    #: Appended to both commands, and the url used instead, when a ``password`` field is set.
+    password_args: tuple[str, ...] = ()
+    password_url: str | None = None
 
 
 _REDIS_FLAGS = ("--save", "", "--appendonly", "no", "--databases", "64", "--protected-mode", "no")
@@ -69,6 +72,8 @@ RECIPES: dict[str, Recipe] = {
         fields={"db": 0, "prefix": ""},
         url="redis://{host}:{port}/{db}",
         ready={"tcp": True, "ping": True},
+        password_args=("--requirepass", "{password}"),
+        password_url="redis://:{password}@{host}:{port}/{db}",
     ),
     "postgres": Recipe(
         name="postgres",
@@ -148,6 +153,14 @@ def resolve_service(name: str, config: ServiceConfig, endpoint: str | None = Non
     timeout = config.startup_timeout if config.startup_timeout is not None else ready.timeout
     key = "startup_timeout" if config.startup_timeout is not None else "ready.timeout"
     command = config.command or (list(recipe.command) if recipe else [])
+    container_command = (
+        tuple(config.command) if config.command else (recipe.container_command if recipe else None)
+    )
+    url = config.url or (recipe.url if recipe else None)
+    if recipe and recipe.password_args and fields.get("password") and not config.command:
+        command = [*command, *recipe.password_args]
+        container_command = (*(container_command or ()), *recipe.password_args)
+        url = config.url or recipe.password_url
     port = config.port or (recipe.port if recipe else None)
     if port is None and endpoint is None and config.endpoint is None:
         raise ConfigError("a service without a recipe needs a 'port'", key=f"services.{name}")
@@ -157,9 +170,7 @@ def resolve_service(name: str, config: ServiceConfig, endpoint: str | None = Non
         recipe=recipe.name if recipe else None,
         image=config.image or (recipe.image if recipe else None),
         command=tuple(command),
-        container_command=tuple(config.command)
-        if config.command
-        else (recipe.container_command if recipe else None),
+        container_command=container_command,
         init=tuple(tuple(c) for c in config.init)
         if config.init is not None
         else (recipe.init if recipe else ()),
@@ -171,7 +182,7 @@ def resolve_service(name: str, config: ServiceConfig, endpoint: str | None = Non
         ready=ready,
         timeout=timeout,
         timeout_key=f"services.{name}.{key}",
-        url=config.url or (recipe.url if recipe else None),
+        url=url,
         fields=fields,
         resources=dict(config.resources),
         run_as=config.user or (recipe.run_as if recipe else None),
