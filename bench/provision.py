@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -60,13 +61,22 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-docker", action="store_true")
     args = parser.parse_args()
-    os.environ["OMNICLOUD_STATE_DIR"] = tempfile.mkdtemp(prefix="omnicloud-bench-")
-    Path(os.environ["OMNICLOUD_STATE_DIR"]).chmod(0o755)
-    environments = ["process"] + ([] if args.no_docker else ["docker"])
+    state = Path(tempfile.mkdtemp(prefix="omnicloud-bench-"))
+    state.chmod(0o755)
+    os.environ["OMNICLOUD_STATE_DIR"] = str(state)
+    try:
+        report(args.rounds, [] if args.no_docker else ["docker"])
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    return 0
+
+
+def report(rounds: int, extra: list[str]) -> None:
+    environments = ["process", *extra]
     print(f"{'provisioner':<12}{'service':<10}{'fresh (s)':>12}{'reused (s)':>12}{'ratio':>10}")
     for environment in environments:
         try:
-            timings = measure(environment, args.rounds)
+            timings = measure(environment, rounds)
         except InfrastructureError as exc:
             print(f"{environment:<12}skipped: {exc.message}")
             continue
@@ -77,7 +87,6 @@ def main() -> int:
                 f"{environment:<12}{service:<10}{fresh:>12.3f}{reused:>12.3f}"
                 f"{fresh / reused:>9.0f}x"
             )
-    return 0
 
 
 if __name__ == "__main__":
