@@ -264,3 +264,50 @@ def test_a_redis_password_is_required_and_kept_out_of_output(
             anonymous.close()
         assert "s3cret-pw" not in "\n".join(env.describe())
         assert config.secret_values() == ["s3cret-pw"]
+
+
+def test_services_for_run_exports_endpoints_for_the_block_only(
+    make_config: Callable[[str], Config],
+) -> None:
+    require_binary("redis-server", "redis-server")
+    from omnicloud.provision.lifecycle import services_for_run
+
+    config = make_config(
+        LOCAL
+        + """
+[providers.redis-kv]
+contract = "kv_store"
+factory = "omnicloud.providers.redis:create_kv_store"
+options = { url = "{services.redis.url}" }
+services = ["redis"]
+"""
+    )
+    with services_for_run(config, []) as nothing:
+        assert nothing is None
+    with services_for_run(config, ["redis-kv"]) as env:
+        assert env is not None
+        assert list(env.handles) == ["redis"]  # only what the provider needs
+        assert os.environ["OMNICLOUD_ENDPOINTS"] == str(env.endpoints_file)
+        with services_for_run(config, ["redis-kv"]) as inner:
+            assert inner is None  # endpoints handed in: nothing more is started
+    assert "OMNICLOUD_ENDPOINTS" not in os.environ
+
+
+def test_services_for_run_raises_an_infrastructure_error(
+    make_config: Callable[[str], Config],
+) -> None:
+    require_binary("redis-server", "redis-server")
+    from omnicloud.errors import InfrastructureError
+    from omnicloud.provision.lifecycle import services_for_run
+
+    config = make_config(
+        LOCAL.replace(
+            'recipe = "redis"',
+            'recipe = "redis"\ncommand = ["redis-server", "--port", "{port}", "--bogus", "1"]',
+        )
+        + '[providers.r]\ncontract = "kv"\nfactory = "m:f"\nservices = ["redis"]\n'
+    )
+    with pytest.raises(InfrastructureError) as info, services_for_run(config, ["r"]):
+        pytest.fail("must not start")
+    assert info.value.exit_code == ExitCode.INFRASTRUCTURE
+    assert "OMNICLOUD_ENDPOINTS" not in os.environ

@@ -26,7 +26,7 @@ from types import FrameType
 from typing import Any
 
 from omnicloud.config.models import Config, EnvironmentConfig
-from omnicloud.endpoints import needed_services, write_endpoints
+from omnicloud.endpoints import ENV_ENDPOINTS, needed_services, write_endpoints
 from omnicloud.errors import ConfigError, InfrastructureError, SelectionError, did_you_mean, one_of
 from omnicloud.provision.base import (
     Leftover,
@@ -369,3 +369,38 @@ def prune(
             shutil.rmtree(directory, ignore_errors=True)
             removed.append(Leftover("tempdir", str(directory), directory.name))
     return removed
+
+
+@contextlib.contextmanager
+def services_for_run(
+    config: Config,
+    providers: Iterable[str],
+    *,
+    environment: str | None = None,
+    keep: bool = False,
+    progress: Progress | None = None,
+) -> Iterator[Environment | None]:
+    """The provisioning stage of a run: services the ``providers`` need, exported to pytest.
+
+    Starts them (see ``provision``), points ``$OMNICLOUD_ENDPOINTS`` at their endpoints for the
+    block (xdist workers inherit it; the pytest sub-plugin then provisions nothing) and restores
+    it afterwards. Yields ``None`` when nothing is needed or endpoints were handed in already.
+    Raises ``InfrastructureError`` (exit code 5) when a service cannot start.
+    """
+    services = services_for(config, providers)
+    if not services or os.environ.get(ENV_ENDPOINTS):
+        yield None
+        return
+    previous = os.environ.get(ENV_ENDPOINTS)
+    with provision(
+        config, environment=environment, services=services, keep=keep, progress=progress
+    ) as env:
+        if env.endpoints_file is not None:
+            os.environ[ENV_ENDPOINTS] = str(env.endpoints_file)
+        try:
+            yield env
+        finally:
+            if previous is None:
+                os.environ.pop(ENV_ENDPOINTS, None)
+            else:
+                os.environ[ENV_ENDPOINTS] = previous

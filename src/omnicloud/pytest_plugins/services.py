@@ -23,7 +23,6 @@ from omnicloud.endpoints import ENV_ENDPOINTS
 from omnicloud.errors import OmnicloudError
 
 _STACK = pytest.StashKey[contextlib.ExitStack]()
-_PREVIOUS = pytest.StashKey["str | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,10 +49,10 @@ def _collects_config(config: pytest.Config) -> Path | None:
     return None
 
 
-def _needed(config: pytest.Config) -> tuple[Any, list[str], str | None] | None:
+def _selected(config: pytest.Config) -> tuple[Any, set[str], str | None] | None:
+    """The run's configuration, selected providers and environment (``None`` on bad input)."""
     from omnicloud.plan import plan_targets
     from omnicloud.plugin import omnicloud_config, selection_from_options
-    from omnicloud.provision.lifecycle import services_for
 
     try:
         cfg = omnicloud_config(config)
@@ -61,8 +60,7 @@ def _needed(config: pytest.Config) -> tuple[Any, list[str], str | None] | None:
         targets = plan_targets(cfg, selection)
     except OmnicloudError:
         return None  # collection reports configuration and selection errors itself
-    services = services_for(cfg, {t.provider for t in targets})
-    return (cfg, services, selection.environment) if services else None
+    return cfg, {t.provider for t in targets}, selection.environment
 
 
 @pytest.hookimpl(trylast=True)
@@ -73,32 +71,25 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # options are resolved when a provider is created, never at collection
     if _collects_config(config) is None:
         return
-    needed = _needed(config)
-    if needed is None:
-        return
-    cfg, services, environment = needed
-    start_services(config, cfg, services, environment)
+    selected = _selected(config)
+    if selected is not None:
+        start_services(config, *selected)
 
 
 def start_services(
-    config: pytest.Config, cfg: Any, services: list[str], environment: str | None
+    config: pytest.Config, cfg: Any, providers: set[str], environment: str | None
 ) -> None:
-    from omnicloud.provision.lifecycle import provision
+    from omnicloud.provision.lifecycle import services_for_run
     from omnicloud.provision.progress import Progress
 
     stack = contextlib.ExitStack()
     keep = bool(config.getoption("omnicloud_keep"))
     quiet = config.getoption("verbose") < 0
+    run = services_for_run(
+        cfg, providers, environment=environment, keep=keep, progress=Progress(enabled=not quiet)
+    )
     try:
-        env = stack.enter_context(
-            provision(
-                cfg,
-                environment=environment,
-                services=services,
-                keep=keep,
-                progress=Progress(enabled=not quiet),
-            )
-        )
+        stack.enter_context(run)
     except OmnicloudError as exc:
         stack.close()
         pytest.exit(exc.render(), returncode=exc.exit_code)
@@ -106,9 +97,6 @@ def start_services(
         stack.close()
         raise
     config.stash[_STACK] = stack
-    config.stash[_PREVIOUS] = os.environ.get(ENV_ENDPOINTS)
-    if env.endpoints_file is not None:
-        os.environ[ENV_ENDPOINTS] = str(env.endpoints_file)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -116,11 +104,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if stack is None:
         return
     del config.stash[_STACK]
-    previous = config.stash.get(_PREVIOUS, None)
-    if previous is None:
-        os.environ.pop(ENV_ENDPOINTS, None)
-    else:
-        os.environ[ENV_ENDPOINTS] = previous
     stack.close()
 
 
