@@ -181,6 +181,20 @@ def _check_plugins(config: Config, selected: set[str]) -> None:
             )
 
 
+def provision(state: RunState) -> int | None:
+    """Start the services the selected providers need (torn down when the run ends)."""
+    from omnicloud.provision.lifecycle import services_for_run
+
+    assert state.config is not None
+    if state.options.executor:
+        return None  # the executor's pods reach their own services
+    providers = {t.provider for t in state.targets}
+    state.stack.enter_context(
+        services_for_run(state.config, providers, environment=state.options.selection.environment)
+    )
+    return None
+
+
 def run_tests(state: RunState) -> int | None:
     from omnicloud.runner import pytest_argv, run_pytest, workers_for
 
@@ -297,6 +311,7 @@ STAGES: tuple[Stage, ...] = (
     select,
     prepare_results,
     check_providers,
+    provision,
     run_tests,
     read_results,
 )

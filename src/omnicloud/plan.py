@@ -116,6 +116,11 @@ def skip_reason(provider: ProviderConfig, environment: str | None) -> str | None
     Without an environment only embedded providers run (those needing no service), so
     ``nox -s certify`` works on a machine with nothing installed.
     """
+    if environment is None and provider.environments is not None:
+        return (
+            f"enabled only in environments {', '.join(provider.environments)}: choose one"
+            " (--env NAME, OMNICLOUD_ENV or project.default_environment)"
+        )
     if environment is None and provider.services:
         return (
             f"needs service(s) {', '.join(provider.services)}: choose an environment"
