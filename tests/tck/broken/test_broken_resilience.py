@@ -9,15 +9,13 @@ skipped once one test has caught it, which keeps the run short.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import time
-from collections import Counter
 from typing import Any
 
+import mutant_harness
 import pytest
+from mutant_harness import collect_mutants
 
-from omnicloud.adapters.runtime import ProviderRuntime
-from omnicloud.contracts import CONTRACTS
 from omnicloud.providers.memory.breaker import InMemoryCircuitBreaker
 from omnicloud.providers.memory.lock import InMemoryLock, InMemoryLockManager
 from omnicloud.providers.memory.outbox import PENDING, InMemoryOutbox
@@ -295,9 +293,10 @@ class MutantBreakerCallsOperationWhenOpen(InMemoryCircuitBreaker):
         return await super().execute(operation, *args, **kwargs)
 
 
-# -- the run ------------------------------------------------------------------------------------
+# -- the run (shared harness: mutant_harness.py) ---------------------------------------------
 
 OPTIONS: dict[str, dict[str, Any]] = {}
+
 
 REFERENCES: dict[str, tuple[str, Any]] = {
     "ReferenceMemoryOutbox": ("transactional_outbox", InMemoryOutbox),
@@ -315,128 +314,16 @@ _CONTRACT_BY_PREFIX = {
     "MutantBreaker": "circuit_breaker",
 }
 
-MUTANTS: dict[str, tuple[str, Any]] = {
-    name: (contract, obj)
-    for name, obj in dict(globals()).items()
-    for prefix, contract in _CONTRACT_BY_PREFIX.items()
-    if name.startswith(prefix) and isinstance(obj, type)
-}
-
-
-def certified(contract: str, factory: Any) -> type:
-    spec = CONTRACTS[contract]
-    module, _, name = spec.suite.partition(":")
-    suite = getattr(importlib.import_module(module), name)
-    runtime = ProviderRuntime(factory.__name__, spec, factory, OPTIONS.get(contract, {}))
-    return type(
-        "Certified", (suite,), importlib.import_module(spec.adapter).build_fixtures(runtime)
-    )
+MUTANTS = collect_mutants(globals(), _CONTRACT_BY_PREFIX)
 
 
 def generated_classes() -> dict[str, type]:
-    """One test class per provider, named ``Test<case>``."""
-    return {
-        f"Test{name}": type(f"Test{name}", (certified(contract, factory),), {})
-        for name, (contract, factory) in {**REFERENCES, **MUTANTS}.items()
-    }
-
-
-# The inner run is a plain pytest session: no omnicloud plugin, no cache, and none of the
-# plugins that misbehave when nested in an xdist worker (pytest-benchmark warns, which the
-# inherited filterwarnings=error turns into an internal error).
-INNER_ARGS = (
-    "-p",
-    "no:omnicloud",
-    "-p",
-    "no:cacheprovider",
-    "-p",
-    "no:xdist",
-    "-p",
-    "no:benchmark",
-    "-q",
-)
-
-STOP_AFTER_FIRST_CATCH = """
-import pytest
-
-_CAUGHT = set()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if report.when == "call" and report.failed and item.cls.__name__.startswith("TestMutant"):
-        _CAUGHT.add(item.cls.__name__)
-    return report
-
-
-# Tests that must wait (TTLs, reset timeouts, delays, state machines) run last in each class,
-# cheapest first, so a broken provider is usually caught by a quick test.
-_COST = (("fresh_count", 1), ("exactly_one_trial", 1), ("behaves_like", 1),
-         ("never_delivered_early", 2), ("whole_ttl", 2), ("stays_open", 2), ("half_open", 3),
-         ("restarts", 3), ("expire", 3), ("after_delay", 4), ("retains", 4))
-
-
-def _cost(item):
-    return next((cost for fragment, cost in _COST if fragment in item.name), 0)
-
-
-def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: (item.cls.__name__, _cost(item)))
-
-
-def pytest_runtest_setup(item):
-    if item.cls.__name__ in _CAUGHT:
-        pytest.skip("this broken provider is already caught")
-"""
-
-
-SECONDS: Counter[str] = Counter()
-
-
-def run_all(pytester: pytest.Pytester, module_name: str) -> dict[str, dict[str, list[str]]]:
-    """Run every provider's suite once; return ``{case: {"failed": [...], "passed": [...]}}``."""
-    pytester.makeini(
-        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
-        "filterwarnings = error\n"
-    )
-    pytester.makeconftest(STOP_AFTER_FIRST_CATCH)
-    pytester.makepyfile(
-        test_generated=(
-            f"import sys\nglobals().update(sys.modules[{module_name!r}].generated_classes())\n"
-        )
-    )
-    recorder = pytester.inline_run(*INNER_ARGS)
-    assert recorder.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED), recorder.ret
-    outcomes: dict[str, dict[str, list[str]]] = {}
-    for report in recorder.getreports("pytest_runtest_logreport"):
-        _, cls, test = report.nodeid.split("::")
-        case = outcomes.setdefault(cls.removeprefix("Test"), {"failed": [], "passed": []})
-        SECONDS[cls] += report.duration
-        if report.failed:
-            case["failed"].append(f"{test} ({report.when})")
-        elif report.passed and report.when == "call":
-            case["passed"].append(test)
-    return outcomes
-
-
-def check(
-    outcomes: dict[str, dict[str, list[str]]], mutants: dict[str, Any], references: dict[str, Any]
-) -> None:
-    uncaught = [m for m in mutants if not outcomes.get(m, {}).get("failed")]
-    failing_references = {
-        r: outcomes[r]["failed"] for r in references if r in outcomes and outcomes[r]["failed"]
-    }
-    empty_references = [r for r in references if not outcomes.get(r, {}).get("passed")]
-    assert not uncaught, f"broken providers no test caught: {uncaught}"
-    assert not failing_references, f"reference providers failed: {failing_references}"
-    assert not empty_references, f"reference providers ran no test: {empty_references}"
+    return mutant_harness.generated_classes({**REFERENCES, **MUTANTS}, OPTIONS)
 
 
 def test_every_broken_resilience_provider_is_caught(pytester: pytest.Pytester) -> None:
     assert len(MUTANTS) >= 25
-    outcomes = run_all(pytester, __name__)
-    check(outcomes, MUTANTS, REFERENCES)
-    caught_by = Counter(outcomes[m]["failed"][0].split(" ")[0] for m in MUTANTS)
-    print(dict(caught_by))
-    print(SECONDS.most_common(12))  # which tests do the catching, for the docs
+    outcomes = mutant_harness.run_all(pytester, __name__)
+    mutant_harness.check(outcomes, MUTANTS, REFERENCES)
+    print(dict(mutant_harness.caught_by(outcomes, MUTANTS)))  # which tests catch, for the docs
+    print(mutant_harness.SECONDS.most_common(12))
