@@ -21,9 +21,6 @@ docs/scale-out.md).
 from __future__ import annotations
 
 import contextlib
-import inspect
-import json
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -35,22 +32,16 @@ from omnicloud.config.models import KubernetesExecutorConfig
 from omnicloud.errors import InfrastructureError
 from omnicloud.executors.pod import extract_junit
 from omnicloud.merge import MergeResult, merge_junit
+from omnicloud.provision.kubernetes import dns_label, validate_manifest
 
 RUN_ID_LABEL = "omnicloud.run-id"
 MANAGED_LABEL = "app.kubernetes.io/managed-by"
 INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 RESULTS_PATH = "/results"
-MODELS = {"Namespace": "V1Namespace", "Job": "V1Job"}
 
 
 # -- pure manifests ------------------------------------------------------------------------------
-
-
-def dns_label(text: str, limit: int = 63) -> str:
-    """``text`` as a DNS-1123 label: lowercase alphanumerics and '-', at most ``limit`` long."""
-    out = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
-    return out[:limit].rstrip("-") or "x"
 
 
 def labels_for(run_id: str) -> dict[str, str]:
@@ -127,46 +118,6 @@ def job_manifest(
             "template": {"metadata": {"labels": labels}, "spec": pod_spec},
         },
     }
-
-
-def validate_manifest(manifest: Mapping[str, Any]) -> Any:
-    """The client model for ``manifest``; ``ValueError`` on an unknown field or a wrong type
-    (a lossless round trip through the model must give the manifest back)."""
-    client = _client_module().client
-    kind = str(manifest.get("kind"))
-    if kind not in MODELS:
-        raise ValueError(f"unsupported manifest kind {kind!r}")
-    api = client.ApiClient()
-    text = json.dumps(manifest)
-    if "response_text" in inspect.signature(api.deserialize).parameters:  # client >= 31
-        model = api.deserialize(text, MODELS[kind], "application/json")
-    else:  # pragma: no cover - older clients
-        model = api.deserialize(type("R", (), {"data": text})(), MODELS[kind])
-    back = api.sanitize_for_serialization(model)
-    if back != manifest:
-        raise ValueError(
-            f"{kind} manifest does not round-trip through {MODELS[kind]}:"
-            f" {_first_difference(manifest, back)}"
-        )
-    return model
-
-
-def _first_difference(want: Any, got: Any, path: str = "") -> str:
-    if isinstance(want, Mapping) and isinstance(got, Mapping):
-        for key in want:
-            if key not in got:
-                return f"unknown field {path}.{key}".replace(" .", " ")
-            inner = _first_difference(want[key], got[key], f"{path}.{key}")
-            if inner:
-                return inner
-        return ""
-    if isinstance(want, list) and isinstance(got, list) and len(want) == len(got):
-        for index, (a, b) in enumerate(zip(want, got, strict=True)):
-            inner = _first_difference(a, b, f"{path}[{index}]")
-            if inner:
-                return inner
-        return ""
-    return "" if want == got else f"{path.lstrip('.')}: {want!r} became {got!r}"
 
 
 def _is_certify(command: Sequence[str]) -> bool:

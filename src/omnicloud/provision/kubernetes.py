@@ -127,7 +127,12 @@ def service_manifest(
     }
 
 
-MODEL_TYPES = {"Namespace": "V1Namespace", "Deployment": "V1Deployment", "Service": "V1Service"}
+MODEL_TYPES = {
+    "Namespace": "V1Namespace",
+    "Deployment": "V1Deployment",
+    "Service": "V1Service",
+    "Job": "V1Job",
+}
 
 
 class _Response:
@@ -138,9 +143,7 @@ class _Response:
 def validate_manifest(manifest: Mapping[str, Any]) -> Any:
     """The client model for ``manifest``; raises ``ValueError`` on a missing required field, a
     wrong type, or a key the model does not know (found by a lossless round trip)."""
-    from kubernetes.client import ApiClient
-
-    api: Any = ApiClient()
+    api: Any = _client_module().client.ApiClient()
     kind = str(manifest.get("kind"))
     if kind not in MODEL_TYPES:
         raise ValueError(f"unsupported manifest kind {kind!r}")
@@ -152,28 +155,29 @@ def validate_manifest(manifest: Mapping[str, Any]) -> Any:
     back = api.sanitize_for_serialization(model)
     if back != manifest:
         raise ValueError(
-            f"{kind} manifest has fields the {MODEL_TYPES[kind]} model does not"
-            f" know or types it does not accept: {_diff(manifest, back)}"
+            f"{kind} manifest does not round-trip through {MODEL_TYPES[kind]}:"
+            f" {_diff(manifest, back)}"
         )
     return model
 
 
 def _diff(want: Any, got: Any, path: str = "") -> str:
+    """The first place where ``got`` differs from ``want``, said for a person."""
     if isinstance(want, Mapping) and isinstance(got, Mapping):
         for key in want:
             if key not in got:
-                return f"{path}.{key}".lstrip(".")
+                return f"unknown field {path}.{key}".replace(" .", " ")
             inner = _diff(want[key], got[key], f"{path}.{key}")
             if inner:
                 return inner
         return ""
-    if isinstance(want, list) and isinstance(got, list):
-        for i, (a, b) in enumerate(zip(want, got, strict=False)):
-            inner = _diff(a, b, f"{path}[{i}]")
+    if isinstance(want, list) and isinstance(got, list) and len(want) == len(got):
+        for index, (a, b) in enumerate(zip(want, got, strict=True)):
+            inner = _diff(a, b, f"{path}[{index}]")
             if inner:
                 return inner
         return ""
-    return "" if want == got else path.lstrip(".")
+    return "" if want == got else f"{path.lstrip('.')}: {want!r} became {got!r}"
 
 
 # -- pod readiness (pure) ------------------------------------------------------------------------
