@@ -31,7 +31,13 @@ def run(args: argparse.Namespace) -> int:
     extra = list(args.extra)
     import sys
 
-    sys.argv = ["nox", "-f", str(noxfile), *extra]
+    # Session environments live next to the configuration, not inside the installed package.
+    envdir = (
+        []
+        if any(a == "--envdir" or a.startswith("--envdir=") for a in extra)
+        else ["--envdir", str(config.resolve().parent / ".nox")]
+    )
+    sys.argv = ["nox", "-f", str(noxfile), *envdir, *extra]
     try:
         nox_main()
     except SystemExit as exc:

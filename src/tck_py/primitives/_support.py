@@ -24,6 +24,10 @@ from typing import Any, Protocol, TypeVar
 from hypothesis import Phase, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
+# Called through Any: hypothesis's annotations of this function differ between releases.
+_run_machine: Any = run_state_machine_as_test
+
+
 T = TypeVar("T")
 ProviderFactory = Callable[..., Awaitable[Any]]
 
@@ -140,6 +144,4 @@ async def run_stateful(
     def call(coroutine: Coroutine[Any, Any, T], /) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, loop).result(CALL_TIMEOUT_S)
 
-    await asyncio.to_thread(
-        run_state_machine_as_test, lambda: machine(call), settings=stateful_settings()
-    )
+    await asyncio.to_thread(_run_machine, lambda: machine(call), settings=stateful_settings())
