@@ -54,3 +54,22 @@ def test_readme_starts_with_the_two_commands() -> None:
     ]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert ci.rstrip().endswith("python3 -m pip install nox && nox -s tests")
+
+
+def test_every_relative_link_in_the_docs_resolves() -> None:
+    import re
+
+    broken = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        for link in re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", page.read_text("utf-8")):
+            if not (page.parent / link).resolve().is_file():
+                broken.append(f"{page.relative_to(ROOT)} -> {link}")
+    assert broken == []
+
+
+def test_every_docs_page_is_reachable_from_the_index() -> None:
+    index = (ROOT / "docs" / "index.md").read_text("utf-8")
+    pages = {p.name for p in (ROOT / "docs").glob("*.md")} - {"index.md"}
+    performance_details = {p for p in pages if p.startswith("performance-")}
+    missing = sorted(p for p in pages - performance_details if f"({p})" not in index)
+    assert missing == []
