@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 
 NAME = "env"
@@ -125,12 +124,12 @@ def _prune(args: argparse.Namespace) -> int:
     from omnicloud.provision.lifecycle import prune
 
     removed = prune(include_kept=args.all, any_owner=args.any_owner)
-    width = shutil.get_terminal_size().columns
     for item in removed:
         if item.kind == "unreachable":
-            print(f"skipped {item.ident}: {item.detail}"[:width])
+            first = (item.detail.splitlines() or [""])[0]
+            print(f"skipped {item.ident} (nothing of it can be pruned from here): {first}")
         else:
-            print(f"removed {item.kind} {item.ident} (run {item.run_id})"[:width])
+            print(f"removed {item.kind} {item.ident} (run {item.run_id})")
     count = sum(1 for item in removed if item.kind != "unreachable")
     print(f"pruned {count} leftover(s)")
     return 0
