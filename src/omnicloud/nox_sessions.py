@@ -57,8 +57,10 @@ def install_once(session: Any, *args: str, root: Path | None = None) -> None:
 def install_args(config: Config, root: Path) -> list[str]:
     """What a session environment needs: omnicloud itself plus the configured provider code."""
     args = list(config.sessions.install)
+    extras = f"[{','.join(config.sessions.extras)}]" if config.sessions.extras else ""
     if not args and ((root / "pyproject.toml").is_file() or (root / "setup.py").is_file()):
-        args = ["-e", str(root)]
+        # This project is omnicloud itself: its extras are the backend clients to install.
+        args = ["-e", f"{root}{extras}" if _installs_omnicloud(root) else str(root)]
     if not _installs_omnicloud(root):
         args.append(_omnicloud_requirement(config.sessions.extras))
     return args

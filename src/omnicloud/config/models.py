@@ -276,7 +276,11 @@ class SessionsConfig(Model):
     install: list[str] = Field(
         default_factory=list, description="pip arguments installing the provider code."
     )
-    extras: list[str] = Field(default_factory=list)
+    extras: list[str] = Field(
+        default_factory=list,
+        description="Extras of omnicloud to install: backend clients (redis, postgres, docker,"
+        " kubernetes).",
+    )
 
 
 class KubernetesExecutorConfig(Model):
