@@ -45,6 +45,23 @@ def import_object(path: str, *, what: str) -> Any:
     return obj
 
 
+def preflight(path: str, *, what: str) -> None:
+    """Run the factory module's ``omnicloud_preflight()``, if it has one, before any test.
+
+    A provider module checks there what its providers need and the plain import does not
+    (an optional client library, say), so a missing piece is one clear error (exit 4), not a
+    failure of every test.
+    """
+    module = sys.modules.get(path.partition(":")[0])
+    check = getattr(module, "omnicloud_preflight", None)
+    if not callable(check):
+        return
+    try:
+        check()
+    except ProviderError as exc:
+        raise ProviderError(f"{what}: {exc.message}", hint=exc.hint) from None
+
+
 def unwrap_secrets(value: Any) -> Any:
     if isinstance(value, SecretStr):
         return value.get_secret_value()
@@ -101,6 +118,7 @@ def build_runtime(config: Config, target: Target) -> ProviderRuntime:
     provider = config.providers[target.provider]
     key = f"providers.{target.provider}.factory"
     factory = import_object(provider.factory, what=key)
+    preflight(provider.factory, what=key)
     spec = CONTRACTS[provider.contract]
     if target.kind == "contract":
         problems = contract_shape_problems(factory, spec.methods, spec.sync_methods)

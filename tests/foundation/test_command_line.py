@@ -177,3 +177,22 @@ def test_plain_pytest_in_a_config_only_repository(repo: Path) -> None:
     )
     assert result.returncode == 0, result.stdout
     assert " passed" in result.stdout.splitlines()[-1]
+
+
+def test_provider_preflight_failure_exits_four_before_any_test(repo: Path) -> None:
+    (repo / "needsclient.py").write_text(
+        PROVIDER
+        + "\n\ndef omnicloud_preflight():\n"
+        + "    from omnicloud.errors import ProviderError\n"
+        + "    raise ProviderError('the Acme client is not installed',"
+        + " hint=\"pip install 'acme[client]'\")\n",
+        encoding="utf-8",
+    )
+    (repo / "omnicloud.toml").write_text(CONFIG.replace("scratchkv:", "needsclient:"), "utf-8")
+    result = omnicloud(repo, "certify")
+    assert result.returncode == 4
+    assert result.stderr.splitlines() == [
+        "error: providers.scratch-kv.factory: the Acme client is not installed",
+        "  hint: pip install 'acme[client]'",
+    ]
+    assert not (repo / "omnicloud-results" / "junit.xml").exists()

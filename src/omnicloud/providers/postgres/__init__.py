@@ -32,3 +32,10 @@ __all__ = [
     "create_outbox_storage",
     "create_saga_repository",
 ]
+
+
+def omnicloud_preflight() -> None:
+    """Checked by omnicloud before any test runs: the client library is installed."""
+    from omnicloud.providers.postgres._client import psycopg_module
+
+    psycopg_module()

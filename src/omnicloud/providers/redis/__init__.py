@@ -32,3 +32,10 @@ __all__ = [
     "create_lock_manager",
     "create_saga_repository",
 ]
+
+
+def omnicloud_preflight() -> None:
+    """Checked by omnicloud before any test runs: the client library is installed."""
+    from omnicloud.providers.redis._client import redis_asyncio
+
+    redis_asyncio()
