@@ -30,12 +30,27 @@ def timed(cmd: list[str]) -> float:
     return elapsed
 
 
-def session_python() -> str:
-    for name in ("bin/python", "Scripts/python.exe"):
-        candidate = ROOT / ".nox" / "certify-kv" / name
-        if candidate.exists():
-            return str(candidate)
-    sys.exit("run 'nox -s certify-kv' once first so the session environment exists")
+def session_python(session: str) -> str:
+    for folder in (session, session.replace("-", "_")):
+        for name in ("bin/python", "Scripts/python.exe"):
+            candidate = ROOT / ".nox" / folder / name
+            if candidate.exists():
+                return str(candidate)
+    sys.exit(f"run 'nox -s {session}' once first so the session environment exists")
+
+
+def selection(session: str) -> tuple[list[str], list[str]]:
+    """What the certify session selects, as pytest options and as ``omnicloud certify`` ones."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from omnicloud.config import load_config
+    from omnicloud.plan import plan_sessions
+
+    spec = next(s for s in plan_sessions(load_config(ROOT / "omnicloud.toml")) if s.name == session)
+    certify = list(spec.argv[1:])
+    pytest_args = [
+        f"--omnicloud-{certify[i][2:]}={certify[i + 1]}" for i in range(0, len(certify), 2)
+    ]
+    return pytest_args, certify
 
 
 def compare(label: str, ours: list[str], raw: list[str], repeat: int) -> float:
@@ -58,31 +73,31 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--session", default="certify-kv", help="a certify session")
     args = parser.parse_args()
-    subprocess.run(["nox", "-s", "certify-kv"], cwd=ROOT, check=True, capture_output=True)
-    python = session_python()
+    session = args.session
+    subprocess.run(["nox", "-s", session], cwd=ROOT, check=True, capture_output=True)
+    python = session_python(session)
+    pytest_args, certify_args = selection(session)
     raw = [
         python,
         "-m",
         "pytest",
         "omnicloud.toml",
-        "--omnicloud-contract=kv_store",
+        *pytest_args,
         "-q",
         "-p",
         "no:cacheprovider",
         "--junitxml=omnicloud-results/raw-junit.xml",
     ]
-    compare("certify-kv", ["nox", "-s", "certify-kv"], raw, args.repeat)
+    compare(session, ["nox", "-s", session], raw, args.repeat)
     n = str(args.workers)
     compare(
-        f"certify-kv -n {n}",
-        ["nox", "-s", "certify-kv", "--", "-n", n],
-        [*raw, "-n", n],
-        args.repeat,
+        f"{session} -n {n}", ["nox", "-s", session, "--", "-n", n], [*raw, "-n", n], args.repeat
     )
     compare(
         "omnicloud certify (no nox)",
-        [python, "-m", "omnicloud", "certify", "--contract", "kv"],
+        [python, "-m", "omnicloud", "certify", *certify_args],
         raw,
         args.repeat,
     )
