@@ -29,10 +29,10 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
-from enum import Enum
+from collections.abc import Mapping
 from typing import Any
 
+from omnicloud.providers.delivery import Handler, RetryingConsumer
 from omnicloud.providers.memory import SharedStores
 from tck_py.shared.exceptions import PublishError
 from tck_py.shared.models import ConsumedMessage
@@ -40,9 +40,6 @@ from tck_py.shared.models import ConsumedMessage
 log = logging.getLogger(__name__)
 
 DEFAULT_ADDRESS = "memory://local"
-DEFAULT_MAX_ATTEMPTS = 3
-
-Handler = Callable[[ConsumedMessage], Awaitable[Any]]
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:
@@ -114,23 +111,15 @@ class InMemoryProducer:
         self._broker.topic(topic).put(_message(payload, key, headers))
 
 
-class InMemoryConsumer:
-    """Consumes one topic in a background task until cancelled.
-
-    Each message is handed to the handler up to ``max_attempts`` times (config, default 3) while
-    it answers ``RETRY`` or raises; ``SUCCESS`` acknowledges it; ``FAIL`` or exhausted attempts
-    move it, unchanged, to the dead-letter topic. Outcomes are compared by name, so any enum with
-    ``SUCCESS``/``RETRY``/``FAIL`` members works.
-    """
+class InMemoryConsumer(RetryingConsumer):
+    """Consumes one topic in a background task until cancelled; delivery as in
+    ``omnicloud.providers.delivery`` (retries, then the dead-letter topic)."""
 
     def __init__(
         self, broker: InMemoryBroker, handler: Handler, topic: str, config: Mapping[str, Any]
     ) -> None:
+        super().__init__(broker, handler, topic, config)
         self._broker = broker
-        self._handler = handler
-        self._topic = topic
-        self._max_attempts = max(1, int(config.get("max_attempts", DEFAULT_MAX_ATTEMPTS)))
-        self._dead_letter_topic = broker.dead_letter_topic(topic, config)
         self.task: asyncio.Task[None] = asyncio.get_running_loop().create_task(self._run())
 
     def cancel(self) -> bool:
@@ -144,25 +133,11 @@ class InMemoryConsumer:
                 await self._deliver(message)
             await asyncio.sleep(0)  # fairness: a busy topic must not starve the event loop
 
-    async def _deliver(self, message: ConsumedMessage) -> None:
-        for _attempt in range(self._max_attempts):
-            outcome = await self._outcome(message)
-            if outcome == "SUCCESS":
-                return
-            if outcome == "FAIL":
-                break
+    async def _to_dead_letter(self, message: ConsumedMessage) -> None:
         self._dead_letter(message)
 
     def _dead_letter(self, message: ConsumedMessage) -> None:
         self._broker.topic(self._dead_letter_topic).put(message)
-
-    async def _outcome(self, message: ConsumedMessage) -> str:
-        try:
-            outcome = await self._handler(message)
-        except Exception:  # a crashing handler is a RETRY; it must never stop the consumer
-            log.exception("handler raised on a message from %r; retrying it", self._topic)
-            return "RETRY"
-        return outcome.name if isinstance(outcome, Enum) else str(outcome)
 
 
 class InMemoryDelayedPublisher:

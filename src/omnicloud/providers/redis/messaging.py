@@ -28,10 +28,10 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from enum import Enum
+from collections.abc import Mapping
 from typing import Any
 
+from omnicloud.providers.delivery import Handler, RetryingConsumer
 from omnicloud.providers.redis._base import DEFAULT_URL, close_client, connect, namespaced
 from omnicloud.providers.redis._client import redis_asyncio
 from tck_py.shared.exceptions import PublishError
@@ -39,8 +39,6 @@ from tck_py.shared.models import ConsumedMessage
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_ATTEMPTS = 3
-Handler = Callable[[ConsumedMessage], Awaitable[Any]]
 
 # Moves every due message (score <= now) from the delay set to its topic, atomically.
 _MOVE_DUE = """
@@ -116,17 +114,14 @@ class RedisProducer:
             await close_client(self._client, self._loop)
 
 
-class RedisConsumer:
+class RedisConsumer(RetryingConsumer):
     """Consumes one topic in a background task until cancelled (see the module docstring)."""
 
     def __init__(
         self, broker: RedisBroker, handler: Handler, topic: str, config: Mapping[str, Any]
     ) -> None:
+        super().__init__(broker, handler, topic, config)
         self._broker = broker
-        self._handler = handler
-        self._topic = topic
-        self._max_attempts = max(1, int(config.get("max_attempts", DEFAULT_MAX_ATTEMPTS)))
-        self._dead_letter_topic = broker.dead_letter_topic(topic, config)
         self._stopped = False
         self.task: asyncio.Task[None] = asyncio.get_running_loop().create_task(self._run())
 
@@ -144,24 +139,10 @@ class RedisConsumer:
             if message is not None:
                 await self._deliver(message)
 
-    async def _deliver(self, message: ConsumedMessage) -> None:
-        for _attempt in range(self._max_attempts):
-            outcome = await self._outcome(message)
-            if outcome == "SUCCESS":
-                return
-            if outcome == "FAIL":
-                break
+    async def _to_dead_letter(self, message: ConsumedMessage) -> None:
         await self._broker.push(
             self._dead_letter_topic, encode(message.payload, message.key, message.headers)
         )
-
-    async def _outcome(self, message: ConsumedMessage) -> str:
-        try:
-            outcome = await self._handler(message)
-        except Exception:  # a crashing handler is a RETRY; it must never stop the consumer
-            log.exception("handler raised on a message from %r; retrying it", self._topic)
-            return "RETRY"
-        return outcome.name if isinstance(outcome, Enum) else str(outcome)
 
 
 class RedisDelayedPublisher:
