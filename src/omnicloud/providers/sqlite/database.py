@@ -17,6 +17,7 @@ import asyncio
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -65,7 +66,7 @@ class SQLiteDatabase:
             if "mode=memory" not in self.path:
                 # WAL + NORMAL: a commit does not wait for fsync (the database stays consistent;
                 # only the last commits can be lost on power failure), readers never block.
-                connection.execute("PRAGMA journal_mode = WAL")
+                _switch_to_wal(connection)
                 connection.execute("PRAGMA synchronous = NORMAL")
             self._connection = connection
         return self._connection
@@ -115,3 +116,21 @@ class transaction:
 
     def __exit__(self, exc_type: object, *_: object) -> None:
         self._connection.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+def _switch_to_wal(connection: sqlite3.Connection) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while another process holds the database.
+
+    Changing the journal mode needs an exclusive lock, and SQLite can answer "database is
+    locked" at once instead of waiting for ``busy_timeout`` while another connection is mid-way
+    through its own first write (seen with several processes opening a new file together).
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
