@@ -22,7 +22,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
 from hypothesis import Phase, settings
-from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
 # Called through Any: hypothesis's annotations of this function differ between releases.
 _run_machine: Any = run_state_machine_as_test
@@ -145,3 +146,48 @@ async def run_stateful(
         return asyncio.run_coroutine_threadsafe(coroutine, loop).result(CALL_TIMEOUT_S)
 
     await asyncio.to_thread(_run_machine, lambda: machine(call), settings=stateful_settings())
+
+
+def dict_model_machine(
+    name: str, keys: tuple[str, ...], **set_options: Any
+) -> Callable[[Any, Caller], RuleBasedStateMachine]:
+    """A state machine driving a KV-shaped provider and a ``dict`` model side by side.
+
+    ``name`` is the class name hypothesis prints in a falsifying example. Random
+    ``set``/``delete``/``get`` on ``keys`` (under a per-example prefix); ``set`` gets
+    ``set_options`` as keywords (the cache passes ``ttl=None``). Every read, and every key at the
+    end of each example, must match the model.
+    """
+
+    class DictModelMachine(RuleBasedStateMachine):
+        def __init__(self, provider: Any, call: Caller) -> None:
+            super().__init__()
+            self.provider, self.call = provider, call
+            self.prefix = unique("stateful")
+            self.model: dict[str, str] = {}
+
+        @rule(key=st.sampled_from(keys), value=st.text(max_size=12))
+        def write(self, key: str, value: str) -> None:
+            self.call(self.provider.set(self.prefix + key, value, **set_options))
+            self.model[key] = value
+
+        @rule(key=st.sampled_from(keys))
+        def remove(self, key: str) -> None:
+            self.call(self.provider.delete(self.prefix + key))
+            self.model.pop(key, None)
+
+        @rule(key=st.sampled_from(keys))
+        def read(self, key: str) -> None:
+            assert self.call(self.provider.get(self.prefix + key)) == self.model.get(key)
+
+        def teardown(self) -> None:
+            """At the end of every example, all keys (present or not) match the model."""
+            actual = self.call(_read_all(self.provider, self.prefix, keys))
+            assert actual == {key: self.model.get(key) for key in keys}
+
+    DictModelMachine.__name__ = DictModelMachine.__qualname__ = name
+    return DictModelMachine
+
+
+async def _read_all(provider: Any, prefix: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: await provider.get(prefix + key) for key in keys}

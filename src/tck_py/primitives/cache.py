@@ -39,12 +39,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from tck_py.primitives._support import (
     EXPIRY_GRACE_S,
-    Caller,
+    dict_model_machine,
     first_early_miss,
     poll_until_missing,
     random_text,
@@ -284,34 +282,4 @@ class BaseTestCacheContract:
         await run_stateful(lambda call: _CacheMachine(provider, call))
 
 
-class _CacheMachine(RuleBasedStateMachine):
-    """Random set/delete/get sequences (no TTLs) against the provider and a ``dict`` model."""
-
-    def __init__(self, provider: Any, call: Caller) -> None:
-        super().__init__()
-        self.provider, self.call = provider, call
-        self.prefix = unique("stateful")
-        self.model: dict[str, str] = {}
-
-    @rule(key=st.sampled_from(STATEFUL_KEYS), value=st.text(max_size=12))
-    def write(self, key: str, value: str) -> None:
-        self.call(self.provider.set(self.prefix + key, value, ttl=None))
-        self.model[key] = value
-
-    @rule(key=st.sampled_from(STATEFUL_KEYS))
-    def remove(self, key: str) -> None:
-        self.call(self.provider.delete(self.prefix + key))
-        self.model.pop(key, None)
-
-    @rule(key=st.sampled_from(STATEFUL_KEYS))
-    def read(self, key: str) -> None:
-        assert self.call(self.provider.get(self.prefix + key)) == self.model.get(key)
-
-    def teardown(self) -> None:
-        """At the end of every example, all keys (present or not) match the model."""
-        actual = self.call(_read_all(self.provider, self.prefix, STATEFUL_KEYS))
-        assert actual == {key: self.model.get(key) for key in STATEFUL_KEYS}
-
-
-async def _read_all(provider: Any, prefix: str, keys: tuple[str, ...]) -> dict[str, Any]:
-    return {key: await provider.get(prefix + key) for key in keys}
+_CacheMachine = dict_model_machine("_CacheMachine", STATEFUL_KEYS, ttl=None)

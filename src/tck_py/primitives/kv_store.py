@@ -19,10 +19,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, rule
 
-from tck_py.primitives._support import Caller, random_text, run_stateful, unique
+from tck_py.primitives._support import dict_model_machine, random_text, run_stateful, unique
 
 ProviderFactory = Callable[..., Awaitable[Any]]
 
@@ -35,7 +33,6 @@ CONCURRENT_WRITES = 200
 
 #: Key suffixes used by the stateful test: prefixes of each other, case variants, unicode forms.
 STATEFUL_KEYS = ("", "a", "A", "ab", "a/b", "a:b", "é", "e\u0301")
-STATEFUL_VALUES = st.text(max_size=12)
 
 
 def _key(label: str = "key") -> str:
@@ -299,34 +296,4 @@ class BaseTestKVStoreContract:
         await run_stateful(lambda call: _KVMachine(provider, call))
 
 
-class _KVMachine(RuleBasedStateMachine):
-    """Random set/delete/get sequences against the provider and a ``dict`` model."""
-
-    def __init__(self, provider: Any, call: Caller) -> None:
-        super().__init__()
-        self.provider, self.call = provider, call
-        self.prefix = unique("stateful")
-        self.model: dict[str, str] = {}
-
-    @rule(key=st.sampled_from(STATEFUL_KEYS), value=STATEFUL_VALUES)
-    def write(self, key: str, value: str) -> None:
-        self.call(self.provider.set(self.prefix + key, value))
-        self.model[key] = value
-
-    @rule(key=st.sampled_from(STATEFUL_KEYS))
-    def remove(self, key: str) -> None:
-        self.call(self.provider.delete(self.prefix + key))
-        self.model.pop(key, None)
-
-    @rule(key=st.sampled_from(STATEFUL_KEYS))
-    def read(self, key: str) -> None:
-        assert self.call(self.provider.get(self.prefix + key)) == self.model.get(key)
-
-    def teardown(self) -> None:
-        """At the end of every example, all keys (present or not) match the model."""
-        actual = self.call(_read_all(self.provider, self.prefix, STATEFUL_KEYS))
-        assert actual == {key: self.model.get(key) for key in STATEFUL_KEYS}
-
-
-async def _read_all(provider: Any, prefix: str, keys: tuple[str, ...]) -> dict[str, Any]:
-    return {key: await provider.get(prefix + key) for key in keys}
+_KVMachine = dict_model_machine("_KVMachine", STATEFUL_KEYS)
