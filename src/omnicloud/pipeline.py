@@ -20,6 +20,7 @@ from rich.console import Console
 
 from omnicloud.config import Config, find_config, load_config
 from omnicloud.console import make_console
+from omnicloud.discovery import DiscoveredProvider
 from omnicloud.errors import (
     ConfigError,
     ExitCode,
@@ -61,6 +62,7 @@ class RunState:
     junit: Path | None = None
     pytest_exit: int | None = None
     results: Results | None = None
+    plugins: list[DiscoveredProvider] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
 
@@ -72,15 +74,16 @@ def load(state: RunState) -> int | None:
     at all, installed plugins alone are certified (a generated file names them)."""
     from omnicloud.discovery import discover, merge_discovered
 
+    state.plugins = discover()  # entry points are read once per run
     path = state.options.config_path
     if path is None:
         try:
             path = find_config()
         except ConfigError:
-            if not [d for d in discover() if d.provider is not None]:
+            if not [d for d in state.plugins if d.provider is not None]:
                 raise
             path = _discovered_only_config(state)
-    state.config = merge_discovered(load_config(path))
+    state.config = merge_discovered(load_config(path), state.plugins)
     return None
 
 
@@ -158,15 +161,15 @@ def check_providers(state: RunState) -> int | None:
         elif target.kind == "contract" and target.provider not in seen:
             build_runtime(state.config, target)
             seen.add(target.provider)
-    _check_plugins(state.config, seen)
+    _check_plugins(state.config, seen, state.plugins)
     return None
 
 
-def _check_plugins(config: Config, selected: set[str]) -> None:
+def _check_plugins(config: Config, selected: set[str], plugins: list[DiscoveredProvider]) -> None:
     """Plugin compliance for installed providers that take part in this run."""
-    from omnicloud.discovery import check_plugin, discover
+    from omnicloud.discovery import check_plugin
 
-    for found in discover():
+    for found in plugins:
         provider = config.providers.get(found.name)
         if found.name not in selected or provider is None or found.provider is None:
             continue
