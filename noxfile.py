@@ -1,5 +1,6 @@
 # /// script
-# dependencies = ["nox>=2025.2.9", "pydantic>=2.5", "tomli>=2.0; python_version < '3.11'"]
+# requires-python = ">=3.11"
+# dependencies = ["nox>=2025.2.9", "pydantic>=2.5"]
 # ///
 """Sessions of this repository: the certify sessions planned from omnicloud.toml, plus the
 development sessions in sessions/ (tests, lint, typecheck, docs, bench).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-import sys
+import tomllib
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -22,11 +22,6 @@ from omnicloud.config.checks import run_checks
 from omnicloud.config.locate import KeyLocator
 from omnicloud.config.models import Config
 from omnicloud.errors import ConfigError, Location, did_you_mean, one_of
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 CONFIG_NAMES = ("omnicloud.toml", "pyproject.toml")
 ENV_CONFIG = "OMNICLOUD_CONFIG"

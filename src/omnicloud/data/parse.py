@@ -112,7 +112,7 @@ def parse_instant(text: str) -> int:
             " (e.g. '2024-01-01' or '2024-01-01T00:00:00Z')"
         ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return math.floor(moment.timestamp())
 
 

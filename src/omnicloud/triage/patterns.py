@@ -23,10 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-try:  # Python 3.11+
-    _sre: Any = importlib.import_module("re._parser")
-except ImportError:  # pragma: no cover - Python 3.10
-    _sre = importlib.import_module("sre_parse")
+_sre: Any = importlib.import_module("re._parser")
 
 _LITERAL = _sre.LITERAL
 _NOT_LITERAL = _sre.NOT_LITERAL

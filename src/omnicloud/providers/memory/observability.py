@@ -21,7 +21,7 @@ import asyncio
 import json
 import time
 from contextlib import AbstractContextManager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from opentelemetry import metrics, trace
@@ -102,7 +102,7 @@ class InstrumentedOperation:
 
     def _record(self, message: str, level: str) -> dict[str, Any]:
         record: dict[str, Any] = {
-            "timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "level": level,
             "message": message,
             "trace_id": self._trace_id(),
