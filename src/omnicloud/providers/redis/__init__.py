@@ -1,5 +1,6 @@
 """Redis providers (extra ``redis``): KV store, cache, distributed lock, saga state repository,
-and a message broker (producer, consumer, delayed messaging).
+a message broker (producer, consumer, delayed messaging), and ``create_store``: one object
+implementing 37 of the catalog's interfaces (``store.IMPLEMENTS``, docs/backends/redis.md).
 
 Each factory takes ``url`` (e.g. ``{services.redis.url}``: under xdist, the worker's own
 database) and ``prefix`` (``{services.redis.prefix}``), and connects with ``redis.asyncio``.
@@ -18,6 +19,7 @@ from omnicloud.providers.redis.kv import RedisKVStore, create_kv_store
 from omnicloud.providers.redis.lock import RedisLock, RedisLockManager, create_lock_manager
 from omnicloud.providers.redis.messaging import RedisBroker, create_broker
 from omnicloud.providers.redis.sagas import RedisSagaStateRepository, create_saga_repository
+from omnicloud.providers.redis.store import RedisStore, create_store
 
 __all__ = [
     "RedisBroker",
@@ -26,11 +28,13 @@ __all__ = [
     "RedisLock",
     "RedisLockManager",
     "RedisSagaStateRepository",
+    "RedisStore",
     "create_broker",
     "create_cache",
     "create_kv_store",
     "create_lock_manager",
     "create_saga_repository",
+    "create_store",
 ]
 
 

@@ -144,6 +144,11 @@ class RedisConsumer(RetryingConsumer):
             self._dead_letter_topic, encode(message.payload, message.key, message.headers)
         )
 
+    async def _give_back(self, message: ConsumedMessage) -> None:
+        await self._broker.push_first(
+            self._topic, encode(message.payload, message.key, message.headers)
+        )
+
 
 class RedisDelayedPublisher:
     """Publishes now, or into the delay set from which the mover task delivers when due."""
@@ -198,6 +203,10 @@ class RedisBroker:
 
     async def push(self, topic: str, message: str) -> None:
         await self._client.rpush(self.topic_key(topic), message)
+
+    async def push_first(self, topic: str, message: str) -> None:
+        """Back at the head (LPUSH), where the next BLPOP takes it first."""
+        await self._client.lpush(self.topic_key(topic), message)
 
     async def delay(self, topic: str, message: str, due_ms: float) -> None:
         # "<len>:<topic key><32 hex><message>": the member carries its destination (length-
