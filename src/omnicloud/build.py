@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from omnicloud.adapters.runtime import ProviderRuntime
 from omnicloud.config.models import Config
-from omnicloud.contracts import CONTRACTS
+from omnicloud.contracts import CONTRACTS, ContractSpec
 from omnicloud.endpoints import fill_placeholders, load_endpoints
 from omnicloud.errors import ProviderError
 from omnicloud.plan import Target
@@ -119,7 +119,7 @@ def build_runtime(config: Config, target: Target) -> ProviderRuntime:
     key = f"providers.{target.provider}.factory"
     factory = import_object(provider.factory, what=key)
     preflight(provider.factory, what=key)
-    spec = CONTRACTS[provider.contract]
+    spec = _suite_spec(target)
     if target.kind == "contract":
         problems = contract_shape_problems(factory, spec.methods, spec.sync_methods)
         if problems:
@@ -141,22 +141,27 @@ def build_runtime(config: Config, target: Target) -> ProviderRuntime:
     )
 
 
+def _suite_spec(target: Target) -> ContractSpec:
+    """What the adapter needs to know of the suite: the contract's entry, or for an interface
+    (with or without a contract on the provider) one made from the target."""
+    if target.kind == "contract":
+        return CONTRACTS[target.suite]
+    return ContractSpec(
+        name=target.suite,
+        alias=target.suite,
+        family="interfaces",
+        suite=target.suite_path,
+        adapter=target.adapter,
+        fixture=target.fixture,
+    )
+
+
 def build_test_class(config: Config, target: Target) -> type:
     """The test class for ``target``: suite + mixins + the adapter's fixtures."""
     runtime = build_runtime(config, target)
     suite = import_object(target.suite_path, what=f"suite of {target.node_name}")
     mixins = [import_object(path, what=f"policy of {target.node_name}") for path in target.mixins]
     adapter = importlib.import_module(target.adapter)
-    if target.kind == "interface":
-        runtime = ProviderRuntime(
-            name=runtime.name,
-            contract=runtime.contract.__class__(
-                **{**runtime.contract.__dict__, "fixture": target.fixture}
-            ),
-            factory=runtime.factory,
-            raw_options=runtime.raw_options,
-            resolve=runtime.resolve,
-        )
     namespace: dict[str, Any] = dict(adapter.build_fixtures(runtime))
     namespace.update(
         __test__=True,

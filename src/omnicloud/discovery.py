@@ -7,7 +7,8 @@ A package declares, in its ``pyproject.toml``::
 
 where ``OMNICLOUD_PROVIDER`` is a mapping with the keys of a ``[providers.<name>]`` table
 (``contract``, ``factory``, ``options``, ``implements``, ``policies``, ``description``...), or a
-provider class carrying ``omnicloud_contract = "kv_store"`` (the class is then the factory).
+provider class carrying ``omnicloud_contract = "kv_store"`` and/or ``omnicloud_implements =
+[...]`` (the class is then the factory).
 Once installed, the provider is certified with no configuration at all. The plugin compliance
 check verifies discovery, metadata, and that the provider has its contract's methods, async,
 with compatible signatures, before any contract test runs.
@@ -89,6 +90,9 @@ def _load(ep: EntryPoint) -> DiscoveredProvider:
         return replace(
             found, description=description, problems=(f"metadata key '{where}': {message}",)
         )
+    if provider.contract is None and not provider.implements:
+        problem = "declares neither 'contract' nor 'implements': nothing to certify"
+        return replace(found, description=description, problems=(problem,))
     return replace(found, provider=provider, description=description)
 
 
@@ -96,12 +100,21 @@ def _declaration(obj: Any, value: str) -> dict[str, Any] | str:
     if isinstance(obj, dict):
         return dict(obj)
     contract = getattr(obj, "omnicloud_contract", None)
-    if inspect.isclass(obj) and isinstance(contract, str):
+    implements = getattr(obj, "omnicloud_implements", None)
+    if inspect.isclass(obj) and (isinstance(contract, str) or isinstance(implements, list | tuple)):
         doc = (inspect.getdoc(obj) or "").splitlines()
-        return {"contract": contract, "factory": value, "description": doc[0] if doc else ""}
+        declared: dict[str, Any] = {
+            "factory": value,
+            "description": doc[0] if doc else "",
+        }
+        if isinstance(contract, str):
+            declared["contract"] = contract
+        if isinstance(implements, list | tuple):
+            declared["implements"] = list(implements)
+        return declared
     return (
         f"entry point value '{value}' is neither a mapping of provider keys nor a class"
-        " with an 'omnicloud_contract' attribute"
+        " with an 'omnicloud_contract' or 'omnicloud_implements' attribute"
     )
 
 
@@ -142,8 +155,19 @@ def check_plugin(
     except ProviderError as exc:
         return [*problems, exc.message]
     for contract in (provider.contract, *provider.policies):
-        problems += signature_problems(factory, contract)
-    return problems
+        if contract is not None:  # an interface-only plugin declares no contract
+            problems += signature_problems(factory, contract)
+    return problems + interface_problems(factory, provider.implements)
+
+
+def interface_problems(factory: Any, interfaces: list[str]) -> list[str]:
+    """Methods of the declared interfaces that ``factory`` (or the class it returns) lacks."""
+    from omnicloud.capabilities import check_shape, shape_target
+
+    target = shape_target(factory)
+    if target is None:
+        return []
+    return [f"{name}: {problem}" for name in interfaces for problem in check_shape(target, name)]
 
 
 def signature_problems(factory: Any, contract: str) -> list[str]:

@@ -160,7 +160,7 @@ def check_providers(state: RunState) -> int | None:
             build_runtime(state.config, target)  # the interface's methods, before any test
         elif target.kind == "contract" and target.provider not in seen:
             build_runtime(state.config, target)
-            seen.add(target.provider)
+        seen.add(target.provider)  # interface-only providers too
     _check_plugins(state.config, seen, state.plugins)
     return None
 

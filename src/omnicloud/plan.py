@@ -76,7 +76,8 @@ def plan_targets(config: Config, selection: Selection) -> tuple[Target, ...]:
     targets: list[Target] = []
     for name in providers:
         provider = config.providers[name]
-        targets.append(_contract_target(name, provider))
+        if provider.contract is not None:  # interface-only providers run their interfaces only
+            targets.append(_contract_target(name, provider.contract, provider))
         targets.extend(_interface_targets(name, provider, selection))
     if selection.interfaces:
         wanted = set(selection.interfaces)
@@ -157,8 +158,8 @@ def skipped_providers(config: Config, selection: Selection) -> dict[str, str]:
     return found
 
 
-def _contract_target(name: str, provider: ProviderConfig) -> Target:
-    spec = CONTRACTS[provider.contract]
+def _contract_target(name: str, contract: str, provider: ProviderConfig) -> Target:
+    spec = CONTRACTS[contract]
     return Target(
         provider=name,
         suite=spec.name,
@@ -193,7 +194,7 @@ def _interface_targets(
             suite_path=suite_for(iface),
             adapter="omnicloud.adapters.factory",
             fixture="provider_factory",
-            contract=provider.contract,
+            contract=provider.contract or "",
             probe=iface in extra,
         )
         for iface in (*names, *extra)
@@ -227,9 +228,9 @@ def plan_sessions(config: Config) -> tuple[SessionSpec, ...]:
         sessions.append(
             SessionSpec(
                 session,
-                f"Certify provider {name} ({provider.contract})",
+                f"Certify provider {name} ({_claims(provider)})",
                 ("certify", "--provider", name),
-                ("certify", "provider", CONTRACTS[provider.contract].alias),
+                ("certify", "provider", _provider_tag(provider)),
             )
         )
     sessions.extend(
@@ -296,3 +297,17 @@ def plan_sessions(config: Config) -> tuple[SessionSpec, ...]:
             )
         )
     return tuple(sessions)
+
+
+def _claims(provider: ProviderConfig) -> str:
+    """``kv_store``, ``kv_store + 3 interfaces`` or ``12 interfaces``: what a session certifies."""
+    parts = [provider.contract] if provider.contract else []
+    if provider.implements:
+        count = len(provider.implements)
+        parts.append(f"{count} interface{'s' if count != 1 else ''}")
+    return " + ".join(parts)
+
+
+def _provider_tag(provider: ProviderConfig) -> str:
+    """The contract's alias, or ``interfaces`` for an interface-only provider (``nox -t``)."""
+    return CONTRACTS[provider.contract].alias if provider.contract else "interfaces"

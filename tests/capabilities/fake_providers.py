@@ -76,3 +76,8 @@ class HalfTTL:
     def get_ttl(self, key: str) -> float | None: ...
 
     async def persist(self, name: str) -> bool: ...
+
+
+def create_half_ttl(**options: Any):  # type: ignore[no-untyped-def]  # unannotated on purpose
+    """A factory function without a return annotation: its class is read from the source."""
+    return HalfTTL()

@@ -87,11 +87,45 @@ def test_factories_are_checked_through_their_return_annotation() -> None:
     async def annotated(**options: Any) -> HalfTTL:
         return HalfTTL()
 
-    def unannotated(**options: Any) -> Any:
-        return HalfTTL()
-
     assert shape_target(annotated) is HalfTTL
-    assert shape_target(unannotated) is None
-    require_shapes(unannotated, ["keyvalue_ttl"], what="x")  # only the tests can tell
     with pytest.raises(ProviderError):
         require_shapes(annotated, ["keyvalue_ttl"], what="x")
+
+
+def test_unannotated_factories_are_checked_through_the_class_they_construct() -> None:
+    def create_store(**options: Any):  # type: ignore[no-untyped-def]  # the case under test
+        if options.get("fast"):
+            return HalfTTL(**options)
+        return HalfTTL()
+
+    async def async_factory(**options):  # type: ignore[no-untyped-def]  # the case under test
+        def helper() -> MemStore:  # a nested function's return is not the factory's
+            return MemStore()
+
+        helper()
+        return HalfTTL()
+
+    assert shape_target(create_store) is HalfTTL
+    assert shape_target(async_factory) is HalfTTL
+    with pytest.raises(ProviderError) as info:
+        require_shapes(create_store, ["keyvalue_ttl"], what="providers.redis.implements")
+    assert info.value.message.startswith(
+        "providers.redis.implements: HalfTTL does not have the methods of the interfaces it"
+        " declares (4 problems): keyvalue_ttl:"
+    )
+
+
+def test_factories_whose_class_cannot_be_read_are_left_to_the_tests() -> None:
+    def two_classes(**options: Any) -> Any:
+        return HalfTTL() if options else MemStore()
+
+    def constructor_method(**options: Any) -> Any:
+        return MemStore.__new__(MemStore)
+
+    def by_variable(**options: Any) -> Any:
+        store = HalfTTL()
+        return store  # noqa: RET504  # a variable is the case under test
+
+    for factory in (two_classes, constructor_method, by_variable, len):
+        assert shape_target(factory) is None
+        require_shapes(factory, ["keyvalue_ttl"], what="x")  # only the tests can tell

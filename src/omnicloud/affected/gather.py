@@ -139,8 +139,10 @@ def suite_sources(config: Config) -> dict[str, tuple[SuiteSource, ...]]:
     for name, provider in config.providers.items():
         if not provider.enabled:
             continue
-        contract = CONTRACTS[provider.contract]
-        sources = [SuiteSource(f"contract {contract.name} suite", contract.module)]
+        contract = CONTRACTS[provider.contract] if provider.contract else None
+        sources = []
+        if contract is not None:  # interface-only providers have interface suites alone
+            sources.append(SuiteSource(f"contract {contract.name} suite", contract.module))
         sources += [
             SuiteSource(f"policy {policy} suite", CONTRACTS[policy].module)
             for policy in provider.policies
@@ -149,7 +151,10 @@ def suite_sources(config: Config) -> dict[str, tuple[SuiteSource, ...]]:
             SuiteSource(f"interface {iface} suite", module)
             for iface, module in _interface_modules(provider.implements)
         ]
-        sources.append(SuiteSource(f"{contract.name} adapter", contract.adapter, narrowable=False))
+        if contract is not None:
+            sources.append(
+                SuiteSource(f"{contract.name} adapter", contract.adapter, narrowable=False)
+            )
         if provider.implements:
             sources.append(
                 SuiteSource("interface adapter", "omnicloud.adapters.factory", narrowable=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from omnicloud.config.models import Config
+from omnicloud.config.models import Config, ProviderConfig
 from omnicloud.errors import did_you_mean
 from tck_py.interfaces.catalog import INTERFACES
 
@@ -22,9 +22,26 @@ def _unknown(name: str) -> str:
     )
 
 
+def _suites_to_run(name: str, provider: ProviderConfig) -> Iterator[Problem]:
+    """A provider needs something to certify: a contract, interfaces, or both."""
+    if provider.contract is None and not provider.implements:
+        yield (
+            ("providers", name),
+            "declares neither 'contract' nor 'implements': set contract = \"<name>\" and/or"
+            ' implements = ["<interface>", ...] (see docs/interfaces.md)',
+        )
+    elif provider.contract is None and provider.policies:
+        yield (
+            ("providers", name, "policies"),
+            "policies mix into the contract suite, and this provider declares no 'contract':"
+            " add one or remove 'policies'",
+        )
+
+
 def check_interfaces(config: Config) -> Iterator[Problem]:
     """Unknown, repeated or incomplete interface claims, and stray expected failures."""
     for name, provider in config.providers.items():
+        yield from _suites_to_run(name, provider)
         claimed = set(provider.implements)
         seen: set[str] = set()
         for index, interface in enumerate(provider.implements):

@@ -6,7 +6,9 @@ the whole list at once (exit code 4) instead of as dozens of AttributeErrors.
 
 from __future__ import annotations
 
+import ast
 import inspect
+import textwrap
 import types
 import typing
 from collections.abc import Iterable
@@ -22,17 +24,65 @@ _VAR = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
 
 def shape_target(factory: Any) -> Any | None:
-    """What can be checked before running: a class, or the class a factory is annotated to
-    return. ``None`` when only the tests can tell (an unannotated factory function)."""
+    """What can be checked before running: a class, the class a factory is annotated to
+    return, or the one class an unannotated factory function constructs in every ``return``
+    (``def create_store(**options): return RedisStore(...)``). ``None`` when only the tests can
+    tell."""
     if inspect.isclass(factory):
         return factory
     try:
         returned = typing.get_type_hints(factory).get("return")
     except Exception:  # unresolvable annotations just mean "cannot check"
-        return None
+        returned = None
     if typing.get_origin(returned) is not None:  # Awaitable[X], Coroutine[..., X]
         returned = typing.get_args(returned)[-1]
-    return returned if inspect.isclass(returned) and returned is not Any else None
+    if inspect.isclass(returned) and returned is not Any:
+        return returned
+    return constructed_class(factory)
+
+
+def constructed_class(function: Any) -> type | None:
+    """The class every ``return`` of ``function`` instantiates by name, or ``None``.
+
+    Reads the function's source, so it needs no service and runs nothing. Only a direct call of
+    a class found in the function's module (or closure) counts: ``return Store(...)`` does,
+    ``return await Store.connect(...)`` does not (a constructor method may return anything).
+    """
+    if not inspect.isfunction(function):
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    definition = tree.body[0] if tree.body else None
+    if not isinstance(definition, ast.FunctionDef | ast.AsyncFunctionDef):
+        return None
+    names = {_called_name(node) for node in _own_returns(definition)}
+    if len(names) != 1 or None in names:
+        return None
+    scope = {**function.__globals__, **inspect.getclosurevars(function).nonlocals}
+    found = scope.get(next(iter(names)) or "")
+    return found if inspect.isclass(found) else None
+
+
+def _own_returns(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
+    """``return`` statements of the function itself, not of functions nested in it."""
+    found: list[ast.Return] = []
+    todo: list[ast.AST] = list(definition.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return):
+            found.append(node)
+        elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _called_name(node: ast.Return) -> str | None:
+    value = node.value
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+        return value.func.id
+    return None
 
 
 def check_shape(provider: Any, interface: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 
 NAME = "plugins"
 HELP = "list providers registered by installed packages ('omnicloud.providers' entry points)"
@@ -31,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
                 "distribution": item.distribution,
                 "version": item.version,
                 "contract": item.provider.contract if item.provider else None,
+                "implements": list(item.provider.implements) if item.provider else [],
                 "factory": item.provider.factory if item.provider else None,
                 "description": item.description,
                 "problems": problems,
@@ -43,8 +45,16 @@ def run(args: argparse.Namespace) -> int:
     for row in rows if not args.json else []:
         verdict = "ok" if not row["problems"] else "; ".join(row["problems"])
         print(
-            f"{row['name']:24} {row['contract'] or '?':18} {row['distribution'] or '?'}"
+            f"{row['name']:24} {_claims(row):18} {row['distribution'] or '?'}"
             f" {row['version'] or ''}  {verdict}"
         )
     failing = any(row["problems"] for row in rows)
     return ExitCode.PROVIDER if failing else ExitCode.OK
+
+
+def _claims(row: Mapping[str, object]) -> str:
+    """The contract, or ``N interfaces`` for an interface-only plugin; ``?`` if unreadable."""
+    implements = row["implements"]
+    if row["contract"]:
+        return str(row["contract"])
+    return f"{len(implements)} interfaces" if isinstance(implements, list) and implements else "?"

@@ -25,8 +25,7 @@ def run(args: argparse.Namespace) -> int:
         from omnicloud.plan import Selection, plan_targets
 
         for target in plan_targets(config, Selection()):
-            if target.kind == "contract":
-                build_runtime(config, target)
+            build_runtime(config, target)  # contract shape, or the declared interface's methods
     print(
         f"{config.source}: valid ({len(config.providers)} providers, {len(config.services)}"
         f" services, {len(config.environments)} environments)"

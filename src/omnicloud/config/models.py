@@ -193,10 +193,24 @@ class ProviderConfig(Model):
     policies = ["multi_tenancy"]
     owners = ["storage-team"]
     paths = ["src/acme/kv/**"]
+
+    [providers.redis]            # interface-only: no contract, just the interfaces it implements
+    factory = "acme.redis:create_store"
+    options = { url = "{services.redis.url}" }
+    services = ["redis"]
+    implements = ["keyvalue_basic", "keyvalue_ttl", "pubsub_basic"]
     ```
+
+    A provider needs a `contract`, `implements`, or both. `reference = true` marks an in-memory
+    reference implementation (this repository's MemStore): the matrix certifies it like any other
+    provider but leaves it out of the count of interfaces passing on a real backend.
     """
 
-    contract: str = Field(description="Contract suite name or alias (kv_store or kv).")
+    contract: str | None = Field(
+        None,
+        description="Contract suite name or alias (kv_store or kv). Optional when `implements`"
+        " lists interfaces: an interface-only provider runs only its interface suites.",
+    )
     factory: FactoryPath = Field(description="'module:attribute' called with options.")
     options: dict[str, OptionValue] = Field(default_factory=dict)
     services: list[str] = Field(default_factory=list)
@@ -209,10 +223,17 @@ class ProviderConfig(Model):
     environments: list[str] | None = Field(None, description="Limit to these environments.")
     distribution: str | None = Field(None, description="Distribution name for certificates.")
     enabled: bool = True
+    reference: bool = Field(
+        False,
+        description="An in-memory reference implementation: not counted as a real backend in"
+        " the matrix summary.",
+    )
 
     @field_validator("contract")
     @classmethod
-    def _contract(cls, value: str) -> str:
+    def _contract(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             return resolve_contract(value, kind="contract").name
         except LookupError as exc:
@@ -789,7 +810,8 @@ class Config(Model):
     source: Path | None = Field(None, exclude=True)
 
     def contracts_in_use(self) -> list[str]:
-        return sorted({p.contract for p in self.providers.values()})
+        """Contracts of the providers; interface-only providers (no ``contract``) add none."""
+        return sorted({p.contract for p in self.providers.values() if p.contract is not None})
 
     def secret_values(self) -> list[str]:
         """Every value marked secret, for redaction."""

@@ -142,8 +142,9 @@ def _summary(matrix: Matrix) -> str:
         lines = [
             f"<b>{escape(provider)}</b> &mdash; {verdict}",
             f"{holding} of {len(claimed)} claimed interfaces pass",
-            f"contract {escape(contract.suite)}: {escape(LABELS[contract.status][0])}",
         ]
+        if contract.claimed:  # interface-only providers have no contract suite
+            lines.append(f"contract {escape(contract.suite)}: {escape(LABELS[contract.status][0])}")
         for status in (
             "false_claim",
             "fail",

@@ -69,7 +69,7 @@ class Cell:
     def label(self) -> str:
         short = LABELS[self.status][0]
         if self.row == CONTRACT_ROW:
-            return f"{short}: {self.suite}"
+            return f"{short}: {self.suite}" if self.claimed else "no contract"
         return f"{short} ({self.expected_kind})" if self.expected_kind and self.claimed else short
 
     @property
@@ -141,7 +141,9 @@ def _cell(
     secrets: list[str],
 ) -> Cell:
     settings = config.providers[provider]
-    suite = settings.contract if row == CONTRACT_ROW else row
+    if row == CONTRACT_ROW and settings.contract is None:  # an interface-only provider
+        return Cell(provider=provider, row=row, suite="", status="not_claimed", claimed=False)
+    suite = (settings.contract or "") if row == CONTRACT_ROW else row
     tests = by_target.get((provider, suite), [])
     claimed = row == CONTRACT_ROW or row in settings.implements
     expected = settings.expected_failures.get(row)
