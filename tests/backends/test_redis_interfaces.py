@@ -94,3 +94,95 @@ for _interface in IMPLEMENTS:
     _base = _suite(_interface)
     _name = "TestRedis" + _base.__name__.removeprefix("BaseTest").removesuffix("Interface")
     globals()[_name] = type(_name, (RedisProvider, _base), {"__module__": __name__})
+
+
+# --- broken variants: each realistic one-bug Redis store must fail the suite that claims it ----
+class GlobScan(RedisStore):
+    """Passes the caller's prefix to SCAN MATCH unescaped: 'a*' also matches 'ab'."""
+
+    async def _matching(self, prefix: str) -> list[str]:
+        pattern = self._kv(prefix) + "*"
+        keys = [self._user_key(k) async for k in self._client.scan_iter(match=pattern)]
+        return sorted(set(keys))
+
+
+class ImmortalTTL(RedisStore):
+    """Forgets the PX argument: values written with a TTL never expire."""
+
+    async def set_with_ttl(self, key: str, value: str, ttl: float) -> None:
+        await self.set(key, value)
+
+
+class UnwatchedTransactions(RedisStore):
+    """Reads without WATCH: a commit never notices a concurrent write."""
+
+    async def begin_transaction(self) -> Any:
+        tx = await super().begin_transaction()
+
+        async def get(key: str) -> str | None:
+            return tx._writes[key] if key in tx._writes else await self.get(key)
+
+        tx.get = get  # type: ignore[method-assign]
+        return tx
+
+
+class LostFanOut(RedisStore):
+    """Hands each message to one subscriber of its topic instead of all of them."""
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        if event["type"] == "message":
+            topic = event["channel"].decode()[len(self._channel("")) :]
+            subscribers = sorted(self._topics.get(topic, ()))[:1]
+            for subscriber in subscribers:
+                self._mailbox(subscriber).put(self._decode(topic, event["data"]))
+        else:
+            super()._dispatch(event)
+
+
+class AckOnReceive(RedisStore):
+    """Deletes a message when it is taken: an unacknowledged message never comes back."""
+
+    async def queue_dequeue_with_timeout(self, queue: str, visibility_timeout: float) -> Any:
+        return await self.queue_dequeue(queue)
+
+
+class AgelessRetention(RedisStore):
+    """Compaction applies max_records only, ignoring max_age."""
+
+    async def stream_compact(self, stream: str) -> int:
+        limit = (await self.stream_get_retention(stream)).max_records
+        if limit is None:
+            return 0
+        return int(await self._client.xtrim(self._stream(stream), maxlen=limit, approximate=False))
+
+
+BROKEN: dict[str, tuple[type[RedisStore], str, str]] = {
+    "GlobScan": (GlobScan, "keyvalue_scan", "test_prefix_is_literal_not_a_pattern"),
+    "ImmortalTTL": (ImmortalTTL, "keyvalue_ttl", "test_value_expires"),
+    "UnwatchedTransactions": (
+        UnwatchedTransactions,
+        "keyvalue_transactional",
+        "test_conflicting_commit_is_refused_and_applies_nothing",
+    ),
+    "LostFanOut": (LostFanOut, "pubsub_basic", "test_every_subscriber_gets_every_message"),
+    "AckOnReceive": (
+        AckOnReceive,
+        "queue_visibility",
+        "test_a_taken_message_is_hidden_then_returns",
+    ),
+    "AgelessRetention": (AgelessRetention, "stream_retention", "test_max_age_drops_old_records"),
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+async def test_a_broken_redis_store_fails_its_interface_suite(name: str, redis_url: str) -> None:
+    broken, interface, test_name = BROKEN[name]
+    suite = _suite(interface)()
+
+    def mutate(store: RedisStore) -> RedisStore:
+        store.__class__ = broken
+        return store
+
+    async for factory in _factory_for(redis_url, mutate):
+        with pytest.raises((AssertionError, pytest.fail.Exception)):
+            await getattr(suite, test_name)(factory)
