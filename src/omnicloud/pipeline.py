@@ -7,6 +7,7 @@ interrupted run still writes what it has and still tears its services down.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import secrets as _random
 import sys
@@ -28,10 +29,12 @@ from omnicloud.errors import (
     OmnicloudError,
     ProviderError,
     SelectionError,
+    did_you_mean,
+    one_of,
 )
 from omnicloud.plan import Selection, Target, plan_targets, skipped_providers
 from omnicloud.results import Results, load_results
-from omnicloud.runner import PYTEST_FAILED, PYTEST_NO_TESTS, PYTEST_OK, RunRequest
+from omnicloud.runner import PYTEST_FAILED, PYTEST_NO_TESTS, PYTEST_OK, RunRequest, TestCounts
 from omnicloud.signals import handle_interrupts
 
 
@@ -48,6 +51,7 @@ class CertifyOptions:
     workers: int | str | None = None
     shard: str | None = None
     executor: str | None = None
+    strict: bool | None = None  # None: strict when the CI environment variable is set
 
 
 @dataclass
@@ -64,6 +68,8 @@ class RunState:
     results: Results | None = None
     plugins: list[DiscoveredProvider] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    sat_out: dict[str, str] = field(default_factory=dict)
+    counts: TestCounts = field(default_factory=TestCounts)
 
 
 Stage = Callable[[RunState], "int | None"]
@@ -103,17 +109,22 @@ def _discovered_only_config(state: RunState) -> Path:
 def select(state: RunState) -> int | None:
     assert state.config is not None
     sel = state.options.selection
+    origin = "--env"
     if sel.environment is None:
+        origin = "OMNICLOUD_ENV" if os.environ.get("OMNICLOUD_ENV") else "default_environment"
         env = os.environ.get("OMNICLOUD_ENV") or state.config.project.default_environment
         sel = Selection(sel.providers, sel.contracts, sel.interfaces, sel.probe, env)
         state.options = CertifyOptions(**{**state.options.__dict__, "selection": sel})
+    _check_environment(state.config, sel.environment, origin)
     if state.options.shard:
         from omnicloud.shard.spec import parse_shard
 
         parse_shard(state.options.shard)  # a bad value is a selection error (exit 3)
     state.targets = plan_targets(state.config, sel)
-    for name, reason in skipped_providers(state.config, sel).items():
+    state.sat_out = skipped_providers(state.config, sel)
+    for name, reason in state.sat_out.items():
         state.console.print(f"note: provider {name} sits out this run: {reason}", highlight=False)
+    _check_strict(state)
     if not state.targets:
         wanted = ", ".join((*sel.providers, *sel.contracts, *sel.interfaces)) or "everything"
         raise SelectionError(
@@ -121,6 +132,51 @@ def select(state: RunState) -> int | None:
             hint="'omnicloud list' shows providers and contracts",
         )
     return None
+
+
+def _check_environment(config: Config, env: str | None, origin: str) -> None:
+    """An environment nobody configured is a selection error, never a run of whatever
+    happens to need no environment."""
+    if env is None or env in config.environments:
+        return
+    known = list(config.environments)
+    raise SelectionError(
+        f"unknown environment '{env}' (from {origin}){did_you_mean(env, known)}"
+        f" (accepted: {one_of(known)})",
+        hint="environments are the [environments.<name>] tables of the configuration",
+    )
+
+
+def is_strict(options: CertifyOptions) -> bool:
+    """``--strict`` / ``--no-strict``; by default strict when ``CI`` is set (not empty)."""
+    if options.strict is not None:
+        return options.strict
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _check_strict(state: RunState) -> None:
+    """In a strict run every selected provider runs, unless run.allow_sit_out names it."""
+    assert state.config is not None
+    if not state.sat_out or not is_strict(state.options):
+        return
+    allowed = state.config.run.allow_sit_out
+    refused = {
+        name: reason
+        for name, reason in state.sat_out.items()
+        if not any(fnmatch.fnmatchcase(name, pattern) for pattern in allowed)
+    }
+    if refused:
+        first, reason = next(iter(refused.items()))
+        more = (
+            f" (and {len(refused) - 1} more: {', '.join(list(refused)[1:])})"
+            if len(refused) > 1
+            else ""
+        )
+        raise SelectionError(
+            f"provider {first} would sit out this strict run: {reason}{more}",
+            hint="choose an environment (--env), or let it sit out with run.allow_sit_out;"
+            " --no-strict turns this check off (strict is the default when CI is set)",
+        )
 
 
 def prepare_results(state: RunState) -> int | None:
@@ -215,7 +271,7 @@ def run_tests(state: RunState) -> int | None:
         shard=state.options.shard,
         pytest_args=(*state.config.run.pytest_args, *state.options.pytest_args),
     )
-    state.pytest_exit = run_pytest(pytest_argv(request))
+    state.pytest_exit = run_pytest(pytest_argv(request), state.counts)
     return None
 
 
@@ -268,6 +324,7 @@ def report(state: RunState) -> int | None:
     if state.results is None or state.folder is None or state.config is None:
         return None
     render_table(state.results, state.console, title=f"Compliance ({state.config.project.name})")
+    _render_sat_out(state)
     meta: dict[str, object] = {
         "project": state.config.project.name,
         "run_id": state.run_id,
@@ -275,6 +332,8 @@ def report(state: RunState) -> int | None:
         "junit": str(state.junit),
         "pytest_exit": state.pytest_exit,
         "elapsed": round(time.monotonic() - state.started, 3),
+        "environment": state.options.selection.environment,
+        "sat_out": dict(state.sat_out),
     }
     if state.config.data:
         from omnicloud.data.fingerprint import dataset_fingerprints
@@ -285,6 +344,20 @@ def report(state: RunState) -> int | None:
         f"JUnit: {state.junit}\nReport: {paths['markdown']}, {paths['json']}", highlight=False
     )
     return None
+
+
+def _render_sat_out(state: RunState) -> None:
+    """Providers that were selected but did not run are part of the verdict's table."""
+    if not state.sat_out:
+        return
+    from rich.table import Table
+
+    table = Table(title="Sat out (not certified by this run)", title_justify="left")
+    table.add_column("provider")
+    table.add_column("reason")
+    for name, reason in sorted(state.sat_out.items()):
+        table.add_row(name, reason)
+    state.console.print(table)
 
 
 def triage(state: RunState) -> int | None:
@@ -321,8 +394,32 @@ STAGES: tuple[Stage, ...] = (
 FINAL_STAGES: tuple[Stage, ...] = (report, triage)
 
 
+def incompleteness(state: RunState) -> tuple[int, str] | None:
+    """Why a run that pytest called a success is not one: it executed no test, or reported
+    fewer tests than it selected. ``None`` when complete (or when pytest ran elsewhere)."""
+    counts = state.counts
+    if counts.selected is None:
+        return None
+    if not counts.executed:
+        return ExitCode.SELECTION, (
+            f"no test executed ({len(counts.selected)} selected, {len(counts.reported)}"
+            " reported, all skipped or none run): this run certifies nothing"
+        )
+    unfinished = counts.unfinished
+    if unfinished:
+        return ExitCode.RESULTS, (
+            f"incomplete run: {len(unfinished)} of {len(counts.selected)} selected tests"
+            f" reported no result (first: {unfinished[0]})"
+        )
+    return None
+
+
 def exit_code(state: RunState) -> int:
     if state.pytest_exit in (PYTEST_OK,):
+        problem = incompleteness(state)
+        if problem is not None:
+            print(f"error: {problem[1]}", file=sys.stderr)
+            return problem[0]
         return ExitCode.OK
     if state.pytest_exit == PYTEST_FAILED:
         return ExitCode.VIOLATIONS

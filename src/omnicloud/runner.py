@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from omnicloud.config.models import Config
 from omnicloud.plan import Selection
@@ -70,9 +71,47 @@ def workers_for(config: Config, override: int | str | None) -> int | str:
     return value if value == "auto" else int(value)
 
 
-def run_pytest(argv: Sequence[str]) -> int:
+@dataclass
+class TestCounts:
+    """What pytest selected and what it reported: a run that executed nothing, or reported
+    fewer tests than it selected, is never a success."""
+
+    selected: list[str] | None = None  # node ids after deselection; None: never collected
+    reported: set[str] = field(default_factory=set)  # a final outcome (passed/failed/skipped)
+    executed: set[str] = field(default_factory=set)  # the test body ran (passed or failed)
+
+    @property
+    def unfinished(self) -> list[str]:
+        return [n for n in self.selected or [] if n not in self.reported]
+
+
+def counting_plugin(counts: TestCounts) -> object:
+    """A pytest plugin recording selected and reported tests, in-process or as the xdist
+    controller (built here so that importing this module does not import pytest)."""
+    import pytest
+
+    class CountingPlugin:
+        def pytest_collection_finish(self, session: Any) -> None:
+            counts.selected = [item.nodeid for item in session.items]
+
+        @pytest.hookimpl(optionalhook=True)
+        def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+            if counts.selected is None or len(ids) > len(counts.selected):
+                counts.selected = list(ids)
+
+        def pytest_runtest_logreport(self, report: Any) -> None:
+            if report.when == "call" or (report.when == "setup" and not report.passed):
+                counts.reported.add(report.nodeid)
+            if report.when == "call" and not report.skipped:
+                counts.executed.add(report.nodeid)
+
+    return CountingPlugin()
+
+
+def run_pytest(argv: Sequence[str], counts: TestCounts | None = None) -> int:
     """Run pytest in this process (no second interpreter start-up: see bench/overhead.py)."""
     import pytest
 
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    return int(pytest.main(list(argv)))
+    plugin = counting_plugin(counts if counts is not None else TestCounts())
+    return int(pytest.main(list(argv), plugins=[plugin]))

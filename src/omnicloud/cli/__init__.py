@@ -2,7 +2,12 @@
 
 Every module ``cmd_<name>.py`` in this package is a subcommand. It exposes ``NAME`` (the command
 word), ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``. Every subcommand
-also accepts ``--config PATH`` and ``--env NAME`` (``args.config``, ``args.env``).
+also accepts ``--config PATH`` and ``--env NAME`` (``args.config``, ``args.env``) unless it
+declares ``COMMON_OPTIONS`` (the subset it uses): an option a command would ignore is a usage
+error, not silently dropped.
+
+A command that passes unknown arguments on (``_accepts_extra``) still rejects one that looks like
+a misspelling of its own options (``certify --contrct kv``): exit 2, not a run that ignores it.
 """
 
 from __future__ import annotations
@@ -14,7 +19,23 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from omnicloud.errors import ExitCode, OmnicloudError
+from omnicloud.errors import ExitCode, OmnicloudError, did_you_mean
+
+#: Commands that read neither --config nor --env, or only --config (the rest read both).
+_COMMON_OPTIONS: dict[str, tuple[str, ...]] = {
+    "schema": (),
+    "plugins": (),
+    "merge": ("config",),
+    "init": (),
+    "verify-certificate": (),
+    "ci": ("config",),
+    "data": ("config",),
+    "list": ("config",),
+    "traceability": ("config",),
+    "triage": ("config",),
+    "validate": ("config",),
+    "workflow": ("config",),
+}
 
 
 def _commands() -> list[ModuleType]:
@@ -37,7 +58,30 @@ def build_parser() -> argparse.ArgumentParser:
         description="Certify infrastructure providers against the Open Omni-Cloud contracts.",
     )
     parser.add_argument("--version", action="version", version=f"omnicloud {dist_version}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in _commands():
+        uses = getattr(
+            module, "COMMON_OPTIONS", _COMMON_OPTIONS.get(module.NAME, ("config", "env"))
+        )
+        command = sub.add_parser(
+            module.NAME, help=module.HELP, description=module.HELP, parents=[_common(uses)]
+        )
+        module.add_arguments(command)
+        command.set_defaults(_run=module.run, _parser=command)
+    return parser
+
+
+def _common(uses: tuple[str, ...]) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
+    if "config" in uses:
+        _add_config(common)
+    if "env" in uses:
+        _add_env(common)
+    return common
+
+
+def _add_config(common: argparse.ArgumentParser) -> None:
     common.add_argument(
         "-c",
         "--config",
@@ -46,28 +90,40 @@ def build_parser() -> argparse.ArgumentParser:
         help="omnicloud.toml or pyproject.toml (default: found from the"
         " current directory, or $OMNICLOUD_CONFIG)",
     )
+
+
+def _add_env(common: argparse.ArgumentParser) -> None:
     common.add_argument(
         "--env",
         default=None,
         metavar="NAME",
         help="environment (default: $OMNICLOUD_ENV, project.default_environment)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-    for module in _commands():
-        command = sub.add_parser(
-            module.NAME, help=module.HELP, description=module.HELP, parents=[common]
-        )
-        module.add_arguments(command)
-        command.set_defaults(_run=module.run)
-    return parser
+
+
+def _misspelled_option(command: argparse.ArgumentParser, extra: Sequence[str]) -> str | None:
+    """The first pass-through argument (before a bare ``--``) that is close to one of the
+    command's own long options: a typo, not an argument meant for pytest or nox."""
+    own = [o for a in command._actions for o in a.option_strings if o.startswith("--")]
+    for arg in extra:
+        if arg == "--":
+            return None
+        name = arg.split("=", 1)[0]
+        if name.startswith("--") and name not in own:
+            hint = did_you_mean(name, own)
+            if hint:
+                return f"unrecognized argument: {arg}{hint}"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "_accepts_extra", False):
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args._parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    typo = _misspelled_option(args._parser, extra) if extra else None
+    if typo:
+        args._parser.error(typo)
     args.extra = extra
     try:
         return int(args._run(args))

@@ -60,6 +60,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run the shards elsewhere: 'kubernetes' (an Indexed Job from"
         " [executors.kubernetes]) and merge their results here",
     )
+    parser.add_argument(
+        "--strict",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="fail when a selected provider sits out this run, unless run.allow_sit_out"
+        " names it (default: strict when the CI environment variable is set)",
+    )
     parser.set_defaults(_accepts_extra=True)
 
 
@@ -78,5 +85,6 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         shard=args.shard,
         executor=args.executor,
+        strict=args.strict,
     )
     return certify(options)

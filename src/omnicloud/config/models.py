@@ -262,6 +262,7 @@ class RunConfig(Model):
     default_duration = "auto"
     shard_group = "test"   # or "class" / "module": keep them on one machine
     reruns = 0
+    allow_sit_out = ["redis-*"]   # may sit out a --strict run (no environment chosen)
     ```
     """
 
@@ -277,6 +278,11 @@ class RunConfig(Model):
     reruns: int = Field(0, ge=0, le=20, description="Fresh-process re-runs of failed tests.")
     timeout: Duration | None = Field(None, description="Whole-run timeout.")
     pytest_args: list[str] = Field(default_factory=list)
+    allow_sit_out: list[str] = Field(
+        default_factory=list,
+        description="Providers (names or globs) that may sit out a --strict run (the default"
+        " when CI is set) without failing it; every other selected provider must run.",
+    )
 
 
 class SessionsConfig(Model):

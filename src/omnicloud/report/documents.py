@@ -46,12 +46,20 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         "| provider | suite | passed | failed | errors | skipped | time | verdict |",
         "|---|---|---:|---:|---:|---:|---:|---|",
     ]
+    incomplete = data["meta"].get("status") == "INCOMPLETE"
+    unfinished = set(data["meta"].get("unfinished_targets") or ())
+    if incomplete:
+        lines[1:1] = ["", f"**INCOMPLETE**: {data['meta'].get('incomplete_reason', '')}"]
     for t in data["targets"]:
         verdict = "compliant" if t["failed"] + t["errors"] == 0 else "**VIOLATION**"
+        if f"{t['provider']}:{t['suite']}" in unfinished and verdict == "compliant":
+            verdict = "**INCOMPLETE**"
         lines.append(
             f"| {t['provider']} | {t['suite']} | {t['passed']} | {t['failed']} |"
             f" {t['errors']} | {t['skipped']} | {t['time']:.2f}s | {verdict} |"
         )
+    for name, reason in sorted((data["meta"].get("sat_out") or {}).items()):
+        lines.append(f"| {name} | - | | | | | | sat out: {reason} |")
     datasets = data["meta"].get("datasets") or {}
     if datasets:
         lines += ["", "Datasets: " + ", ".join(f"`{n}` {fp}" for n, fp in datasets.items())]

@@ -1,0 +1,105 @@
+"""Never a silent green: what sits out, runs nothing, or was mistyped fails the run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from trust_support import KV_CONFIG, REDIS_SECTION, environ, make_repo, omnicloud
+
+FEW = ("--", "-k", "delete")  # a few tests keep these runs short
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo", KV_CONFIG + REDIS_SECTION)
+
+
+def test_an_unknown_environment_is_a_selection_error_with_did_you_mean(repo: Path) -> None:
+    result = omnicloud(repo, "certify", "--env", "locl", "--contract", "kv")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "unknown environment 'locl' (from --env); did you mean 'local'?" in result.stderr
+    assert not (repo / "omnicloud-results" / "junit.xml").exists()
+
+
+def test_an_unknown_environment_from_the_environment_variable_is_refused(repo: Path) -> None:
+    result = omnicloud(repo, "certify", "--contract", "kv", env=environ(OMNICLOUD_ENV="prod"))
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "unknown environment 'prod' (from OMNICLOUD_ENV)" in result.stderr
+
+
+def test_a_provider_that_sits_out_is_listed_in_the_table_and_the_reports(repo: Path) -> None:
+    result = omnicloud(repo, "certify", "--contract", "kv", "--no-strict", *FEW)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Sat out (not certified by this run)" in result.stdout
+    assert "redis-kv" in result.stdout.split("Sat out", 1)[1]
+    folder = repo / "omnicloud-results"
+    report = json.loads((folder / "report.json").read_text())
+    assert list(report["meta"]["sat_out"]) == ["redis-kv"]
+    assert "| redis-kv | - |" in (folder / "report.md").read_text()
+
+
+def test_strict_is_the_default_in_ci_and_fails_when_a_provider_sits_out(repo: Path) -> None:
+    result = omnicloud(repo, "certify", "--contract", "kv", env=environ(CI="true"))
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "provider redis-kv would sit out this strict run" in result.stderr
+    assert "run.allow_sit_out" in result.stderr
+
+
+def test_the_configuration_may_allow_a_provider_to_sit_out_explicitly(tmp_path: Path) -> None:
+    allowed = KV_CONFIG.replace("[sessions]", '[run]\nallow_sit_out = ["redis-*"]\n\n[sessions]')
+    repo = make_repo(tmp_path / "allowed", allowed + REDIS_SECTION)
+    result = omnicloud(repo, "certify", "--contract", "kv", *FEW, env=environ(CI="1"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Sat out" in result.stdout
+
+
+def test_a_run_that_executes_no_test_is_never_a_success(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    result = omnicloud(repo, "certify", "--", "--collect-only")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "no test executed" in result.stderr
+
+
+def test_a_run_reporting_fewer_tests_than_it_selected_is_never_a_success(tmp_path: Path) -> None:
+    # A conftest that swallows the reports of some tests: pytest itself exits 0.
+    repo = make_repo(tmp_path / "repo")
+    (repo / "omnicloud.toml").write_text(
+        KV_CONFIG.replace("[sessions]", '[run]\npytest_args = ["-p", "dropper"]\n\n[sessions]'),
+        encoding="utf-8",
+    )
+    (repo / "dropper.py").write_text(
+        "import pytest\n\n"
+        "@pytest.hookimpl(tryfirst=True)\n"
+        "def pytest_runtest_protocol(item, nextitem):\n"
+        "    if 'delete' in item.name:\n"
+        "        return True  # claims the test ran without reporting it\n"
+        "    return None\n",
+        encoding="utf-8",
+    )
+    result = omnicloud(repo, "certify", "--", "-k", "delete or missing")
+    assert result.returncode == 6, result.stdout + result.stderr
+    assert "incomplete run:" in result.stderr
+
+
+def test_a_misspelled_option_is_a_usage_error_not_a_pytest_argument(repo: Path) -> None:
+    result = omnicloud(repo, "certify", "--contrct", "kv")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "unrecognized argument: --contrct; did you mean '--contract'?" in result.stderr
+    assert not (repo / "omnicloud-results").exists()
+
+
+def test_pytest_arguments_after_a_double_dash_pass_through(repo: Path) -> None:
+    result = omnicloud(repo, "certify", "--provider", "scratch-kv", "--", "-k", "delete")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["schema", "-c", "missing.toml"], ["validate", "--env", "local"], ["plugins", "--env", "x"]],
+)
+def test_an_option_the_command_does_not_use_is_rejected(repo: Path, argv: list[str]) -> None:
+    result = omnicloud(repo, *argv)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"omnicloud {argv[0]}: error: unrecognized arguments: {argv[1]}" in result.stderr
