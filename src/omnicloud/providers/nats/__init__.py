@@ -1,4 +1,6 @@
-"""NATS providers (extra ``nats``): an interface-only store on NATS and JetStream.
+"""NATS providers (extra ``nats``): an interface-only store on NATS and JetStream, and a
+JetStream message broker for the ``producer`` and ``consumer`` contracts (``create_broker``,
+see :mod:`omnicloud.providers.nats.messaging`).
 
 ```toml
 [providers.nats]
@@ -13,9 +15,10 @@ implements = ["stream_basic", "stream_consumer_groups", "stream_replay", "stream
 See docs/backends/nats.md for what each interface maps to and what is left out.
 """
 
+from omnicloud.providers.nats.messaging import NatsBroker, create_broker
 from omnicloud.providers.nats.store import IMPLEMENTS, NatsStore, create_store
 
-__all__ = ["IMPLEMENTS", "NatsStore", "create_store"]
+__all__ = ["IMPLEMENTS", "NatsBroker", "NatsStore", "create_broker", "create_store"]
 
 
 def omnicloud_preflight() -> None:
