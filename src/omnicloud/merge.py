@@ -21,9 +21,9 @@ from pathlib import Path
 from junitparser import JUnitXml, TestCase
 
 from omnicloud.errors import ResultsError
+from omnicloud.results import SHARD_PROPERTY
 from omnicloud.shard.junit import (
     DURATIONS_PROPERTY,
-    SHARD_PROPERTY,
     case_id,
     case_nodeid,
     case_outcome,

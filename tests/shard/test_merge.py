@@ -123,10 +123,10 @@ EXTERNAL = """<?xml version="1.0"?>
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (BILLION_LAUGHS, "refused unsafe XML (EntitiesForbidden)"),
-        (EXTERNAL, "refused unsafe XML (EntitiesForbidden)"),
+        (BILLION_LAUGHS, "refused unsafe XML: it declares entities"),
+        (EXTERNAL, "refused unsafe XML: it declares entities"),
         ("<testsuites><testsuite>", ":3:12: malformed JUnit XML: no element found"),
-        ("<html><body/></html>", "not JUnit XML (root element <html>)"),
+        ("<html><body/></html>", "not a JUnit file: the root element is <html>"),
     ],
 )
 def test_hostile_or_malformed_xml_is_refused_naming_the_file(

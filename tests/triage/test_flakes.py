@@ -7,8 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from omnicloud.results import parse_tree
 from omnicloud.triage.flakes import child_args, rerun_failed
-from omnicloud.triage.junit import parse_junit_tree, read_junit
+from omnicloud.triage.inputs import TriageInput, read_failures
+
+
+def read_junit(path: Path) -> TriageInput:
+    return read_failures([path])
+
 
 TESTS = """
 import os
@@ -65,7 +71,7 @@ def run_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def cases(junit: Path) -> dict[str, object]:
-    root = parse_junit_tree(junit).getroot()
+    root = parse_tree(junit).getroot()
     return {case.get("name"): case for case in root.iter("testcase")}
 
 
@@ -92,7 +98,7 @@ def test_plugin_reruns_failures_in_a_fresh_process_and_records_flakes(tmp_path: 
     assert len(reruns) == 2
     assert all("Connection refused" in r.get("message") for r in reruns)
 
-    suite = parse_junit_tree(junit).getroot().find("testsuite")
+    suite = parse_tree(junit).getroot().find("testsuite")
     assert (suite.get("failures"), suite.get("errors")) == ("1", "0")
     run = read_junit(junit)
     assert {f.test_id.split("::")[-1]: f.status for f in run.failures} == {

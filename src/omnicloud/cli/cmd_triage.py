@@ -97,7 +97,7 @@ def default_junit(results_dir: Path) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from omnicloud.triage.junit import MAX_JUNIT_BYTES
+    from omnicloud.results import MAX_JUNIT_BYTES
     from omnicloud.triage.render import render_json
     from omnicloud.triage.run import triage_exit_code, triage_results
     from omnicloud.triage.sinks import write_local

@@ -71,8 +71,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not path.exists():
         return
     from omnicloud.errors import OmnicloudError
+    from omnicloud.results import parse_tree
     from omnicloud.triage.flakes import rerun_failed  # imported only when re-running
-    from omnicloud.triage.junit import parse_junit_tree
 
     try:
         rerun_failed(
@@ -82,7 +82,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             cwd=config.invocation_params.dir,
             rootdir=config.rootpath,
         )
-        root = parse_junit_tree(path).getroot()
+        root = parse_tree(path).getroot()
     except OmnicloudError as exc:  # the run's own result stands; say why nothing was re-run
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:

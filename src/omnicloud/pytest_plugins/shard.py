@@ -24,8 +24,9 @@ import pytest
 
 from omnicloud import plugin
 from omnicloud.errors import OmnicloudError
+from omnicloud.results import SHARD_PROPERTY
 from omnicloud.shard.durations import DEFAULT_PATH, NODEID_PROPERTY, load_durations, lookup_table
-from omnicloud.shard.junit import DURATIONS_PROPERTY, SHARD_PROPERTY
+from omnicloud.shard.junit import DURATIONS_PROPERTY
 from omnicloud.shard.partition import GROUPINGS, partition_by_duration
 from omnicloud.shard.spec import ACCEPTED, ShardSpec, resolve_shard
 

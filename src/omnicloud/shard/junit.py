@@ -1,7 +1,7 @@
-"""Safe JUnit reading and test identity, shared by the durations store and ``omnicloud merge``.
+"""Test identity in JUnit files and their junitparser view, for ``omnicloud merge``.
 
-JUnit files come from other machines (CI artifacts, pod logs), so they are parsed with
-defusedxml: entity expansion ("billion laughs"), external entities and DTDs are refused.
+Parsing is not done here: ``omnicloud.results`` is the one JUnit reader; this module wraps its
+safely parsed tree in junitparser objects so the merge can rewrite it.
 """
 
 from __future__ import annotations
@@ -11,45 +11,35 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from omnicloud.errors import ResultsError
-from omnicloud.shard.durations import NODEID_PROPERTY
+from junitparser import JUnitXml, TestCase, TestSuite
 
-try:  # junitparser and defusedxml are core dependencies; the guard keeps the error readable.
-    import defusedxml.ElementTree as SafeElementTree
-    from defusedxml import DefusedXmlException
-    from junitparser import JUnitXml, TestCase, TestSuite
-except ImportError as exc:  # pragma: no cover - broken installation
-    raise ImportError(f"{exc}; reinstall open-omni-cloud-tck") from exc
+from omnicloud.results import NODEID_PROPERTY, SHARD_PROPERTY, load_results, parse_tree
 
-#: Testsuite property naming the shard a file came from, "i/N" (1-based), set by our plugin.
-SHARD_PROPERTY = "omnicloud.shard"
 #: Testsuite property with a digest of the durations the partition used.
 DURATIONS_PROPERTY = "omnicloud.durations"
 
+__all__ = [
+    "DURATIONS_PROPERTY",
+    "SHARD_PROPERTY",
+    "case_id",
+    "case_nodeid",
+    "case_outcome",
+    "case_property",
+    "cases",
+    "durations_from_junit",
+    "read_junit",
+    "suite_property",
+    "suites",
+]
+
 
 def read_junit(path: Path) -> JUnitXml:
-    """Parse a JUnit file safely; a root ``<testsuite>`` is wrapped in ``<testsuites>``."""
-    try:
-        root = SafeElementTree.parse(str(path)).getroot()
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: no such JUnit file") from None
-    except OSError as exc:
-        raise ResultsError(f"{path}: cannot read the JUnit file: {exc.strerror}") from None
-    except DefusedXmlException as exc:
-        raise ResultsError(f"{path}: refused unsafe XML ({type(exc).__name__})") from None
-    except SafeElementTree.ParseError as exc:
-        line, column = exc.position
-        raise ResultsError(
-            f"{path}:{line}:{column + 1}: malformed JUnit XML: {_reason(exc)}"
-        ) from None
-    if root.tag not in ("testsuites", "testsuite"):
-        raise ResultsError(f"{path}: not JUnit XML (root element <{root.tag}>)")
-    return JUnitXml.fromroot(root)
+    """A JUnit file as junitparser objects, for rewriting it (shard merge).
 
-
-def _reason(exc: Exception) -> str:
-    # ElementTree appends ": line L, column C", which the prefix already says.
-    return str(exc).rsplit(": line ", 1)[0]
+    Parsed by ``omnicloud.results.parse_tree``, the one safe reader (size limit, hostile XML
+    refused, exit 6); a root ``<testsuite>`` is wrapped in ``<testsuites>``.
+    """
+    return JUnitXml.fromroot(parse_tree(path).getroot())
 
 
 def suites(xml: JUnitXml) -> Iterator[TestSuite]:
@@ -136,6 +126,7 @@ def durations_from_junit(paths: Iterable[Path]) -> dict[str, float]:
     ``update_durations(store, durations_from_junit([junit]))`` after any run."""
     measured: dict[str, float] = {}
     for path in paths:
-        for _suite, case in cases(read_junit(path)):
-            measured[case_id(case)] = float(case.time or 0.0)
+        for test in load_results([path]):
+            if test.origin == "testcase":
+                measured[test.node_id or f"{test.classname}::{test.name}"] = test.duration
     return measured

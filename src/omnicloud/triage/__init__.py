@@ -1,7 +1,8 @@
 """Failure analysis: classify every failure, route it to its owners, detect flakes, remember.
 
-The pipeline calls ``triage_results``; the pieces are usable alone: ``read_junit`` (any JUnit),
-``Classifier`` (pure), ``Router`` (owners), ``History`` (SQLite), ``rerun_failed`` (flakes).
+The pipeline calls ``triage_results``; the pieces are usable alone: ``read_failures`` (any JUnit,
+read once by ``omnicloud.results``), ``Classifier`` (pure), ``Router`` (owners), ``History``
+(SQLite), ``rerun_failed`` (flakes).
 Names are imported on first use, so importing one submodule stays cheap.
 """
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from omnicloud.triage.defaults import DEFAULT_CATEGORIES, effective_categories
     from omnicloud.triage.flakes import rerun_failed
     from omnicloud.triage.history import History, fingerprint
-    from omnicloud.triage.junit import read_junit, read_junit_files
+    from omnicloud.triage.inputs import from_results, read_failures
     from omnicloud.triage.model import (
         Classification,
         ClassifiedFailure,
@@ -34,8 +35,8 @@ _WHERE = {
     "rerun_failed": "flakes",
     "History": "history",
     "fingerprint": "history",
-    "read_junit": "junit",
-    "read_junit_files": "junit",
+    "from_results": "inputs",
+    "read_failures": "inputs",
     "Classification": "model",
     "ClassifiedFailure": "model",
     "Evidence": "model",
@@ -58,8 +59,8 @@ __all__ = [
     "classify_failure",
     "effective_categories",
     "fingerprint",
-    "read_junit",
-    "read_junit_files",
+    "from_results",
+    "read_failures",
     "rerun_failed",
     "triage_exit_code",
     "triage_results",

@@ -27,9 +27,7 @@ from typing import Any
 
 from omnicloud.errors import InfrastructureError
 from omnicloud.pytest_plugins.rerun import CHILD_ENV
-from omnicloud.triage.junit import parse_junit_tree
-
-NODEID_PROPERTY = "omnicloud.nodeid"
+from omnicloud.results import NODEID_PROPERTY, parse_tree
 
 _DROP_WITH_VALUE = (
     "--junitxml",
@@ -144,7 +142,7 @@ def _run_once(
         ) from None
     if not junit.exists():
         return {nodeid: _Attempt("missing") for nodeid in nodeids}
-    root = parse_junit_tree(junit).getroot()
+    root = parse_tree(junit).getroot()
     found = {_case_nodeid(case, rootdir): _attempt_of(case) for case in root.iter("testcase")}
     return {nodeid: found.get(nodeid, _Attempt("missing")) for nodeid in nodeids}
 
@@ -165,7 +163,7 @@ def rerun_failed(
     """
     cwd = cwd or Path.cwd()
     rootdir = rootdir or cwd
-    tree = parse_junit_tree(junit_path)
+    tree = parse_tree(junit_path)
     failing = {}
     for case in tree.getroot().iter("testcase"):
         if case.find("failure") is not None or case.find("error") is not None:

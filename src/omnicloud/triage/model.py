@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from omnicloud.results.model import Attempt
+
 Status = Literal["failed", "error", "skipped", "flaky"]
 STATUSES: tuple[Status, ...] = ("failed", "error", "skipped", "flaky")
 
@@ -25,17 +27,6 @@ PATTERN_FIELDS = (
     "capability",
     "marker",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """One re-run of a failed test in a fresh process (kept as JUnit evidence)."""
-
-    outcome: Literal["passed", "failed", "error", "skipped"]
-    message: str = ""
-    traceback: str = ""
-    stdout: str = ""
-    stderr: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,10 +17,11 @@ from pathlib import Path
 from omnicloud.config.models import Config, FailuresConfig
 from omnicloud.errors import ExitCode
 from omnicloud.redaction import redact
+from omnicloud.results import MAX_JUNIT_BYTES
 from omnicloud.triage.classify import Classifier
 from omnicloud.triage.defaults import effective_categories
 from omnicloud.triage.history import History, RecordedFailure, current_commit, fingerprint
-from omnicloud.triage.junit import MAX_JUNIT_BYTES, read_junit_files
+from omnicloud.triage.inputs import read_failures
 from omnicloud.triage.model import Classification, ClassifiedFailure, Failure, TriageReport
 from omnicloud.triage.route import Route, Router
 from omnicloud.triage.sinks import configured_sinks, deliver, write_local
@@ -158,7 +159,7 @@ def triage_results(
     """
     root = root or (config.source.parent if config and config.source else Path.cwd())
     run_id = run_id or new_run_id()
-    junit = read_junit_files(list(junit_paths), max_bytes=max_junit_bytes)
+    junit = read_failures(list(junit_paths), max_bytes=max_junit_bytes)
     failures = junit.failures + (junit.skipped if include_skipped else [])
     failures = redact_failures(failures, secret_values(config))
     items = triage_failures(
