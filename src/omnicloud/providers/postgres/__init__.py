@@ -1,5 +1,6 @@
-"""PostgreSQL providers (extra ``postgres``): KV store, document database, transactional outbox,
-saga state repository.
+"""PostgreSQL providers (extra ``postgres``): the interface store (``create_store``: key-value,
+queues, time series, documents, graphs, sets, sorted sets), and the contract providers KV store,
+document database, transactional outbox, saga state repository.
 
 Each factory takes ``url`` (``{services.postgres.url}``) and ``schema``
 (``{services.postgres.schema}``: under xdist each worker's own) and connects with psycopg's
@@ -21,16 +22,19 @@ from omnicloud.providers.postgres.document import (
 from omnicloud.providers.postgres.kv import PostgresKVStore, create_kv_store
 from omnicloud.providers.postgres.outbox import PostgresOutboxStorage, create_outbox_storage
 from omnicloud.providers.postgres.sagas import PostgresSagaStateRepository, create_saga_repository
+from omnicloud.providers.postgres.store import PostgresStore, create_store
 
 __all__ = [
     "PostgresDocumentDatabase",
     "PostgresKVStore",
     "PostgresOutboxStorage",
     "PostgresSagaStateRepository",
+    "PostgresStore",
     "create_document_database",
     "create_kv_store",
     "create_outbox_storage",
     "create_saga_repository",
+    "create_store",
 ]
 
 

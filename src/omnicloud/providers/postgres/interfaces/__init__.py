@@ -1,0 +1,1 @@
+"""The interface families of the PostgreSQL store, one module each, composed in ``store.py``."""

@@ -1,0 +1,152 @@
+"""The PostgreSQL interface store: one object implementing every interface PostgreSQL can.
+
+```toml
+[providers.postgres]
+factory = "omnicloud.providers.postgres:create_store"
+options = { url = "{services.postgres.url}", schema = "{services.postgres.schema}" }
+services = ["postgres"]
+implements = ["keyvalue_basic", "queue_basic", "document_query", "..."]
+```
+
+Every store keeps its rows under a namespace (a random one unless ``namespace`` is given), so the
+stores a suite creates never see each other's data while sharing the worker's ``schema`` and its
+tables. A store with a generated namespace removes its rows and indexes when closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from omnicloud.providers.postgres._base import DEFAULT_URL, connect
+from omnicloud.providers.postgres.interfaces import (
+    document,
+    graph,
+    keyvalue,
+    queue,
+    sets,
+    sortedsets,
+    timeseries,
+)
+from omnicloud.providers.postgres.interfaces.document import DocumentMixin
+from omnicloud.providers.postgres.interfaces.graph import GraphMixin
+from omnicloud.providers.postgres.interfaces.keyvalue import KeyValueMixin
+from omnicloud.providers.postgres.interfaces.kv_transactions import KeyValueTransactionsMixin
+from omnicloud.providers.postgres.interfaces.queue import QueueMixin
+from omnicloud.providers.postgres.interfaces.sets import SetMixin
+from omnicloud.providers.postgres.interfaces.sortedsets import SortedSetMixin
+from omnicloud.providers.postgres.interfaces.timeseries import TimeSeriesMixin
+
+#: Every interface this store implements and certifies (catalog order).
+IMPLEMENTS: tuple[str, ...] = (
+    "keyvalue_basic",
+    "keyvalue_scan",
+    "keyvalue_ttl",
+    "keyvalue_transactional",
+    "keyvalue_batch",
+    "keyvalue_cas",
+    "queue_basic",
+    "queue_visibility",
+    "queue_dead_letter",
+    "queue_priority",
+    "queue_delayed",
+    "set_basic",
+    "set_operations",
+    "set_cardinality",
+    "set_random",
+    "sortedset_basic",
+    "sortedset_range",
+    "sortedset_rank",
+    "sortedset_operations",
+    "sortedset_lex",
+    "timeseries_basic",
+    "timeseries_aggregation",
+    "timeseries_retention",
+    "timeseries_interpolation",
+    "graph_basic",
+    "graph_traversal",
+    "graph_analytics",
+    "document_basic",
+    "document_query",
+    "document_indexing",
+)
+#: Tables in dependency order (graph edges after nodes).
+DDL: tuple[str, ...] = (
+    *keyvalue.DDL,
+    *queue.DDL,
+    *timeseries.DDL,
+    *document.DDL,
+    *graph.DDL,
+    *sets.DDL,
+    *sortedsets.DDL,
+)
+#: Tables holding a namespace's rows, emptied when a private store closes.
+TABLES = (
+    "ocs_kv",
+    "ocs_queue",
+    "ocs_queue_dead_letter",
+    "ocs_ts",
+    "ocs_ts_retention",
+    "ocs_docs",
+    "ocs_graph_edges",
+    "ocs_graph_nodes",
+    "ocs_set",
+    "ocs_zset",
+)
+
+
+class PostgresStore(
+    KeyValueMixin,
+    KeyValueTransactionsMixin,
+    QueueMixin,
+    TimeSeriesMixin,
+    DocumentMixin,
+    GraphMixin,
+    SetMixin,
+    SortedSetMixin,
+):
+    """Key-value, queue, time-series, document, graph, set and sorted-set interfaces."""
+
+    def __init__(self, conn: Any, ns: str, private: bool) -> None:
+        super().__init__(conn, ns)
+        self._private = private
+        self._loop = asyncio.get_running_loop()
+
+    async def aclose(self) -> None:
+        """Close the connection (after removing a private namespace's rows and indexes)."""
+        if self._conn.closed:
+            return
+        try:
+            if self._private:
+                await self._purge()
+        finally:
+            await self._conn.close()
+
+    close = aclose
+
+    async def _purge(self) -> None:
+        await self._drop_document_indexes()
+        async with self._transaction() as conn:
+            for table in TABLES:
+                await conn.execute(f"DELETE FROM {table} WHERE ns = %s", (self._ns,))
+
+
+async def create_store(
+    url: str = DEFAULT_URL, schema: str = "public", namespace: str | None = None
+) -> PostgresStore:
+    """Factory for ``factory = "omnicloud.providers.postgres:create_store"``.
+
+    ``namespace``: share data with every store given the same one (default: a private one).
+    """
+    conn = await connect(url, schema)
+    try:
+        cur = await conn.execute("SELECT to_regclass('ocs_zset') IS NULL")
+        if (await cur.fetchone())[0]:
+            await conn.close()
+            conn = await connect(url, schema, DDL)
+    except BaseException:
+        await conn.close()
+        raise
+    private = namespace is None
+    return PostgresStore(conn, namespace or uuid.uuid4().hex, private)
