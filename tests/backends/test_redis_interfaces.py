@@ -7,9 +7,11 @@ variants at the end prove the suites catch a Redis backend with one realistic bu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -172,6 +174,40 @@ BROKEN: dict[str, tuple[type[RedisStore], str, str]] = {
     ),
     "AgelessRetention": (AgelessRetention, "stream_retention", "test_max_age_drops_old_records"),
 }
+
+
+async def _named_connections(url: str, name: str) -> int:
+    from redis.asyncio import Redis
+
+    observer = Redis.from_url(url)
+    try:
+        clients = await observer.client_list()
+        return sum(c.get("name") == name for c in clients)
+    finally:
+        await observer.aclose()
+
+
+async def test_a_store_is_closed_on_the_loop_that_made_it(redis_url: str) -> None:
+    """Closed from another loop, the store hands its close to the loop that owns its
+    connections (redis-py's connections cannot be closed from a foreign loop)."""
+    owner = asyncio.new_event_loop()
+    thread = threading.Thread(target=owner.run_forever, daemon=True)
+    thread.start()
+
+    async def on_owner(coroutine: Any) -> Any:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, owner))
+
+    try:
+        store = await on_owner(create_store(redis_url, client_name="tck-closing"))
+        await on_owner(store.set("k", "v"))
+        await on_owner(store.subscribe("topic", "subscriber"))  # a pub/sub connection too
+        assert await _named_connections(redis_url, "tck-closing") > 0
+        await store.aclose()
+        assert await _named_connections(redis_url, "tck-closing") == 0
+    finally:
+        owner.call_soon_threadsafe(owner.stop)
+        thread.join(5)
+        owner.close()
 
 
 @pytest.mark.parametrize("name", list(BROKEN))
