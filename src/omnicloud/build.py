@@ -120,6 +120,7 @@ def build_runtime(config: Config, target: Target) -> ProviderRuntime:
     factory = import_object(provider.factory, what=key)
     preflight(provider.factory, what=key)
     spec = _suite_spec(target)
+    check_option_names(target.provider, provider.factory, factory, provider.options, spec)
     if target.kind == "contract":
         problems = contract_shape_problems(factory, spec.methods, spec.sync_methods)
         if problems:
@@ -139,6 +140,32 @@ def build_runtime(config: Config, target: Target) -> ProviderRuntime:
         raw_options=provider.options,
         resolve=resolve_options,
     )
+
+
+def check_option_names(
+    name: str, path: str, factory: Any, options: Mapping[str, Any], spec: ContractSpec
+) -> None:
+    """An option the factory does not take is a configuration mistake of the provider (exit
+    4) found before any test, not one failed test per test of the suite."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):  # no introspectable signature: the call decides
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return
+    accepted = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    adapter_keys = getattr(importlib.import_module(spec.adapter), "ADAPTER_OPTIONS", ())
+    for option in options:
+        if option not in accepted and option not in adapter_keys:
+            from omnicloud.errors import did_you_mean, one_of
+
+            raise ProviderError(
+                f"providers.{name}.options.{option}: the factory '{path}' does not take"
+                f" '{option}'{did_you_mean(option, accepted)}"
+                f" (accepted: {one_of([*accepted, *adapter_keys])})",
+                hint="fix the option's name in the configuration, or give the factory the"
+                " parameter",
+            )
 
 
 def _suite_spec(target: Target) -> ContractSpec:

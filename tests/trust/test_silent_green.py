@@ -103,3 +103,19 @@ def test_an_option_the_command_does_not_use_is_rejected(repo: Path, argv: list[s
     result = omnicloud(repo, *argv)
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"omnicloud {argv[0]}: error: unrecognized arguments: {argv[1]}" in result.stderr
+
+
+def test_a_misspelled_provider_option_is_a_provider_error_before_any_test(tmp_path: Path) -> None:
+    config = KV_CONFIG + REDIS_SECTION.replace("prefix = ", "prefx = ")
+    repo = make_repo(tmp_path / "repo", config)
+    for argv in (
+        ["validate", "--imports"],
+        ["certify", "--env", "local", "--provider", "redis-kv"],
+    ):
+        result = omnicloud(repo, *argv)
+        assert result.returncode == 4, result.stdout + result.stderr
+        assert (
+            "providers.redis-kv.options.prefx: the factory 'scratchkv:create_kv' does not take"
+            " 'prefx'; did you mean 'prefix'? (accepted: 'prefix', 'tenant_id', 'url')"
+        ) in result.stderr
+        assert "passed" not in result.stdout

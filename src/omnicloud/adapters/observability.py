@@ -36,6 +36,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from omnicloud.adapters.runtime import ProviderRuntime, close_quietly, instantiate
 
 EXPECTATION_KEYS = ("expected_attributes", "expected_metric_names", "expected_operation_name")
+#: Options this adapter consumes itself (the factory never receives them).
+ADAPTER_OPTIONS = EXPECTATION_KEYS
 
 
 def factory_options(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,8 +24,13 @@ def run(args: argparse.Namespace) -> int:
         from omnicloud.build import build_runtime
         from omnicloud.plan import Selection, plan_targets
 
-        for target in plan_targets(config, Selection()):
-            build_runtime(config, target)  # contract shape, or the declared interface's methods
+        # Every provider, whichever environment it runs in (none sits out a validation).
+        seen = set()
+        for env in (None, *config.environments):
+            for target in plan_targets(config, Selection(environment=env)):
+                if target not in seen:
+                    seen.add(target)
+                    build_runtime(config, target)  # shape, option names, declared interfaces
     print(
         f"{config.source}: valid ({len(config.providers)} providers, {len(config.services)}"
         f" services, {len(config.environments)} environments)"
