@@ -46,6 +46,8 @@ def test_every_mutant_is_caught(tmp_path: Path) -> None:
             "no:cacheprovider",
             "-o",
             "asyncio_mode=auto",
+            "-o",  # no omnicloud.toml here, so the omnicloud plugin sets no defaults
+            "asyncio_default_fixture_loop_scope=function",
             "-W",
             "error",
             "-n",
