@@ -16,6 +16,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -36,6 +37,9 @@ from omnicloud.plan import Selection, Target, plan_targets, skipped_providers
 from omnicloud.results import Results, load_results
 from omnicloud.runner import PYTEST_FAILED, PYTEST_NO_TESTS, PYTEST_OK, RunRequest, TestCounts
 from omnicloud.signals import handle_interrupts
+
+if TYPE_CHECKING:
+    from omnicloud.provision.lifecycle import Environment
 
 
 def new_run_id() -> str:
@@ -69,6 +73,8 @@ class RunState:
     plugins: list[DiscoveredProvider] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     sat_out: dict[str, str] = field(default_factory=dict)
+    environment: Environment | None = None
+    services_down: dict[str, list[str]] = field(default_factory=dict)
     counts: TestCounts = field(default_factory=TestCounts)
 
 
@@ -248,9 +254,29 @@ def provision(state: RunState) -> int | None:
     if state.options.executor:
         return None  # the executor's pods reach their own services
     providers = {t.provider for t in state.targets}
-    state.stack.enter_context(
+    state.environment = state.stack.enter_context(
         services_for_run(state.config, providers, environment=state.options.selection.environment)
     )
+    return None
+
+
+def check_services(state: RunState) -> int | None:
+    """After the tests: a service that died during the run (crashed, or stopped by ``env
+    down`` from another shell) makes its providers' results an infrastructure failure."""
+    from omnicloud.provision.lifecycle import dead_services, services_for
+
+    if state.environment is None or state.config is None:
+        return None
+    dead = dead_services(state.config, state.environment)
+    for service in dead:
+        users = sorted(
+            {
+                t.provider
+                for t in state.targets
+                if service in services_for(state.config, [t.provider])
+            }
+        )
+        state.services_down[service] = users
     return None
 
 
@@ -334,6 +360,7 @@ def report(state: RunState) -> int | None:
         "elapsed": round(time.monotonic() - state.started, 3),
         "environment": state.options.selection.environment,
         "sat_out": dict(state.sat_out),
+        "services_down": dict(state.services_down),
     }
     if state.config.data:
         from omnicloud.data.fingerprint import dataset_fingerprints
@@ -389,6 +416,7 @@ STAGES: tuple[Stage, ...] = (
     check_providers,
     provision,
     run_tests,
+    check_services,
     read_results,
 )
 FINAL_STAGES: tuple[Stage, ...] = (report, triage)
@@ -415,6 +443,18 @@ def incompleteness(state: RunState) -> tuple[int, str] | None:
 
 
 def exit_code(state: RunState) -> int:
+    """The run's exit code: infrastructure first, then completeness, then pytest's verdict."""
+    for service, users in sorted(state.services_down.items()):
+        print(
+            f"error: service '{service}' stopped answering during the run: the results of"
+            f" {', '.join(users) or 'its providers'} are an infrastructure failure, not a"
+            " verdict",
+            file=sys.stderr,
+        )
+    return ExitCode.INFRASTRUCTURE if state.services_down else _pytest_exit_code(state)
+
+
+def _pytest_exit_code(state: RunState) -> int:
     if state.pytest_exit in (PYTEST_OK,):
         problem = incompleteness(state)
         if problem is not None:

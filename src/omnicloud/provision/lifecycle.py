@@ -404,3 +404,13 @@ def services_for_run(
                 os.environ.pop(ENV_ENDPOINTS, None)
             else:
                 os.environ[ENV_ENDPOINTS] = previous
+
+
+def dead_services(config: Config, env: Environment) -> list[str]:
+    """Services of a running ``env`` that no longer answer (stopped by ``env down`` from
+    another shell, or crashed): the failures of their providers are the infrastructure's."""
+    if not env.handles:
+        return []
+    cfg = config.environments.get(env.name, EnvironmentConfig(provisioner=env.provisioner))
+    provisioner = get_provisioner(env.provisioner, **_options(cfg))
+    return [name for name, handle in env.handles.items() if not provisioner.alive(handle)]
