@@ -39,9 +39,9 @@ provisioner = "process"
 """
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """A redis-server of this session (per xdist worker), stopped at the end."""
+@contextlib.contextmanager
+def _redis_server() -> Iterator[str]:
+    """A redis-server started by the process provisioner; stopped (files removed) on exit."""
     require_binary("redis-server", "redis-server")
     with tempfile.TemporaryDirectory(prefix="omnicloud-redis-backend-") as state:
         path = Path(state) / "omnicloud.toml"
@@ -54,6 +54,13 @@ def redis_url() -> Iterator[str]:
                 patch.setenv(STATE_DIR_ENV, state)
                 env = stack.enter_context(provision(config))
             yield str(env.endpoints()["redis"]["url"])
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The redis-server of this session (one per xdist worker)."""
+    with _redis_server() as url:
+        yield url
 
 
 Maker = Callable[..., Awaitable[RedisStore]]
@@ -208,6 +215,21 @@ async def test_a_store_is_closed_on_the_loop_that_made_it(redis_url: str) -> Non
         owner.call_soon_threadsafe(owner.stop)
         thread.join(5)
         owner.close()
+
+
+async def test_a_server_gone_mid_run_is_an_error_not_silence() -> None:
+    """Pub/sub receive must not answer "no message" when the server died: the reader's
+    connection error reaches the caller, so the run reports an infrastructure failure."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    with _redis_server() as url:
+        store = await create_store(url)
+        await store.subscribe("topic", "subscriber")
+    try:
+        with pytest.raises((RedisConnectionError, OSError)):
+            await store.receive("subscriber", 20)
+    finally:
+        await store.aclose()
 
 
 @pytest.mark.parametrize("name", list(BROKEN))

@@ -15,7 +15,6 @@ kept by the server, created at the oldest stored message, read with ``XREADGROUP
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from collections.abc import Mapping
@@ -79,21 +78,19 @@ class _Mailbox:
 class PubSubMixin(RedisCore):
     """Fan-out publish/subscribe with subscriber ids, pattern subscriptions and durables."""
 
-    _pubsub: Any = None
-    _pump_task: asyncio.Task[None] | None = None
-
-    def _pubsub_state(self) -> None:
-        if not hasattr(self, "_topics"):
-            self._topics: dict[str, set[str]] = {}
-            self._globs: dict[str, dict[str, set[str]]] = {}
-            self._mailboxes: dict[str, _Mailbox] = {}
-            self._confirmations: dict[str, asyncio.Future[None]] = {}
+    def __init__(self, client: Any, prefix: str = "") -> None:
+        super().__init__(client, prefix)
+        self._pubsub: Any = None
+        self._pump_task: asyncio.Task[None] | None = None
+        self._topics: dict[str, set[str]] = {}  # topic -> subscriber ids
+        self._globs: dict[str, dict[str, set[str]]] = {}  # Redis glob -> pattern -> ids
+        self._mailboxes: dict[str, _Mailbox] = {}
+        self._confirmations: dict[str, asyncio.Future[None]] = {}
 
     def _channel(self, topic: str) -> str:
         return self._key("topic", topic)
 
     def _mailbox(self, subscriber_id: str) -> _Mailbox:
-        self._pubsub_state()
         box = self._mailboxes.get(subscriber_id)
         if box is None:
             box = self._mailboxes[subscriber_id] = _Mailbox()
@@ -113,6 +110,15 @@ class PubSubMixin(RedisCore):
             event = await self._pubsub.get_message(timeout=None)
             if event is not None:
                 self._dispatch(event)
+
+    def _check_listener(self) -> None:
+        """Re-raise what stopped the reader (a lost connection...): an empty mailbox must not
+        pass for "no message" when the server is gone."""
+        task = self._pump_task
+        if task is not None and task.done() and not task.cancelled():
+            error = task.exception()
+            if error is not None:
+                raise error
 
     def _dispatch(self, event: dict[str, Any]) -> None:
         kind, channel = event["type"], must_text(event["channel"])
@@ -143,7 +149,17 @@ class PubSubMixin(RedisCore):
         confirmed = asyncio.get_running_loop().create_future()
         self._confirmations[command + channel] = confirmed
         await (listener.subscribe if command == "subscribe" else listener.psubscribe)(channel)
-        await asyncio.wait_for(confirmed, 30)
+        await self._confirmed(confirmed)
+
+    async def _confirmed(self, future: asyncio.Future[None]) -> None:
+        """Wait for a confirmation, or for the reader to fail (then raise what it raised)."""
+        watched: set[asyncio.Future[Any]] = {future}
+        if self._pump_task is not None:
+            watched.add(self._pump_task)
+        done, _ = await asyncio.wait(watched, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        self._check_listener()
+        if future not in done:
+            raise TimeoutError("the Redis server did not confirm a subscription within 30 s")
 
     # pubsub_basic
     async def publish(
@@ -155,16 +171,22 @@ class PubSubMixin(RedisCore):
         return message_id
 
     async def subscribe(self, topic: str, subscriber_id: str) -> None:
-        self._pubsub_state()
         self._mailbox(subscriber_id)
         subscribers = self._topics.setdefault(topic, set())
         first = not subscribers
         subscribers.add(subscriber_id)
+        await self._follow_once(first, "subscribe", self._channel(topic))
+
+    async def _follow_once(self, first: bool, command: str, channel: str) -> None:
+        """The first follower subscribes; later ones wait for the same confirmation."""
         if first:
-            await self._follow("subscribe", self._channel(topic))
+            await self._follow(command, channel)
+            return
+        pending = self._confirmations.get(command + channel)
+        if pending is not None:
+            await self._confirmed(pending)
 
     async def unsubscribe(self, topic: str, subscriber_id: str) -> None:
-        self._pubsub_state()
         subscribers = self._topics.get(topic, set())
         subscribers.discard(subscriber_id)
         if not subscribers and self._topics.pop(topic, None) is not None:
@@ -174,27 +196,33 @@ class PubSubMixin(RedisCore):
         if timeout < 0:
             raise ValueError(f"timeout must be >= 0, got {timeout!r}")
         queue = self._mailbox(subscriber_id).queue
-        if timeout == 0 or not queue.empty():
-            return None if queue.empty() else queue.get_nowait()
-        try:
-            return await asyncio.wait_for(queue.get(), timeout)
-        except TimeoutError:
+        if not queue.empty():
+            return queue.get_nowait()
+        self._check_listener()
+        if timeout == 0:
             return None
+        getter = asyncio.ensure_future(queue.get())
+        watched: set[asyncio.Future[Any]] = {getter}
+        if self._pump_task is not None:
+            watched.add(self._pump_task)  # a failing reader ends the wait at once
+        done, _ = await asyncio.wait(watched, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if getter in done:
+            return getter.result()
+        getter.cancel()  # a cancelled Queue.get leaves the queue's items in place
+        self._check_listener()
+        return None
 
     # pubsub_wildcards
     async def subscribe_pattern(self, pattern: str, subscriber_id: str) -> None:
         _check_pattern(pattern)
-        self._pubsub_state()
         self._mailbox(subscriber_id)
         glob = self._channel(pattern_glob(pattern))
         patterns = self._globs.setdefault(glob, {})
         first = not patterns
         patterns.setdefault(pattern, set()).add(subscriber_id)
-        if first:
-            await self._follow("psubscribe", glob)
+        await self._follow_once(first, "psubscribe", glob)
 
     async def unsubscribe_pattern(self, pattern: str, subscriber_id: str) -> None:
-        self._pubsub_state()
         glob = self._channel(pattern_glob(pattern))
         patterns = self._globs.get(glob, {})
         patterns.get(pattern, set()).discard(subscriber_id)
@@ -258,9 +286,11 @@ class PubSubMixin(RedisCore):
 
     async def _close_extras(self) -> None:
         await super()._close_extras()
-        if self._pump_task is not None:
-            self._pump_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump_task
+        task = self._pump_task
+        if task is not None:
+            task.cancel()
+            await asyncio.wait({task})
+            if not task.cancelled():
+                task.exception()  # a reader that failed already raised in receive/subscribe
         if self._pubsub is not None:
             await self._pubsub.aclose()
