@@ -183,6 +183,27 @@ BROKEN: dict[str, tuple[type[RedisStore], str, str]] = {
 }
 
 
+async def test_instances_are_isolated_unless_they_share_a_namespace(redis_url: str) -> None:
+    stores = [
+        await create_store(redis_url, prefix="tck-ns:"),
+        await create_store(redis_url, prefix="tck-ns:"),
+        await create_store(redis_url, prefix="tck-ns:", namespace="shared"),
+        await create_store(redis_url, prefix="tck-ns:", namespace="shared"),
+    ]
+    try:
+        first, second, named, reopened = stores
+        await first.set("k", "first")
+        await named.set("k", "named")
+        assert await second.get("k") is None
+        assert await second.scan_keys() == []
+        assert await reopened.get("k") == "named"
+        assert await first.get("k") == "first"
+        await named.delete("k")
+    finally:
+        for store in stores:
+            await store.aclose()
+
+
 async def _named_connections(url: str, name: str) -> int:
     from redis.asyncio import Redis
 

@@ -78,18 +78,21 @@ class RedisStore(
 ):
     """Key-value, pub/sub, streams, queues, lists, sets, sorted sets and time series on Redis.
 
-    Every key lives under ``<prefix><random id>:``, so each instance is isolated from every
-    other (the suites create one per test); ``aclose()`` closes its connections.
+    Every key lives under ``<prefix><namespace>:``, the namespace random unless given, so each
+    instance is isolated from every other (the suites create one per test); ``aclose()``
+    closes its connections.
     """
 
 
 async def create_store(
-    url: str = DEFAULT_URL, prefix: str = "", **client_options: Any
+    url: str = DEFAULT_URL, prefix: str = "", namespace: str | None = None, **client_options: Any
 ) -> RedisStore:
     """Factory for ``[providers.*] factory = "omnicloud.providers.redis:create_store"``.
 
     ``url``: the server (``redis://host:port/db``; under xdist, the worker's own database);
-    ``prefix``: the key prefix of this run or worker (``{services.redis.prefix}``); any other
-    option goes to redis-py's connection pool (``password``, ``ssl``...).
+    ``prefix``: the key prefix of this run or worker (``{services.redis.prefix}``);
+    ``namespace``: the instance's key space under the prefix, random unless given (give one to
+    reopen the same data from another instance); any other option goes to redis-py's
+    connection pool (``max_connections``, ``password``, ``ssl``...).
     """
-    return RedisStore(await connect_bytes(url, **client_options), prefix)
+    return RedisStore(await connect_bytes(url, **client_options), prefix, namespace)

@@ -80,11 +80,12 @@ def unpack(data: bytes) -> tuple[dict[str, Any], bytes]:
 class RedisCore:
     """Owns the client and the instance's key space ``<prefix><random id>:``."""
 
-    def __init__(self, client: Any, prefix: str = "") -> None:
+    def __init__(self, client: Any, prefix: str = "", namespace: str | None = None) -> None:
         self._client = client
-        # A random id per instance: two providers on one server (or one database) never see
-        # each other's keys, so the suites' isolation holds without flushing anything.
-        self._ns = f"{prefix}{uuid.uuid4().hex[:12]}:"
+        # A random id per instance by default: two providers on one server (or one database)
+        # never see each other's keys, so the suites' isolation holds without flushing anything.
+        # An application that must reopen its data passes a fixed namespace instead.
+        self._ns = f"{prefix}{uuid.uuid4().hex[:12] if namespace is None else namespace}:"
         self._loop = asyncio.get_running_loop()
         self._scripts: dict[str, Any] = {}
 

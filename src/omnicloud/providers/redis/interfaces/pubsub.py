@@ -78,8 +78,8 @@ class _Mailbox:
 class PubSubMixin(RedisCore):
     """Fan-out publish/subscribe with subscriber ids, pattern subscriptions and durables."""
 
-    def __init__(self, client: Any, prefix: str = "") -> None:
-        super().__init__(client, prefix)
+    def __init__(self, client: Any, prefix: str = "", namespace: str | None = None) -> None:
+        super().__init__(client, prefix, namespace)
         self._pubsub: Any = None
         self._pump_task: asyncio.Task[None] | None = None
         self._topics: dict[str, set[str]] = {}  # topic -> subscriber ids
