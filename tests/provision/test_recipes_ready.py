@@ -16,22 +16,22 @@ from omnicloud.errors import ConfigError, ExitCode, InfrastructureError
 from omnicloud.provision.base import ServiceHandle, config_hash, redact
 from omnicloud.provision.external import parse_endpoint
 from omnicloud.provision.isolation import worker_index, worker_view
+from omnicloud.provision.kinds.postgres import PostgresPing
+from omnicloud.provision.kinds.redis import RedisPing
 from omnicloud.provision.process import free_port
 from omnicloud.provision.ready import (
     CommandCheck,
     Deadline,
     HTTPCheck,
     LogCheck,
-    PostgresPing,
     ProvisionFailed,
     ProvisionTimeout,
     ReadyTarget,
-    RedisPing,
     TCPCheck,
     checks_for,
     wait_ready,
 )
-from omnicloud.provision.recipes import endpoint_fields, resolve_service
+from omnicloud.provision.recipes import endpoint_fields, require_port, resolve_service
 from omnicloud.provision.registry import get_provisioner
 
 
@@ -74,13 +74,18 @@ def test_unknown_recipe_is_a_config_error_with_did_you_mean() -> None:
         resolve_service("db", ServiceConfig(recipe="postgress"))
     assert str(info.value) == (
         "services.db.recipe: unknown recipe 'postgress'; did you mean 'postgres'?"
-        " (accepted: 'postgres', 'redis')"
+        " (accepted: 'etcd', 'moto', 'nats', 'postgres', 'rabbitmq', 'redis')"
     )
 
 
-def test_service_without_recipe_or_port_is_rejected() -> None:
-    with pytest.raises(ConfigError, match=r"services\.queue: a service without a recipe needs"):
-        resolve_service("queue", ServiceConfig(command=["q"]))
+def test_service_without_recipe_or_port_gets_a_free_port_and_containers_ask_for_it() -> None:
+    """The process provisioner picks a free port anyway; only containers need the real one."""
+    spec = resolve_service("queue", ServiceConfig(command=["q", "{port}"]))
+    assert spec.port == 0
+    with pytest.raises(ConfigError) as info:
+        require_port(spec, "docker")
+    assert str(info.value).startswith("services.queue.port: the docker provisioner publishes")
+    assert info.value.exit_code == ExitCode.CONFIG
 
 
 def test_unknown_provisioner_lists_the_valid_ones() -> None:

@@ -78,6 +78,9 @@ class ServiceSpec:
     run_as: str | None = None
     stop_signal: str = "SIGTERM"
     endpoint: str | None = None
+    #: process only: extra free ports (``{ports.<name>}``) and environment of a local server.
+    local_ports: tuple[str, ...] = ()
+    local_env: Mapping[str, str] = field(default_factory=dict)
 
     def fingerprint(self) -> dict[str, Any]:
         data = asdict(self)

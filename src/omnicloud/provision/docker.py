@@ -30,7 +30,7 @@ from omnicloud.provision.ready import (
     failure,
     wait_ready,
 )
-from omnicloud.provision.recipes import endpoint_fields, fill
+from omnicloud.provision.recipes import endpoint_fields, fill, require_port
 
 HOST = "127.0.0.1"
 
@@ -89,6 +89,7 @@ class DockerProvisioner:
                 f"service '{spec.name}' has no image for the docker provisioner",
                 hint=f"set services.{spec.name}.image",
             )
+        require_port(spec, self.name)
         # The handle names the container before it exists: an interrupt that lands while Docker
         # creates it still finds it (by name) to remove.
         name = f"omnicloud-{run.run_id}-{spec.name}"

@@ -40,7 +40,7 @@ from omnicloud.provision.ready import (
     failure,
     wait_ready,
 )
-from omnicloud.provision.recipes import endpoint_fields, fill
+from omnicloud.provision.recipes import endpoint_fields, fill, require_port
 
 HOST = "127.0.0.1"
 APP_LABEL = "app.kubernetes.io/name"
@@ -344,6 +344,7 @@ class KubernetesProvisioner:
                 f"service '{spec.name}' has no image for kubernetes",
                 hint=f"set services.{spec.name}.image",
             )
+        require_port(spec, self.name)
         core, apps = self._clients()
         namespace = self.namespace_for(run)
         owns = self._namespace is None

@@ -16,12 +16,22 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from omnicloud.provision.base import Leftover, RunContext, ServiceHandle, ServiceSpec, state_root
+from omnicloud.provision.base import (
+    STATE_DIR_ENV,
+    Leftover,
+    RunContext,
+    ServiceHandle,
+    ServiceSpec,
+    state_root,
+)
+from omnicloud.provision.kinds import Recipe, get_kind
 from omnicloud.provision.ready import (
     Deadline,
     ProvisionFailed,
@@ -61,12 +71,13 @@ class ProcessProvisioner:
         data_dir.mkdir(exist_ok=True)
         port = free_port()
         ports = {name: free_port() for name in spec.ports}
+        local_ports = {name: free_port() for name in spec.local_ports}
         values: dict[str, Any] = {
             **spec.fields,
             "host": HOST,
             "port": port,
             "data_dir": str(data_dir),
-            **{f"ports.{k}": v for k, v in ports.items()},
+            **{f"ports.{k}": v for k, v in {**local_ports, **ports}.items()},
         }
         handle = ServiceHandle(
             name=spec.name,
@@ -90,11 +101,13 @@ class ProcessProvisioner:
         directory = Path(handle.resources["dir"])
         log_path = Path(str(handle.log_path))
         account = _account(spec.run_as)
+        _write_files(spec, values)
         if account is not None:
+            reachable_by(account, directory, spec)
             _chown_tree(directory, account)
         env = {
             **os.environ,
-            **spec.env,
+            **{k: fill(v, values) for k, v in {**spec.local_env, **spec.env}.items()},
             "OMNICLOUD_SERVICE_DIR": str(directory),
             "OMNICLOUD_RUN_ID": run.run_id,
         }
@@ -258,6 +271,18 @@ def _save_init(spec: ServiceSpec, data_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _write_files(spec: ServiceSpec, values: dict[str, Any]) -> None:
+    """The config files the service's kind asks for, written into its data dir."""
+    kind = get_kind(spec.recipe) if spec.recipe else None
+    if kind is None or kind.recipe.files is None:
+        return
+    data_dir = Path(values["data_dir"])
+    for relative, content in kind.recipe.files(values).items():
+        path = data_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+
+
 def _argv(spec: ServiceSpec, template: tuple[str, ...], values: dict[str, Any]) -> list[str]:
     if not template:
         raise ProvisionFailed(
@@ -265,14 +290,36 @@ def _argv(spec: ServiceSpec, template: tuple[str, ...], values: dict[str, Any]) 
             hint=f"set services.{spec.name}.command or a recipe",
         )
     argv = [fill(part, values) for part in template]
+    _require_binaries(spec, argv[0])
     binary = find_binary(argv[0])
-    if binary is None:
-        raise ProvisionFailed(
-            f"service '{spec.name}': the '{argv[0]}' binary is not on PATH"
-            f" [services.{spec.name}.command]",
-            hint=f"install it (e.g. apt-get install {argv[0]}) or use another environment",
-        )
+    assert binary is not None
     return [binary, *argv[1:]]
+
+
+def _require_binaries(spec: ServiceSpec, program: str) -> None:
+    """The program, and for a kind's own command every binary the kind needs, are installed;
+    otherwise one line naming the binary and the package that provides it."""
+    kind = get_kind(spec.recipe) if spec.recipe else None
+    packages = dict(kind.packages) if kind is not None else {}
+    needed = {program: packages.get(program, program)}
+    if kind is not None and program in _programs(kind.recipe):
+        needed.update(packages)  # rabbitmq's `sh` runs epmd and the server script
+    for binary, package in needed.items():
+        if find_binary(binary) is None:
+            how = (
+                f"pip install '{package.removesuffix(' (pip)')}'"
+                if package.endswith(" (pip)")
+                else f"apt-get install {package}"
+            )
+            raise ProvisionFailed(
+                f"service '{spec.name}': the '{binary}' binary is not on PATH"
+                f" [services.{spec.name}.command]",
+                hint=f"install it ({how}) or use another environment",
+            )
+
+
+def _programs(recipe: Recipe) -> set[str]:
+    return {step[0] for step in (recipe.command, *recipe.init) if step}
 
 
 #: Where distributions keep server binaries that are not on PATH (Debian's postgresql-NN).
@@ -280,8 +327,10 @@ SERVER_BIN_GLOBS = ("/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin")
 
 
 def find_binary(name: str) -> str | None:
-    """``name`` on PATH, else in the distributions' server directories (newest version)."""
-    found = shutil.which(name)
+    """``name`` on PATH or next to this Python (a virtualenv's ``moto_server``), else in the
+    distributions' server directories (newest version)."""
+    here = str(Path(sys.executable).parent)
+    found = shutil.which(name, path=os.pathsep.join([here, os.environ.get("PATH", os.defpath)]))
     if found is not None or os.sep in name:
         return found
     candidates = [Path(d) / name for pattern in SERVER_BIN_GLOBS for d in glob.glob(pattern)]
@@ -298,6 +347,30 @@ def _account(user: str | None) -> pwd.struct_passwd | None:
         return pwd.getpwnam(user)
     except KeyError:
         return pwd.getpwnam("nobody")
+
+
+def reachable_by(account: pwd.struct_passwd, directory: Path, spec: ServiceSpec) -> None:
+    """Every directory above ``directory`` lets ``account`` through, or a clear error.
+
+    The service's own directory is handed to the account; its parents (a ``mktemp -d`` is
+    0700) are the user's, and changing their permissions is the user's call.
+    """
+    for parent in reversed(directory.parents):
+        info = parent.stat()
+        if info.st_uid == account.pw_uid:
+            bit = stat.S_IXUSR
+        elif info.st_gid == account.pw_gid:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not info.st_mode & bit:
+            raise ProvisionFailed(
+                f"service '{spec.name}' runs as user '{account.pw_name}' (the server refuses"
+                f" to run as root), which cannot enter {parent}"
+                f" (mode {stat.S_IMODE(info.st_mode):04o}), a parent of its data directory",
+                hint=f"let it through with 'chmod o+x {parent}', or set {STATE_DIR_ENV} to a"
+                " directory every user can enter (e.g. /tmp/omnicloud)",
+            )
 
 
 def _as_user(account: pwd.struct_passwd | None) -> dict[str, Any]:

@@ -130,67 +130,6 @@ class LogCheck:
             raise NotReady(f"log has no line matching /{self.pattern}/ yet")
 
 
-@dataclass(frozen=True)
-class RedisPing:
-    """Redis answers ``PING`` with ``PONG`` (spoken over a raw socket: no client needed)."""
-
-    def describe(self) -> str:
-        return "redis PING"
-
-    def check(self, target: ReadyTarget) -> None:
-        with socket.create_connection((target.host, target.port), 1.0) as sock:
-            sock.settimeout(1.0)
-            password = target.fields.get("password")
-            if password:
-                sock.sendall(_resp("AUTH", str(password)))
-                _expect(sock, b"+OK")
-            sock.sendall(_resp("PING"))
-            _expect(sock, b"+PONG")
-
-
-@dataclass(frozen=True)
-class PostgresPing:
-    """PostgreSQL answers ``SELECT 1`` (needs the ``postgres`` extra: psycopg)."""
-
-    def describe(self) -> str:
-        return "postgres SELECT 1"
-
-    def check(self, target: ReadyTarget) -> None:
-        from omnicloud.providers.postgres._client import psycopg_module
-
-        psycopg = psycopg_module()
-        fields = target.fields
-        try:
-            with psycopg.connect(
-                host=target.host,
-                port=target.port,
-                user=fields.get("user", "postgres"),
-                password=fields.get("password"),
-                dbname=fields.get("database", "postgres"),
-                connect_timeout=2,
-            ) as conn:
-                conn.execute("SELECT 1").fetchone()
-        except psycopg.Error as exc:
-            raise NotReady(str(exc).strip()) from None
-
-
-PINGS: dict[str, ReadyCheck] = {"redis": RedisPing(), "postgres": PostgresPing()}
-
-
-def _resp(*parts: str) -> bytes:
-    out = [f"*{len(parts)}\r\n".encode()]
-    for part in parts:
-        data = part.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(out)
-
-
-def _expect(sock: socket.socket, prefix: bytes) -> None:
-    answer = sock.recv(256)
-    if not answer.startswith(prefix):
-        raise NotReady(f"unexpected answer {answer[:80]!r}")
-
-
 def checks_for(ready: ReadyConfig, recipe: str | None) -> list[ReadyCheck]:
     """The checks a ``ready`` table asks for, in a cheap-first order."""
     checks: list[ReadyCheck] = []
@@ -199,18 +138,25 @@ def checks_for(ready: ReadyConfig, recipe: str | None) -> list[ReadyCheck]:
     if ready.log:
         checks.append(LogCheck(ready.log))
     if ready.ping:
-        if recipe not in PINGS:
-            raise InfrastructureError(
-                f"'ping' readiness needs a recipe with a protocol ping (redis, postgres), got"
-                f" {recipe!r}",
-                hint="use tcp, http, command or log instead",
-            )
-        checks.append(PINGS[recipe])
+        checks.append(_protocol_ping(recipe))
     if ready.http:
         checks.append(HTTPCheck(ready.http))
     if ready.command:
         checks.append(CommandCheck(tuple(ready.command)))
     return checks or [TCPCheck()]
+
+
+def _protocol_ping(recipe: str | None) -> ReadyCheck:
+    from omnicloud.provision.kinds import all_kinds, get_kind  # kinds import this module
+
+    kind = get_kind(recipe) if recipe else None
+    if kind is None or kind.ping is None:
+        with_ping = ", ".join(k.name for k in all_kinds() if k.ping is not None)
+        raise InfrastructureError(
+            f"'ping' readiness needs a recipe with a protocol ping ({with_ping}), got {recipe!r}",
+            hint="use tcp, http, command or log instead",
+        )
+    return kind.ping
 
 
 def read_log(path: Path | None) -> str:

@@ -1,4 +1,4 @@
-"""Built-in service recipes (``redis``, ``postgres``) and their merge with ``[services.*]``.
+"""Recipes of the service kinds (``provision/kinds/``) merged with ``[services.*]``.
 
 A recipe holds the conventions of one server for every provisioner: the local command line for
 ``process`` (a private data dir, free ports), the official image and its environment variables
@@ -9,8 +9,7 @@ service's config overrides the recipe.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import SecretStr
@@ -18,114 +17,37 @@ from pydantic import SecretStr
 from omnicloud.config.models import ReadyConfig, ServiceConfig
 from omnicloud.errors import ConfigError, did_you_mean, one_of
 from omnicloud.provision.base import ServiceSpec
+from omnicloud.provision.kinds import Recipe, get_kind, kind_names
+
+__all__ = [
+    "RECIPES",
+    "Recipe",
+    "endpoint_fields",
+    "fill",
+    "recipe_for",
+    "require_port",
+    "resolve_service",
+]
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """Conventions of one server, for every provisioner."""
+class _RecipesByKind(Mapping[str, Recipe]):
+    """A read-only view: kinds are imported only when their recipe is looked up."""
 
-    name: str
-    image: str
-    port: int
-    command: tuple[str, ...]
-    container_command: tuple[str, ...] | None = None
-    init: tuple[tuple[str, ...], ...] = ()
-    env: Mapping[str, str] = field(default_factory=dict)
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    url: str | None = None
-    ready: Mapping[str, Any] = field(default_factory=dict)
-    run_as: str | None = None
-    stop_signal: str = "SIGTERM"
-    #: Appended to both commands, and the url used instead, when a ``password`` field is set.
-    password_args: tuple[str, ...] = ()
-    password_url: str | None = None
+    def __getitem__(self, name: str) -> Recipe:
+        kind = get_kind(name)
+        if kind is None:
+            raise KeyError(name)
+        return kind.recipe
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(kind_names())
+
+    def __len__(self) -> int:
+        return len(kind_names())
 
 
-_REDIS_FLAGS = ("--save", "", "--appendonly", "no", "--databases", "64", "--protected-mode", "no")
-_PG_FLAGS = (
-    "-c",
-    "fsync=off",
-    "-c",
-    "synchronous_commit=off",
-    "-c",
-    "full_page_writes=off",
-    "-c",
-    "max_connections=200",
-)
-
-RECIPES: dict[str, Recipe] = {
-    "redis": Recipe(
-        name="redis",
-        image="redis:7",
-        port=6379,
-        command=(
-            "redis-server",
-            "--port",
-            "{port}",
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            "{data_dir}",
-            *_REDIS_FLAGS,
-        ),
-        container_command=("redis-server", *_REDIS_FLAGS),
-        fields={"db": 0, "prefix": ""},
-        url="redis://{host}:{port}/{db}",
-        ready={"tcp": True, "ping": True},
-        password_args=("--requirepass", "{password}"),
-        password_url="redis://:{password}@{host}:{port}/{db}",
-    ),
-    "postgres": Recipe(
-        name="postgres",
-        image="postgres:16",
-        port=5432,
-        # The server runs in the foreground (what `pg_ctl start` would run) so its pid and log
-        # stay ours; SIGINT is PostgreSQL's fast shutdown, what `pg_ctl stop -m fast` sends.
-        init=(
-            (
-                "initdb",
-                "-D",
-                "{data_dir}/pgdata",
-                "-U",
-                "{user}",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-                "--no-instructions",
-            ),
-        ),
-        command=(
-            "postgres",
-            "-D",
-            "{data_dir}/pgdata",
-            "-p",
-            "{port}",
-            "-h",
-            "127.0.0.1",
-            "-k",
-            "{data_dir}",
-            *_PG_FLAGS,
-        ),
-        container_command=("postgres", *_PG_FLAGS),
-        env={
-            "POSTGRES_USER": "{user}",
-            "POSTGRES_PASSWORD": "{password}",
-            "POSTGRES_DB": "{database}",
-        },
-        fields={
-            "user": "postgres",
-            "password": "omnicloud",
-            "database": "postgres",
-            "schema": "public",
-        },
-        url="postgresql://{user}:{password}@{host}:{port}/{database}",
-        ready={"tcp": True, "ping": True},
-        run_as="postgres",
-        stop_signal="SIGINT",
-    ),
-}
+#: Every registered kind's recipe by name (the kinds live in ``provision/kinds/``).
+RECIPES: Mapping[str, Recipe] = _RecipesByKind()
 
 
 def recipe_for(name: str, config: ServiceConfig) -> Recipe | None:
@@ -161,9 +83,9 @@ def resolve_service(name: str, config: ServiceConfig, endpoint: str | None = Non
         command = [*command, *recipe.password_args]
         container_command = (*(container_command or ()), *recipe.password_args)
         url = config.url or recipe.password_url
-    port = config.port or (recipe.port if recipe else None)
-    if port is None and endpoint is None and config.endpoint is None:
-        raise ConfigError("a service without a recipe needs a 'port'", key=f"services.{name}")
+    # Without a recipe nor a port, 0: the process provisioner picks a free port anyway, and
+    # the container provisioners ask for one when they need it (``require_port``).
+    port = config.port or (recipe.port if recipe else 0)
     env = {**(recipe.env if recipe else {}), **{k: str(v) for k, v in _plain(config.env).items()}}
     return ServiceSpec(
         name=name,
@@ -174,8 +96,10 @@ def resolve_service(name: str, config: ServiceConfig, endpoint: str | None = Non
         init=tuple(tuple(c) for c in config.init)
         if config.init is not None
         else (recipe.init if recipe else ()),
-        port=port or 0,
+        port=port,
         ports=dict(config.ports),
+        local_ports=recipe.local_ports if recipe else (),
+        local_env=dict(recipe.local_env) if recipe else {},
         env={k: fill(v, fields) for k, v in env.items()},
         volumes=dict(config.volumes),
         tmpfs=tuple(config.tmpfs),
@@ -188,6 +112,17 @@ def resolve_service(name: str, config: ServiceConfig, endpoint: str | None = Non
         run_as=config.user or (recipe.run_as if recipe else None),
         stop_signal=recipe.stop_signal if recipe else "SIGTERM",
         endpoint=endpoint or config.endpoint,
+    )
+
+
+def require_port(spec: ServiceSpec, provisioner: str) -> int:
+    """The container port of ``spec``; a config error when neither config nor recipe sets it."""
+    if spec.port:
+        return spec.port
+    raise ConfigError(
+        f"the {provisioner} provisioner publishes the service's port: set the port the server"
+        " listens on inside its container",
+        key=f"services.{spec.name}.port",
     )
 
 
