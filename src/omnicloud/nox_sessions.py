@@ -83,7 +83,11 @@ def _omnicloud_requirement(extras: Sequence[str]) -> str:
         return f"open-omni-cloud-tck{suffix}"
     direct = dist.read_text("direct_url.json")
     if direct:
-        url = json.loads(direct).get("url", "")
+        origin = json.loads(direct)
+        url = origin.get("url", "")
+        vcs = origin.get("vcs_info", {})
+        if vcs.get("vcs") == "git":  # installed from the repository: the same commit again
+            return f"open-omni-cloud-tck{suffix} @ git+{url}@{vcs.get('commit_id', 'HEAD')}"
         if url.startswith("file://"):
             return f"open-omni-cloud-tck{suffix} @ {url}"
     return f"open-omni-cloud-tck{suffix}=={dist.version}"

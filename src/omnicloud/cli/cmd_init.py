@@ -12,16 +12,39 @@ from omnicloud.contracts import CONTRACTS
 NAME = "init"
 HELP = "create omnicloud.toml and noxfile.py in this repository (existing files are kept)"
 
+#: The generated noxfile carries its requirements as inline script metadata (PEP 723): a nox
+#: installed apart (pipx, a separate virtualenv) installs omnicloud into its script environment
+#: instead of failing with ModuleNotFoundError.
 NOXFILE = """\
+# /// script
+# requires-python = ">=3.11"
+# dependencies = ["nox>=2025.2.9", "{tool}"]
+# ///
+\"\"\"Sessions planned from omnicloud.toml ('nox -l' lists them).\"\"\"
+
 from omnicloud.nox_sessions import register
 
 register()
 """
 
 
+def noxfile_text(tool_source: str | None = None) -> str:
+    """The noxfile's text; ``tool_source`` is the requirement that installs omnicloud."""
+    from omnicloud.ci.setup import DISTRIBUTION, TOOL_SOURCE
+
+    return NOXFILE.replace("{tool}", tool_source or f"{DISTRIBUTION} @ {TOOL_SOURCE}")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("directory", nargs="?", type=Path, default=Path("."))
     parser.add_argument("--name", default=None, help="project name (default: folder name)")
+    parser.add_argument(
+        "--tool-source",
+        default=None,
+        metavar="REQUIREMENT",
+        help="requirement the noxfile installs omnicloud from (default: the repository;"
+        " e.g. 'open-omni-cloud-tck @ file:///path/to/clone' or a wheel)",
+    )
 
 
 def discover_providers(root: Path) -> list[tuple[str, str, str]]:
@@ -113,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     if noxfile.exists():
         print(f"kept existing {noxfile}")
     else:
-        noxfile.write_text(NOXFILE, encoding="utf-8")
+        noxfile.write_text(noxfile_text(args.tool_source), encoding="utf-8")
         created.append(noxfile)
     for path in created:
         print(f"created {path}")

@@ -1,0 +1,100 @@
+"""A newcomer's first day, through the real entry points: the plugin leaves plain pytest runs
+alone, the generated noxfile works with a nox installed apart, piped output ends quietly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+ASYNC_TEST = "async def test_coroutine():\n    pass\n"
+KV = """\
+class KV:
+    def __init__(self, **options):
+        self._data = {}
+
+    async def get(self, key):
+        return self._data.get(key)
+
+    async def set(self, key, value):
+        self._data[key] = value
+
+    async def delete(self, key):
+        self._data.pop(key, None)
+"""
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "OMNICLOUD_"))}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return {**env, **extra}
+
+
+def run(*argv: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=timeout,
+        check=False,
+    )  # fmt: skip
+
+
+def test_without_a_configuration_the_plugin_changes_nothing(tmp_path: Path) -> None:
+    """pytest-asyncio stays in its default strict mode when no omnicloud.toml is around."""
+    (tmp_path / "test_plain.py").write_text(ASYNC_TEST)
+    plain = run(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", cwd=tmp_path)
+    assert "mode=Mode.STRICT" in plain.stdout, plain.stdout
+    (tmp_path / "omnicloud.toml").write_text(
+        '[providers.kv]\ncontract = "kv_store"\nfactory = "omnicloud.providers.memory.kv:'
+        'InMemoryKVStore"\n'
+    )
+    configured = run(
+        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_plain.py", cwd=tmp_path
+    )
+    assert "mode=Mode.AUTO" in configured.stdout, configured.stdout
+    assert configured.returncode == 0, configured.stdout
+
+
+def test_piped_output_that_is_cut_short_ends_quietly(tmp_path: Path) -> None:
+    """``omnicloud schema | head -1``: no BrokenPipeError traceback."""
+    done = subprocess.run(
+        f"'{BIN / 'omnicloud'}' schema | head -c 10",
+        shell=True, cwd=tmp_path, env=clean_env(), capture_output=True, text=True, check=False,
+        timeout=60,
+    )  # fmt: skip
+    assert len(done.stdout) == 10
+    assert "Traceback" not in done.stderr
+    assert "BrokenPipeError" not in done.stderr
+
+
+@pytest.mark.slow
+def test_the_generated_noxfile_runs_under_a_nox_installed_apart(tmp_path: Path) -> None:
+    """A nox from its own virtualenv (as pipx installs it) runs the generated noxfile: the
+    inline script metadata makes nox install omnicloud itself."""
+    apart = tmp_path / "nox-apart"
+    venv.create(apart, with_pip=True)
+    install = run(
+        str(apart / "bin" / "python"), "-m", "pip", "install", "-q", "nox>=2025.2.9",
+        cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert install.returncode == 0, install.stderr
+    project = tmp_path / "project"
+    (project / "acme").mkdir(parents=True)
+    (project / "acme" / "__init__.py").write_text("")
+    (project / "acme" / "kv.py").write_text(KV)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    tool = f"open-omni-cloud-tck @ {ROOT.as_uri()}"
+    init = run(str(BIN / "omnicloud"), "init", "--tool-source", tool, cwd=project)
+    assert init.returncode == 0, init.stderr
+    noxfile = (project / "noxfile.py").read_text()
+    assert "# /// script" in noxfile
+    assert tool in noxfile
+    listing = run(str(apart / "bin" / "nox"), "-l", cwd=project, timeout=600)
+    assert listing.returncode == 0, listing.stdout + listing.stderr
+    assert "certify-kv" in listing.stdout
+    assert "ModuleNotFoundError" not in listing.stderr
