@@ -126,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(render_json(report))
     else:
         _summary(report)
+    for anomaly in report.anomalies:
+        print(f"warning: {anomaly}", file=sys.stderr)
     for error in report.sink_errors:
         print(f"warning: {error} (the report is in {results_dir / 'triage'})", file=sys.stderr)
     return 0 if args.exit_zero else triage_exit_code(report)

@@ -2,7 +2,10 @@
 
 A configured category with the same name replaces a built-in one. Built-ins have negative
 precedence, so any configured category (precedence 0 by default) is tried first. Their patterns
-cover Python, Java (Surefire), Go and JavaScript (Jest) failure texts.
+cover the failure texts of Python, Java (Surefire, Ant, TestNG), Go, JavaScript (Jest, mocha),
+Rust (nextest), C/C++ (Catch2, CUnit), PHP (PHPUnit, Nette), Scala (ScalaTest) and Ginkgo
+(Sonobuoy): assertions count as contract violations whether a tool reports them as a failure
+or an error; load, import and compile failures are setup errors.
 """
 
 from __future__ import annotations
@@ -10,6 +13,14 @@ from __future__ import annotations
 from omnicloud.config.models import FailureCategory, FailuresConfig
 
 DEFAULT_CATEGORIES: tuple[FailureCategory, ...] = (
+    FailureCategory(
+        name="incomplete results",
+        message=[r"JUnitCountMismatch"],
+        status=["error"],
+        precedence=-5,
+        suggestion="The JUnit file counts failures it does not contain ({test_id}): the run"
+        " was cut short or the report truncated; re-run it and keep the whole file",
+    ),
     FailureCategory(
         name="flaky",
         status=["flaky"],
@@ -43,6 +54,7 @@ DEFAULT_CATEGORIES: tuple[FailureCategory, ...] = (
             r"context deadline exceeded",
             r"Exceeded timeout of \d+ ?ms",
             r"DeadlineExceeded|deadline exceeded",
+            r"Timed out after",  # Ginkgo Eventually (Sonobuoy)
         ],
         traceback=[r"panic: test timed out"],
         precedence=-30,
@@ -53,15 +65,48 @@ DEFAULT_CATEGORIES: tuple[FailureCategory, ...] = (
         name="setup error",
         message=[
             r"failed on setup|failed on teardown|error at setup|ERROR at setup",
-            r"ModuleNotFoundError|ImportError|No module named",
+            r"ModuleNotFoundError|ImportError|No module named|collection failure",
             r"fixture '[^']+' not found",
-            r"ClassNotFoundException|NoClassDefFoundError|Cannot find module",
+            r"ClassNotFoundException|NoClassDefFoundError|ExceptionInInitializerError",
+            r"Could not initialize class|Cannot find module|Cannot find package",
+            r"Test suite failed to run",
+            r"\[build failed\]|\[setup failed\]|[Bb]uild failed|Build error",
+            r"could not compile|error\[E\d{4}\]|compilation failed|Compilation failed",
+            r"cannot load such file|LoadError|failed to load",
+            r"Class \"[^\"]+\" not found|Class '[^']+' not found",  # PHP autoload
             r"ProviderError",
         ],
-        status=["error"],
+        traceback=[
+            r"ImportError while importing|ModuleNotFoundError|No module named",
+            r"Test suite failed to run|could not compile|\[build failed\]",
+            r": undefined: \w|declared and not used|imported and not used",
+        ],
+        output=[
+            r"ModuleNotFoundError|ImportError while importing|No module named",
+            r"could not compile|\[build failed\]|Test suite failed to run",
+        ],
+        test_id=[r"\[build failed\]|\[setup failed\]|initializationError|classMethod"],
+        status=["failed", "error"],
         precedence=-40,
-        suggestion="Setup of {test_id} failed before the contract ran: check the factory and"
-        " options of {provider}",
+        suggestion="Setup of {test_id} failed before the test ran (load, import or compile):"
+        " check the build, the dependencies, and the factory and options of {provider}",
+    ),
+    FailureCategory(
+        name="null dereference",
+        message=[
+            r"NullPointerException|NullReferenceException|nil pointer dereference",
+            r"Cannot read propert(?:y|ies) of (?:undefined|null)",
+            r"(?:undefined|null) is not an object",
+            r"'NoneType' object has no attribute|'NoneType' object is not",
+            r"Call to a member function \w+\(\) on null",  # PHP
+        ],
+        traceback=[
+            r"NullPointerException|nil pointer dereference",
+            r"Cannot read propert(?:y|ies) of (?:undefined|null)",
+        ],
+        precedence=-45,
+        suggestion="{test_id} dereferenced a null/nil/undefined value: a missing result or an"
+        " uninitialised field; owners: {owners}",
     ),
     FailureCategory(
         name="not implemented",
@@ -79,9 +124,21 @@ DEFAULT_CATEGORIES: tuple[FailureCategory, ...] = (
             r"AssertionError|AssertionFailedError|ComparisonFailure|assert ",
             r"expect\(received\)|Expected:|expected:|Error Trace:",
             r"ContractViolation|ValidationError",
+            r"Failed asserting",  # PHPUnit
+            r"\b(?:REQUIRE|CHECK)(?:_[A-Z_]+)?[:(]",  # Catch2
+            r"assertion `left [!=]= right` failed|assertion failed",  # Rust
+            r"CU_ASSERT",  # CUnit
+            r" should (?:be|equal|contain|match) ",  # Nette Tester
+            r"did not equal|was not equal to|did not contain",  # ScalaTest
+            r", want ",  # Go: got X, want Y
+            r"\[FAILED\] Expected|Expected\s+<",  # Ginkgo/Gomega (Sonobuoy)
         ],
-        traceback=[r"AssertionError|expect\(received\)"],
-        status=["failed"],
+        traceback=[
+            r"AssertionError|expect\(received\)|Failed asserting",
+            r"assertion `left [!=]= right` failed|assertion failed",
+            r"\b(?:REQUIRE|CHECK)(?:_[A-Z_]+)?\(",
+        ],
+        status=["failed", "error"],
         precedence=-60,
         suggestion="{provider} violates {contract}: the test states the rule; owners: {owners}",
     ),

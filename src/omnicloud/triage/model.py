@@ -123,6 +123,8 @@ class TriageReport:
     passed: int = 0
     written: tuple[str, ...] = ()
     sink_errors: tuple[str, ...] = ()
+    #: What the JUnit reader found wrong in the files (counts it could not match, empty suites).
+    anomalies: tuple[str, ...] = ()
 
     def by_owner(self) -> dict[str, list[ClassifiedFailure]]:
         groups: dict[str, list[ClassifiedFailure]] = {}

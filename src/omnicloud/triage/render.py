@@ -71,6 +71,10 @@ def render_markdown(report: TriageReport, owner: str | None = None) -> str:
         lines += ["## Flakiness (share of recent runs that were flaky)", ""]
         lines += [f"- `{test}`: {rate:.0%}" for test, rate in sorted(report.flakiness.items())]
         lines.append("")
+    if owner is None and report.anomalies:
+        lines += ["## Problems in the JUnit files", ""]
+        lines += [f"- {_cell(text, 400)}" for text in report.anomalies]
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -165,7 +165,12 @@ def triage_results(
     items = triage_failures(
         failures, config, root=root, results_dir=results_dir, service_logs=service_logs
     )
-    report = TriageReport(run_id=run_id, failures=tuple(items), passed=len(junit.passed))
+    report = TriageReport(
+        run_id=run_id,
+        failures=tuple(items),
+        passed=len(junit.passed),
+        anomalies=tuple(junit.anomalies),
+    )
     if use_history:
         report = _with_history(report, junit.passed, config, root, history_path)
     out_dir = results_dir / TRIAGE_DIR
