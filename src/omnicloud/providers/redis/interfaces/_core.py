@@ -23,6 +23,13 @@ def response_error() -> type[Exception]:
     return error
 
 
+def watch_error() -> type[Exception]:
+    """redis-py's ``WatchError``: an ``EXEC`` refused because a watched key changed."""
+    module = redis_asyncio()
+    error: type[Exception] = module.client.WatchError
+    return error
+
+
 async def connect_bytes(url: str, max_connections: int = 64, **options: Any) -> Any:
     """A bytes client for ``url``, checked with ``PING``.
 

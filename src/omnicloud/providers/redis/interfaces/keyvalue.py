@@ -17,6 +17,7 @@ from omnicloud.providers.redis.interfaces._core import (
     must_text,
     positive,
     text,
+    watch_error,
 )
 from tck_py.interfaces.errors import TransactionConflictError
 
@@ -85,7 +86,6 @@ class RedisTransaction:
     async def commit(self) -> None:
         self._check()
         self._open = False
-        watch_error = self._store._watch_error()
         try:
             self._pipe.multi()
             for key, value in self._writes.items():
@@ -94,7 +94,7 @@ class RedisTransaction:
                 else:
                     self._pipe.set(self._store._kv(key), value)
             await self._pipe.execute()
-        except watch_error:
+        except watch_error():
             raise TransactionConflictError(
                 "a key this transaction read was changed before it committed"
             ) from None
@@ -115,11 +115,6 @@ class KeyValueMixin(RedisCore):
 
     def _user_key(self, redis_key: bytes) -> str:
         return must_text(redis_key)[len(self._kv("")) :]
-
-    def _watch_error(self) -> type[Exception]:
-        from redis.exceptions import WatchError
-
-        return WatchError
 
     # keyvalue_basic
     async def set(self, key: str, value: str) -> None:

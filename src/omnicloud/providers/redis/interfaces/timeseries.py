@@ -33,6 +33,11 @@ _FUNCTIONS: dict[str, Callable[[list[float]], float]] = {
 }
 
 
+def _insert_args(timestamp: float, value: float) -> list[str]:
+    """The score and the member of a point (``repr`` round-trips every float exactly)."""
+    return [repr(float(timestamp)), f"{float(timestamp)!r}|{float(value)!r}"]
+
+
 def _point(member: bytes) -> tuple[float, float]:
     timestamp, _, value = must_text(member).partition("|")
     return float(timestamp), float(value)
@@ -65,8 +70,9 @@ class TimeSeriesMixin(RedisCore):
     async def ts_insert(self, series: str, timestamp: float, value: float) -> None:
         if math.isnan(timestamp):
             raise ValueError("timestamp must not be NaN")
-        args = [repr(float(timestamp)), f"{float(timestamp)!r}|{float(value)!r}"]
-        await self._script(_INSERT)(keys=[self._series(series)], args=args)
+        await self._script(_INSERT)(
+            keys=[self._series(series)], args=_insert_args(timestamp, value)
+        )
 
     async def ts_query(self, series: str, start: float, end: float) -> list[tuple[float, float]]:
         return await self._points(series, start, end)
@@ -82,8 +88,11 @@ class TimeSeriesMixin(RedisCore):
         if destination == series:
             raise ValueError("destination must differ from the source series")
         points = aggregate(await self._points(series, -math.inf, math.inf), bucket, function)
-        for timestamp, value in points:
-            await self.ts_insert(destination, timestamp, value)
+        insert, key = self._script(_INSERT), self._series(destination)
+        async with self._client.pipeline(transaction=True) as pipe:
+            for timestamp, value in points:
+                await insert(keys=[key], args=_insert_args(timestamp, value), client=pipe)
+            await pipe.execute()
         return len(points)
 
     # timeseries_retention
