@@ -1,4 +1,6 @@
-"""RabbitMQ providers (extra ``rabbitmq``): an interface-only store on queues and exchanges.
+"""RabbitMQ providers (extra ``rabbitmq``): an interface-only store on queues and exchanges,
+and a message broker for the ``producer``, ``consumer`` and ``delayed_messaging`` contracts
+(``create_broker``, see :mod:`omnicloud.providers.rabbitmq.messaging`).
 
 ```toml
 [providers.rabbitmq]
@@ -12,9 +14,10 @@ implements = ["queue_basic", "queue_visibility", "queue_dead_letter", "queue_pri
 See docs/backends/rabbitmq.md for what each interface maps to and what is left out.
 """
 
+from omnicloud.providers.rabbitmq.messaging import RabbitBroker, create_broker
 from omnicloud.providers.rabbitmq.store import IMPLEMENTS, RabbitStore, create_store
 
-__all__ = ["IMPLEMENTS", "RabbitStore", "create_store"]
+__all__ = ["IMPLEMENTS", "RabbitBroker", "RabbitStore", "create_broker", "create_store"]
 
 
 def omnicloud_preflight() -> None:
