@@ -98,3 +98,39 @@ def test_the_generated_noxfile_runs_under_a_nox_installed_apart(tmp_path: Path) 
     assert listing.returncode == 0, listing.stdout + listing.stderr
     assert "certify-kv" in listing.stdout
     assert "ModuleNotFoundError" not in listing.stderr
+
+
+LOSSY_KV = KV.replace(
+    "        self._data[key] = value\n",
+    "        if len(self._data) < 2:  # broken: drops writes once two keys exist\n"
+    "            self._data[key] = value\n",
+)
+
+
+def test_a_failing_state_machine_shows_its_minimal_steps_not_hypothesis_internals(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "__init__.py").write_text("")
+    (tmp_path / "acme" / "kv.py").write_text(LOSSY_KV)
+    (tmp_path / "omnicloud.toml").write_text(
+        '[project]\nname = "lossy"\n[providers.kv]\ncontract = "kv_store"\nfactory = "acme.kv:KV"\n'
+    )
+    argv = [str(BIN / "omnicloud"), "certify", "--", "-k", "behaves_like_a_dict"]
+    env = clean_env(PYTHONPATH=str(tmp_path))
+    short = subprocess.run(
+        argv, cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=300
+    )
+    assert short.returncode == 1, short.stdout + short.stderr
+    out = short.stdout
+    steps = out.index("State machine: the minimal failing steps hypothesis found")
+    assert out.index("state = _KVMachine()") > steps
+    assert "site-packages/hypothesis/" not in out
+    assert "(the full report: pytest --tb=long)" in out
+    full = subprocess.run(
+        [*argv, "--tb=long"], cwd=tmp_path, env=env, capture_output=True, text=True,
+        check=False, timeout=300,
+    )  # fmt: skip
+    assert full.returncode == 1
+    assert "hypothesis/" in full.stdout  # on demand, the whole report
+    assert len(full.stdout.splitlines()) > len(out.splitlines())
