@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -103,14 +104,26 @@ class ServiceConfig(Model):
     ```
     """
 
-    recipe: str | None = Field(None, description="Built-in recipe: 'redis' or 'postgres'.")
+    recipe: str | None = Field(
+        None,
+        description="Service kind whose recipe to use (redis, postgres, etcd, nats, rabbitmq,"
+        " moto); default: the kind named like the service.",
+    )
     image: str | None = Field(None, description="Container image (docker, kubernetes).")
     command: list[str] | None = Field(
         None, description="Command line; '{port}', '{data_dir}', '{host}' are filled in."
     )
-    port: int | None = Field(None, ge=1, le=65535, description="The service's main port.")
+    port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="The main port inside a container (docker, kubernetes); process picks a"
+        " free one.",
+    )
     ports: dict[str, int] = Field(default_factory=dict, description="Extra named ports.")
-    env: dict[str, OptionValue] = Field(default_factory=dict, description="Environment.")
+    env: dict[str, OptionValue] = Field(
+        default_factory=dict, description="Environment; '{port}', '{data_dir}' are filled in."
+    )
     volumes: dict[str, str] = Field(default_factory=dict, description="host path -> mount path")
     tmpfs: list[str] = Field(default_factory=list, description="Paths mounted as tmpfs.")
     ready: ReadyConfig = Field(default_factory=ReadyConfig)
@@ -155,7 +168,10 @@ class EnvironmentConfig(Model):
     endpoints: dict[str, str] = Field(
         default_factory=dict, description="external: service name -> URL (may use ${VAR})."
     )
-    options: dict[str, OptionValue] = Field(default_factory=dict)
+    options: dict[str, OptionValue] = Field(
+        default_factory=dict,
+        description="The provisioner's options (docker: base_url, timeout; kubernetes: api_url).",
+    )
 
     @field_validator("provisioner")
     @classmethod
@@ -165,6 +181,16 @@ class EnvironmentConfig(Model):
                 f"unknown provisioner '{value}'{did_you_mean(value, PROVISIONERS)}"
                 f" (accepted: {one_of(PROVISIONERS)})"
             )
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _typed_options(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """Each provisioner's options model (provision/options.py) checks them at load."""
+        from omnicloud.provision.options import parse_options
+
+        if "provisioner" in info.data:  # else the provisioner itself is the error to report
+            parse_options(info.data["provisioner"], value)
         return value
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from omnicloud.config.models import ReadyConfig
 
@@ -148,9 +148,21 @@ class Leftover:
 
 
 class Provisioner(Protocol):
-    """Starts and stops services for one kind of environment (chosen by ``name``)."""
+    """Starts and stops services for one kind of environment (chosen by ``name``).
+
+    Capabilities are class attributes, read before any provisioner is made: the lifecycle asks
+    them instead of comparing provisioner names.
+    """
 
     name: str
+    #: Services can be kept between runs (``reuse``, ``--keep``) and found again later.
+    reusable: ClassVar[bool]
+    #: Endpoints are reached through port-forwards that end with this process.
+    port_forward: ClassVar[bool]
+    #: Leaves resources a dead run can leave behind, which ``prune`` sweeps.
+    prunable: ClassVar[bool]
+    #: Keys of ``environments.<env>`` handed to the constructor besides its ``options``.
+    environment_keys: ClassVar[tuple[str, ...]]
 
     def start(self, spec: ServiceSpec, run: RunContext) -> ServiceHandle:
         """Start ``spec`` and wait until it is ready; clean up and raise on failure."""

@@ -72,6 +72,10 @@ class DockerProvisioner:
     """Runs each service as a labelled container from its image."""
 
     name = "docker"
+    reusable = True
+    port_forward = False
+    prunable = True
+    environment_keys: tuple[str, ...] = ()
 
     def __init__(self, **client_options: Any) -> None:
         self._options = {k: v for k, v in client_options.items() if k in ("base_url", "timeout")}

@@ -10,6 +10,10 @@ class EmbeddedProvisioner:
     """The default environment: nothing to start, nothing to clean up."""
 
     name = "embedded"
+    reusable = True
+    port_forward = False
+    prunable = False
+    environment_keys: tuple[str, ...] = ()
 
     def start(self, spec: ServiceSpec, run: RunContext) -> ServiceHandle:
         raise ProvisionFailed(

@@ -45,6 +45,10 @@ class ExternalProvisioner:
     """Uses endpoints that exist already; checks they answer, never stops them."""
 
     name = "external"
+    reusable = True
+    port_forward = False
+    prunable = False
+    environment_keys: tuple[str, ...] = ()
 
     def start(self, spec: ServiceSpec, run: RunContext) -> ServiceHandle:
         url = spec.endpoint or os.environ.get(url_env_var(spec.name))

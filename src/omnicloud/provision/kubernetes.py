@@ -312,6 +312,10 @@ class KubernetesProvisioner:
     """Deployment + Service per service in a per-run namespace, reached by port-forward."""
 
     name = "kubernetes"
+    reusable = False
+    port_forward = True
+    prunable = True
+    environment_keys: tuple[str, ...] = ("namespace", "context")
 
     def __init__(
         self,

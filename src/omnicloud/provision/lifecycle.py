@@ -40,9 +40,10 @@ from omnicloud.provision.base import (
     redact,
     state_root,
 )
+from omnicloud.provision.options import parse_options
 from omnicloud.provision.progress import Progress
 from omnicloud.provision.recipes import resolve_service
-from omnicloud.provision.registry import get_provisioner
+from omnicloud.provision.registry import REGISTRY, get_provisioner, provisioner_class
 
 ENV_VAR = "OMNICLOUD_ENV"
 DEFAULT_ENVIRONMENT = "default"
@@ -138,14 +139,20 @@ def provision(
     if not specs:
         yield Environment(env_name, env_cfg.provisioner, "", chash)
         return
-    if reuse and env_cfg.provisioner == "kubernetes":
-        raise InfrastructureError(
-            f"environment '{env_name}' uses kubernetes, whose services cannot be kept between"
-            " runs: they are reached through port-forwards that end with the process",
-            hint=f"remove environments.{env_name}.reuse (and --keep), or use the external"
-            " provisioner with the cluster's service URLs",
+    cls = provisioner_class(env_cfg.provisioner)
+    if reuse and not cls.reusable:
+        why = (
+            "they are reached through port-forwards that end with the process"
+            if cls.port_forward
+            else "it cannot find them again"
         )
-    provisioner = get_provisioner(env_cfg.provisioner, **_options(env_cfg))
+        raise InfrastructureError(
+            f"environment '{env_name}' uses {env_cfg.provisioner}, whose services cannot be"
+            f" kept between runs: {why}",
+            hint=f"remove environments.{env_name}.reuse (and --keep), or use the external"
+            " provisioner with the services' URLs",
+        )
+    provisioner = cls(**provisioner_arguments(env_cfg, cls.environment_keys))
     if reuse:
         found = _reusable(chash, provisioner, progress)
         if found is not None:
@@ -176,11 +183,12 @@ def _sweep(provisioner: Provisioner, run_id: str) -> None:
             provisioner.remove(leftover)
 
 
-def _options(env: EnvironmentConfig) -> dict[str, Any]:
-    options: dict[str, Any] = dict(env.options)
-    if env.provisioner == "kubernetes":
-        options.update(namespace=env.namespace, context=env.context)
-    return {k: v for k, v in options.items() if v is not None}
+def provisioner_arguments(env: EnvironmentConfig, keys: Iterable[str] = ()) -> dict[str, Any]:
+    """The constructor arguments of ``env``'s provisioner: its typed options (validated at
+    load) and the environment keys it declares (kubernetes: ``namespace``, ``context``)."""
+    options = parse_options(env.provisioner, env.options).model_dump(exclude_none=True)
+    options.update({k: getattr(env, k) for k in keys if getattr(env, k) is not None})
+    return options
 
 
 class _Interrupted:
@@ -333,14 +341,16 @@ def live_runs(include_kept: bool = True) -> set[str]:
     return live
 
 
-PRUNABLE = ("process", "docker", "kubernetes")
+def prunable() -> list[str]:
+    """Provisioners whose dead runs can leave something behind (``prunable`` capability)."""
+    return [name for name in REGISTRY if provisioner_class(name).prunable]
 
 
 def prune(
     *,
     include_kept: bool = False,
     any_owner: bool = False,
-    provisioners: Iterable[str] = PRUNABLE,
+    provisioners: Iterable[str] | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Leftover]:
     """Remove what dead runs left behind; return what was removed.
@@ -354,7 +364,7 @@ def prune(
     """
     live = live_runs(include_kept)
     removed: list[Leftover] = []
-    for name in provisioners:
+    for name in prunable() if provisioners is None else provisioners:
         try:
             provisioner = get_provisioner(name, **dict((options or {}).get(name, {})))
             found = provisioner.leftovers(live, None if any_owner else owner_id())
@@ -412,5 +422,6 @@ def dead_services(config: Config, env: Environment) -> list[str]:
     if not env.handles:
         return []
     cfg = config.environments.get(env.name, EnvironmentConfig(provisioner=env.provisioner))
-    provisioner = get_provisioner(env.provisioner, **_options(cfg))
+    cls = provisioner_class(env.provisioner)
+    provisioner = cls(**provisioner_arguments(cfg, cls.environment_keys))
     return [name for name, handle in env.handles.items() if not provisioner.alive(handle)]

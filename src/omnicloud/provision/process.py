@@ -61,6 +61,10 @@ class ProcessProvisioner:
     """Runs each service as a local process (``redis-server``, ``initdb`` + ``postgres``)."""
 
     name = "process"
+    reusable = True
+    port_forward = False
+    prunable = True
+    environment_keys: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self._children = _CHILDREN

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from importlib import import_module
 
 from omnicloud.config.models import PROVISIONERS
@@ -20,7 +19,7 @@ REGISTRY: dict[str, str] = {
 assert tuple(REGISTRY) == PROVISIONERS, "config.models.PROVISIONERS and REGISTRY must agree"
 
 
-def provisioner_class(name: str) -> Callable[..., Provisioner]:
+def provisioner_class(name: str) -> type[Provisioner]:
     """The provisioner class registered as ``name``; unknown names list the valid ones."""
     if name not in REGISTRY:
         raise ConfigError(
@@ -28,7 +27,7 @@ def provisioner_class(name: str) -> Callable[..., Provisioner]:
             f" (accepted: {one_of(list(REGISTRY))})"
         )
     module, _, attr = REGISTRY[name].partition(":")
-    cls: Callable[..., Provisioner] = getattr(import_module(module), attr)
+    cls: type[Provisioner] = getattr(import_module(module), attr)
     return cls
 
 
