@@ -91,15 +91,58 @@ class ChangeSet:
         return found
 
 
-def resolve_base(option: str | None, configured: str, environ: Mapping[str, str]) -> BaseRef:
-    """Precedence as data: ``--base`` > CI variables > ``project.base_ref``."""
+def resolve_base(
+    option: str | None,
+    configured: str | None,
+    environ: Mapping[str, str],
+    project_dir: Path | None = None,
+) -> BaseRef:
+    """Precedence as data: ``--base`` > CI variables > ``project.base_ref`` > the repository.
+
+    With no ``project.base_ref`` written, the base is what the repository has: ``origin/HEAD``
+    (the remote's default branch), else the local default branch when HEAD is not on it, else
+    ``HEAD~1``; the source says which.
+    """
     if option:
         return BaseRef(option, "--base")
     for variable, template in CI_BASE_VARIABLES:
         value = environ.get(variable, "").strip()
         if value:
             return BaseRef(template.format(value), variable)
-    return BaseRef(configured, "project.base_ref")
+    if configured:
+        return BaseRef(configured, "project.base_ref")
+    if project_dir is None:
+        return BaseRef("HEAD~1", "default")
+    return repository_base(GitRepo.open(project_dir))
+
+
+#: Local branch names taken for the default branch when git does not say (init.defaultBranch).
+DEFAULT_BRANCHES = ("main", "master", "trunk", "develop")
+
+
+def repository_base(git: GitRepo) -> BaseRef:
+    """``origin/HEAD``, else the default branch (when HEAD is elsewhere), else ``HEAD~1``."""
+    if git.try_("rev-parse", "--verify", "--quiet", "origin/HEAD^{commit}") is not None:
+        target = git.try_("symbolic-ref", "--short", "refs/remotes/origin/HEAD") or "origin/HEAD"
+        return BaseRef(target, "the repository (origin/HEAD)")
+    branch = default_branch(git)
+    head = git.try_("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    if branch is not None and git.try_("rev-parse", "--verify", "--quiet", branch) != head:
+        return BaseRef(branch, "the repository (default branch; no origin/HEAD)")
+    return BaseRef("HEAD~1", "the repository (HEAD~1: no origin/HEAD, HEAD is the default branch)")
+
+
+def default_branch(git: GitRepo) -> str | None:
+    """The remote's default branch (``origin/main``), else the local one (``main``), or None."""
+    remote = git.try_("symbolic-ref", "--short", "refs/remotes/origin/HEAD")
+    if remote:
+        return remote
+    configured = git.try_("config", "--get", "init.defaultBranch")
+    names = (configured, *DEFAULT_BRANCHES) if configured else DEFAULT_BRANCHES
+    for name in names:
+        if git.try_("rev-parse", "--verify", "--quiet", f"refs/heads/{name}") is not None:
+            return name
+    return None
 
 
 def collect_changes(
@@ -118,6 +161,10 @@ def collect_changes(
     resolved = git.try_("rev-parse", "--verify", "--quiet", f"{base.ref}^{{commit}}")
     shallow = git.run("rev-parse", "--is-shallow-repository") == "true"
     if resolved is None:
+        if base.source.startswith("the repository"):
+            return _full_run(
+                base, f"{base.ref} does not exist (a first commit): running everything"
+            )
         if shallow:
             return _full_run(
                 base,

@@ -55,7 +55,7 @@ def compute_selection(
     settings = config.affected
     timings: dict[str, float] = {}
     with _timed(timings, "git"):
-        base_ref = resolve_base(base, config.project.base_ref, environ)
+        base_ref = resolve_base(base, written_base_ref(config), environ, project_dir)
         changes = collect_changes(
             project_dir,
             base_ref,
@@ -91,6 +91,12 @@ def compute_selection(
         with _timed(timings, "prioritise"):
             selection = prioritise(selection, *_history(config, project_dir, selection))
     return AffectedResult(selection, project_dir, base_ref.source, stats, timings)
+
+
+def written_base_ref(config: Config) -> str | None:
+    """``project.base_ref`` when the configuration sets it; None lets the repository decide."""
+    project = config.project
+    return project.base_ref if "base_ref" in project.model_fields_set else None
 
 
 @contextmanager
