@@ -140,12 +140,18 @@ class LostFanOut(RedisStore):
 
     def _dispatch(self, event: dict[str, Any]) -> None:
         if event["type"] == "message":
-            topic = event["channel"].decode()[len(self._channel("")) :]
-            subscribers = sorted(self._topics.get(topic, ()))[:1]
-            for subscriber in subscribers:
+            topic, subscribers = self._routes.get(event["channel"].decode(), ("", set()))
+            for subscriber in sorted(subscribers)[:1]:
                 self._mailbox(subscriber).put(self._decode(topic, event["data"]))
         else:
             super()._dispatch(event)
+
+
+class UnfilteredSubscription(RedisStore):
+    """Subscribes a filtered subscriber to the whole topic: the filter is silently dropped."""
+
+    async def subscribe_filtered(self, topic: str, subscriber_id: str, filter: Any) -> None:
+        await self.subscribe(topic, subscriber_id)
 
 
 class AckOnReceive(RedisStore):
@@ -174,6 +180,11 @@ BROKEN: dict[str, tuple[type[RedisStore], str, str]] = {
         "test_conflicting_commit_is_refused_and_applies_nothing",
     ),
     "LostFanOut": (LostFanOut, "pubsub_basic", "test_every_subscriber_gets_every_message"),
+    "UnfilteredSubscription": (
+        UnfilteredSubscription,
+        "pubsub_filtering",
+        "test_only_matching_messages_arrive",
+    ),
     "AckOnReceive": (
         AckOnReceive,
         "queue_visibility",

@@ -18,6 +18,7 @@ from omnicloud.providers.redis.interfaces._core import connect_bytes
 from omnicloud.providers.redis.interfaces.keyvalue import KeyValueMixin
 from omnicloud.providers.redis.interfaces.lists import ListMixin
 from omnicloud.providers.redis.interfaces.pubsub import PubSubMixin
+from omnicloud.providers.redis.interfaces.pubsub_durable import DurablePubSubMixin
 from omnicloud.providers.redis.interfaces.queues import QueueMixin
 from omnicloud.providers.redis.interfaces.sets import SetMixin
 from omnicloud.providers.redis.interfaces.sortedsets import SortedSetMixin
@@ -35,6 +36,7 @@ IMPLEMENTS: tuple[str, ...] = (
     "pubsub_basic",
     "pubsub_wildcards",
     "pubsub_persistent",
+    "pubsub_filtering",
     "pubsub_ordering",
     "stream_basic",
     "stream_consumer_groups",
@@ -69,6 +71,7 @@ IMPLEMENTS: tuple[str, ...] = (
 class RedisStore(
     KeyValueMixin,
     PubSubMixin,
+    DurablePubSubMixin,
     StreamMixin,
     QueueMixin,
     ListMixin,

@@ -1,35 +1,50 @@
-"""pubsub_basic, _wildcards, _ordering (Redis Pub/Sub) and _persistent (Redis Streams).
+"""pubsub_basic, _wildcards, _ordering and _filtering on Redis Pub/Sub.
 
-Live messages go through ``PUBLISH``/``SUBSCRIBE``/``PSUBSCRIBE`` on one subscriber connection
-per provider; the provider hands each message to the mailboxes of the subscriber ids that
-follow its channel or pattern, and ``receive`` takes from a mailbox. Redis delivers one
-connection's messages in the order it processed the ``PUBLISH`` commands, which gives
-pubsub_ordering. Wildcards: each interface pattern becomes a Redis glob (``*`` for a token and
-for the trailing ``>``) and Redis routes by it; the glob's ``*`` also spans dots, so the provider
-drops the few extra matches by the interface's token rule.
-
-Durable subscriptions are consumer groups on a Redis stream: the group is the durable cursor,
-kept by the server, created at the oldest stored message, read with ``XREADGROUP ... BLOCK``.
+Every publish is one Lua script: it ``PUBLISH``es the message on the topic's channel, then on the
+channel of each attribute filter registered for the topic that the message's attributes satisfy,
+so filtering happens on the server and a filtered subscriber receives only what matches. A
+provider has one subscriber connection (``SUBSCRIBE``/``PSUBSCRIBE``, each confirmed by the
+server before the call returns) and hands each message to the mailboxes of the subscriber ids
+that follow its channel; ``receive`` takes from a mailbox. Redis delivers one connection's
+messages in the order it ran the publishes, which gives pubsub_ordering. Wildcards: an interface
+pattern becomes a Redis glob (``*`` for a token and for the trailing ``>``) that Redis routes by;
+the glob's ``*`` also spans dots, so the provider drops the extra matches by the token rule.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from omnicloud.providers.redis.interfaces._core import (
-    RedisCore,
-    must_text,
-    pack,
-    response_error,
-    unpack,
-)
+from omnicloud.providers.redis.interfaces._core import RedisCore, must_text, pack, unpack
 from tck_py.interfaces.models import Message
 
 _GLOB_SPECIAL = "\\*?[]"
+
+# KEYS[1]: the topic's filters (hash: canonical filter JSON -> subscriptions). ARGV: the topic's
+# channel, the prefix of its filtered channels, the attributes as JSON, the message.
+_PUBLISH = """
+redis.call('PUBLISH', ARGV[1], ARGV[4])
+local attributes = cjson.decode(ARGV[3])
+for _, filter in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local matches = true
+  for name, value in pairs(cjson.decode(filter)) do
+    if attributes[name] ~= value then matches = false break end
+  end
+  if matches then redis.call('PUBLISH', ARGV[2] .. filter, ARGV[4]) end
+end
+"""
+
+# KEYS[1]: the topic's filters; ARGV[1]: the filter; ARGV[2]: +1 or -1 subscription
+_COUNT_FILTER = """
+local left = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
+if left <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return left
+"""
 
 
 def pattern_matches(pattern: str, topic: str) -> bool:
@@ -54,6 +69,11 @@ def pattern_glob(pattern: str) -> str:
 
 def _escape(token: str) -> str:
     return "".join("\\" + c if c in _GLOB_SPECIAL else c for c in token)
+
+
+def filter_json(filter: Mapping[str, str]) -> str:
+    """One spelling per filter, so equal filters share a channel."""
+    return json.dumps(dict(sorted(filter.items())), separators=(",", ":"))
 
 
 def _check_pattern(pattern: str) -> None:
@@ -82,13 +102,21 @@ class PubSubMixin(RedisCore):
         super().__init__(client, prefix, namespace)
         self._pubsub: Any = None
         self._pump_task: asyncio.Task[None] | None = None
-        self._topics: dict[str, set[str]] = {}  # topic -> subscriber ids
+        self._routes: dict[str, tuple[str, set[str]]] = {}  # channel -> (topic, ids)
+        self._following: dict[tuple[str, str], str] = {}  # (topic, id) -> its channel
         self._globs: dict[str, dict[str, set[str]]] = {}  # Redis glob -> pattern -> ids
         self._mailboxes: dict[str, _Mailbox] = {}
         self._confirmations: dict[str, asyncio.Future[None]] = {}
 
     def _channel(self, topic: str) -> str:
         return self._key("topic", topic)
+
+    def _filtered_prefix(self, topic: str) -> str:
+        # length first, so no (topic, filter) pair spells another's channel
+        return self._key("topic-filtered", f"{len(topic)}:{topic}:")
+
+    def _filters(self, topic: str) -> str:
+        return self._key("topic-filters", topic)
 
     def _mailbox(self, subscriber_id: str) -> _Mailbox:
         box = self._mailboxes.get(subscriber_id)
@@ -127,8 +155,8 @@ class PubSubMixin(RedisCore):
             if future is not None and not future.done():
                 future.set_result(None)
         elif kind == "message":
-            topic = channel[len(self._channel("")) :]
-            for subscriber in list(self._topics.get(topic, ())):
+            topic, subscribers = self._routes.get(channel, ("", set()))
+            for subscriber in list(subscribers):
                 self._mailbox(subscriber).put(self._decode(topic, event["data"]))
         elif kind == "pmessage":
             topic = channel[len(self._channel("")) :]
@@ -166,16 +194,47 @@ class PubSubMixin(RedisCore):
         self, topic: str, payload: bytes, metadata: Mapping[str, str] | None = None
     ) -> str:
         message_id = uuid.uuid4().hex
-        data = pack(payload, metadata, id=message_id, ts=time.time())
-        await self._client.publish(self._channel(topic), data)
+        attributes = dict(metadata or {})
+        data = pack(payload, attributes, id=message_id, ts=time.time())
+        args = [self._channel(topic), self._filtered_prefix(topic), json.dumps(attributes), data]
+        await self._script(_PUBLISH)(keys=[self._filters(topic)], args=args)
         return message_id
 
     async def subscribe(self, topic: str, subscriber_id: str) -> None:
+        await self._route(topic, subscriber_id, self._channel(topic))
+
+    async def unsubscribe(self, topic: str, subscriber_id: str) -> None:
+        await self._unroute(topic, subscriber_id)
+
+    async def _route(self, topic: str, subscriber_id: str, channel: str) -> bool:
+        """Deliver ``topic`` to ``subscriber_id`` from ``channel`` (replacing the channel it
+        had); True when this subscriber is the channel's first."""
+        if self._following.get((topic, subscriber_id)) not in (None, channel):
+            await self._unroute(topic, subscriber_id)
         self._mailbox(subscriber_id)
-        subscribers = self._topics.setdefault(topic, set())
+        self._following[(topic, subscriber_id)] = channel
+        subscribers = self._routes.setdefault(channel, (topic, set()))[1]
         first = not subscribers
         subscribers.add(subscriber_id)
-        await self._follow_once(first, "subscribe", self._channel(topic))
+        await self._follow_once(first, "subscribe", channel)
+        return first
+
+    async def _unroute(self, topic: str, subscriber_id: str) -> None:
+        channel = self._following.pop((topic, subscriber_id), None)
+        if channel is None:
+            return
+        subscribers = self._routes[channel][1]
+        subscribers.discard(subscriber_id)
+        if subscribers:
+            return
+        del self._routes[channel]
+        await self._pubsub.unsubscribe(channel)
+        prefix = self._filtered_prefix(topic)
+        if channel.startswith(prefix):
+            await self._count_filter(topic, channel[len(prefix) :], -1)
+
+    async def _count_filter(self, topic: str, filter: str, change: int) -> None:
+        await self._script(_COUNT_FILTER)(keys=[self._filters(topic)], args=[filter, change])
 
     async def _follow_once(self, first: bool, command: str, channel: str) -> None:
         """The first follower subscribes; later ones wait for the same confirmation."""
@@ -185,12 +244,6 @@ class PubSubMixin(RedisCore):
         pending = self._confirmations.get(command + channel)
         if pending is not None:
             await self._confirmed(pending)
-
-    async def unsubscribe(self, topic: str, subscriber_id: str) -> None:
-        subscribers = self._topics.get(topic, set())
-        subscribers.discard(subscriber_id)
-        if not subscribers and self._topics.pop(topic, None) is not None:
-            await self._pubsub.unsubscribe(self._channel(topic))
 
     async def receive(self, subscriber_id: str, timeout: float) -> Message | None:
         if timeout < 0:
@@ -243,46 +296,20 @@ class PubSubMixin(RedisCore):
         # before the next therefore keeps every key's order (and the total order besides).
         return await self.publish(topic, payload, metadata)
 
-    # pubsub_persistent
-    def _log(self, topic: str) -> str:
-        return self._key("topic-log", topic)
-
-    async def publish_persistent(
-        self, topic: str, payload: bytes, metadata: Mapping[str, str] | None = None
+    # pubsub_filtering
+    async def publish_with_attributes(
+        self, topic: str, payload: bytes, attributes: Mapping[str, str]
     ) -> str:
-        data = pack(payload, metadata, ts=time.time())
-        return must_text(await self._client.xadd(self._log(topic), {"m": data}))
+        return await self.publish(topic, payload, attributes)
 
-    async def subscribe_durable(self, topic: str, durable_name: str) -> None:
-        try:
-            await self._client.xgroup_create(self._log(topic), durable_name, id="0", mkstream=True)
-        except response_error() as error:
-            if "BUSYGROUP" not in str(error):  # it exists: resume where it stopped
-                raise
-
-    async def receive_durable(
-        self, topic: str, durable_name: str, timeout: float
-    ) -> Message | None:
-        if timeout < 0:
-            raise ValueError(f"timeout must be >= 0, got {timeout!r}")
-        block = {"block": max(1, round(timeout * 1000))} if timeout > 0 else {}
-        try:
-            reply = await self._client.xreadgroup(
-                durable_name, "reader", {self._log(topic): ">"}, count=1, noack=True, **block
-            )
-        except response_error() as error:
-            if "NOGROUP" in str(error):
-                raise KeyError(f"no durable subscription {durable_name!r} on {topic!r}") from None
-            raise
-        for _, entries in reply or ():
-            for entry_id, fields in entries:
-                header, payload = unpack(fields[b"m"])
-                return Message(topic, payload, header["m"], must_text(entry_id), header["ts"])
-        return None
-
-    async def get_last_message_id(self, topic: str) -> str | None:
-        newest = await self._client.xrevrange(self._log(topic), "+", "-", count=1)
-        return must_text(newest[0][0]) if newest else None
+    async def subscribe_filtered(
+        self, topic: str, subscriber_id: str, filter: Mapping[str, str]
+    ) -> None:
+        spelled = filter_json(filter)
+        channel = self._filtered_prefix(topic) + spelled
+        if await self._route(topic, subscriber_id, channel):
+            # registered once subscribed: from now on the publish script routes matches here
+            await self._count_filter(topic, spelled, +1)
 
     async def _close_extras(self) -> None:
         await super()._close_extras()
