@@ -42,10 +42,10 @@ from omnicloud.config.models import (
     WorkflowStep,
 )
 from omnicloud.plan import Plan, Selection, plan
+from omnicloud.provision.kinds import kind_for_alias
 from omnicloud.workflows.engine import WorkflowResult, run_workflow
 
 _APPLICATIONS: dict[str, ApplicationConfig] = {}
-_RECIPES = {"postgres", "postgresql", "redis"}
 
 
 def _name(text: str) -> str:
@@ -95,14 +95,14 @@ class Environment:
         "config": {"port": ...}}`` -> a service model."""
         kind = str(spec.get("type", ""))
         config = dict(spec.get("config", {}))
+        known = kind_for_alias(kind)  # a service kind of provision/kinds/, by name or alias
+        repository = known.recipe.image.rpartition(":")[0] if known else ""
         image = spec.get("image") or (
-            f"{kind}:{spec['version']}" if "version" in spec and kind in _RECIPES else None
+            f"{repository}:{spec['version']}" if "version" in spec and known else None
         )
         ports = {str(k): int(v) for k, v in dict(spec.get("ports", {})).items()}
         service = ServiceConfig(
-            recipe="postgres"
-            if kind in ("postgres", "postgresql")
-            else ("redis" if kind == "redis" else None),
+            recipe=known.name if known else None,
             image=image,
             port=config.get("port") or (next(iter(ports.values()), None)),
             ports={f"p{k}": v for k, v in ports.items()},
