@@ -28,6 +28,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="certify exactly the selection (extra arguments go to pytest)",
     )
     parser.add_argument(
+        "--python",
+        default=None,
+        metavar="PATH",
+        help="with --run: the project's interpreter for plain tests (default: .venv/bin/python"
+        " in the project, else this one)",
+    )
+    parser.add_argument(
+        "--session",
+        default=None,
+        metavar="NAME",
+        help="with --run: run plain tests through the project's nox session NAME (test ids"
+        " are passed as posargs)",
+    )
+    parser.add_argument(
         "--results-dir",
         type=Path,
         default=None,
@@ -40,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     # every subcommand module is imported by `omnicloud --help`: load the work lazily
     from omnicloud.affected import certify_selection, compute_selection
+    from omnicloud.affected.execute import choose_runner
     from omnicloud.affected.render import render_text, to_json
     from omnicloud.config import load_config
 
@@ -54,10 +69,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.run:
         return 0
     extra = [a for a in getattr(args, "extra", []) if a != "--"]
+    runner = choose_runner(result.project_dir, python=args.python, session=args.session)
     return certify_selection(
         result,
         config_path=config.source,
         pytest_args=extra,
         environment=args.env,
         results_dir=args.results_dir,
+        runner=runner,
+        source_roots=config.affected.source_roots,
     )
