@@ -35,6 +35,13 @@ def import_object(path: str, *, what: str) -> Any:
             hint="is the provider's package installed (or on sys.path)? 'omnicloud nox' and"
             " plain 'pytest' import from the current environment",
         ) from None
+    except Exception as exc:  # any failure while importing is the provider's, not ours
+        raise ProviderError(
+            f"{what}: importing module '{module_name}' of '{path}' failed:"
+            f" {type(exc).__name__}: {exc}",
+            hint="the provider's module raised while it was imported; run"
+            f" 'python -c \"import {module_name}\"' to see the traceback",
+        ) from None
     for part in attribute.split("."):
         try:
             obj = getattr(obj, part)

@@ -3,11 +3,14 @@
 Each message is handed to the handler up to ``max_attempts`` times (config, default 3) while it
 answers ``RETRY`` or raises; ``SUCCESS`` acknowledges it; ``FAIL`` or exhausted attempts move it,
 unchanged, to the dead-letter topic. Outcomes are compared by name, so any enum with
-``SUCCESS``/``RETRY``/``FAIL`` members works. A backend supplies ``_to_dead_letter``.
+``SUCCESS``/``RETRY``/``FAIL`` members works. A consumer stopped (cancelled) while a message is
+with its handler gives the message back to the head of its topic, so the next consumer gets it
+(at least once across a restart). A backend supplies ``_to_dead_letter`` and ``_give_back``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
@@ -38,12 +41,17 @@ class RetryingConsumer(ABC):
         self._dead_letter_topic = broker.dead_letter_topic(topic, config)
 
     async def _deliver(self, message: ConsumedMessage) -> None:
-        for _attempt in range(self._max_attempts):
-            outcome = await self._outcome(message)
-            if outcome == "SUCCESS":
-                return
-            if outcome == "FAIL":
-                break
+        try:
+            for _attempt in range(self._max_attempts):
+                outcome = await self._outcome(message)
+                if outcome == "SUCCESS":
+                    return
+                if outcome == "FAIL":
+                    break
+        except asyncio.CancelledError:
+            # Stopped before the handler acknowledged: the message is not lost.
+            await self._give_back(message)
+            raise
         await self._to_dead_letter(message)
 
     async def _outcome(self, message: ConsumedMessage) -> str:
@@ -57,3 +65,7 @@ class RetryingConsumer(ABC):
     @abstractmethod
     async def _to_dead_letter(self, message: ConsumedMessage) -> None:
         """Put ``message`` on ``self._dead_letter_topic``."""
+
+    @abstractmethod
+    async def _give_back(self, message: ConsumedMessage) -> None:
+        """Put ``message`` back at the head of ``self._topic`` (consumer stopped mid-handling)."""

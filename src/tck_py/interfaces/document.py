@@ -144,6 +144,47 @@ class BaseTestDocumentQueryInterface(InterfaceSuite):
         c = await _people(p)
         assert sorted(_ids(await p.doc_find(c, filter_))) == expected
 
+    async def test_list_and_object_values_match_exactly(
+        self, provider_factory: ProviderFactory
+    ) -> None:
+        """A list or object in a filter matches only an equal value, never one containing it.
+
+        A containment filter (PostgreSQL JSONB ``@>``) passed before this test: it lets
+        ``{"tags": ["a"]}`` match ``["a", "b"]``. Lists are ordered, objects have exactly their
+        keys, and a scalar does not match a list holding it (no Mongo array-element matching).
+        """
+        p, c = await provider_factory(), unique("c")
+        for doc_id, tags, meta in [
+            ("exact", ["a"], {"k": 1}),
+            ("more", ["a", "b"], {"k": 1, "x": 2}),
+            ("reordered", ["b", "a"], {"x": 2, "k": 1}),
+            ("nested", [["a"]], {"k": {"k": 1}}),
+        ]:
+            await p.doc_insert(c, {"_id": doc_id, "tags": tags, "meta": meta})
+        assert _ids(await p.doc_find(c, {"tags": ["a"]})) == ["exact"]
+        assert _ids(await p.doc_find(c, {"tags": ["a", "b"]})) == ["more"]
+        assert _ids(await p.doc_find(c, {"meta": {"k": 1}})) == ["exact"]
+        assert sorted(_ids(await p.doc_find(c, {"meta": {"k": 1, "x": 2}}))) == [
+            "more",
+            "reordered",
+        ]
+        assert await p.doc_find(c, {"tags": "a"}) == []
+        assert _ids(await p.doc_find(c, {"tags": {"$in": [["a"], ["z"]]}})) == ["exact"]
+
+    async def test_a_bool_never_equals_a_number(self, provider_factory: ProviderFactory) -> None:
+        """``True`` does not match ``1`` nor ``False`` ``0``, at any depth (MongoDB and JSONB
+        agree; Python's ``True == 1`` does not). The two in-tree reference filters disagreed.
+        """
+        p, c = await provider_factory(), unique("c")
+        for doc_id, value in [("true", True), ("one", 1), ("false", False), ("zero", 0)]:
+            await p.doc_insert(c, {"_id": doc_id, "v": value, "list": [value]})
+        assert _ids(await p.doc_find(c, {"v": True})) == ["true"]
+        assert _ids(await p.doc_find(c, {"v": 1})) == ["one"]
+        assert _ids(await p.doc_find(c, {"v": 0})) == ["zero"]
+        assert _ids(await p.doc_find(c, {"list": [False]})) == ["false"]
+        assert sorted(_ids(await p.doc_find(c, {"v": {"$ne": 1}}))) == ["false", "true", "zero"]
+        assert _ids(await p.doc_find(c, {"v": {"$in": [True]}})) == ["true"]
+
     async def test_sort_and_limit(self, provider_factory: ProviderFactory) -> None:
         p = await provider_factory()
         c = await _people(p)

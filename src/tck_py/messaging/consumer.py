@@ -9,7 +9,10 @@ Fixture ``provider_factory`` (sync) returns an async callable called positionall
 * ``publish(payload, key=None, headers=None)`` publishes to ``topic``;
 * ``get_message_from_dlq(timeout)`` returns the next dead-lettered message or ``None``.
 
-Semantics: ``SUCCESS`` acknowledges (never delivered again); ``RETRY`` hands the same message to
+Semantics: delivery is at least once: a message that was handed to a handler but not
+acknowledged when its consumer stopped is delivered again to the next consumer of the topic.
+Consumers of one topic compete: each message goes to one of them (no fan-out).
+``SUCCESS`` acknowledges (never delivered again); ``RETRY`` hands the same message to
 the handler again, at most ``config["max_attempts"]`` deliveries in total; ``FAIL`` or exhausted
 attempts move the message, payload, key and headers intact, to the dead-letter queue. A handler
 that raises is treated like ``RETRY`` and never stops the consumer.
@@ -35,7 +38,7 @@ from typing import Any
 
 import pytest
 
-from tck_py.messaging._support import DELIVERY_SLACK, headers_as_text, within
+from tck_py.messaging._support import DELIVERY_SLACK, headers_as_text, wait_until, within
 
 ProviderFactory = Callable[..., Awaitable[Any]]
 
@@ -345,6 +348,67 @@ class BaseTestConsumerContract:
         assert message.key == "dlq-key"
         received = headers_as_text(message.headers)
         assert {k: received.get(k) for k in headers} == headers
+
+    async def test_unacknowledged_message_survives_a_consumer_restart(
+        self, provider_factory: ProviderFactory
+    ) -> None:
+        """At least once across a restart: a consumer stopped while its handler still held a
+        message (not acknowledged) must not lose it; the next consumer of the topic gets it.
+
+        Not tested before: a consumer that removes a message from the topic before handling it
+        passed, and lost the message whenever it stopped mid-handling.
+        """
+        topic, taken = _topic(), asyncio.Event()
+
+        async def stuck(_message: Any) -> ProcessingOutcome:
+            taken.set()
+            await asyncio.Event().wait()  # never returns: stopped before it acknowledges
+            return ProcessingOutcome.SUCCESS
+
+        first, publish, _ = await provider_factory(stuck, topic, {"max_attempts": 3})
+        try:
+            await publish(payload=b"in flight", key="k-1")
+            await within(FIRST_DELIVERY, taken.wait(), "the first delivery of 'in flight'")
+        finally:
+            await _stop(first)
+        handler = _Recorder()
+        second, _, _ = await provider_factory(handler, topic, {"max_attempts": 3})
+        try:
+            await handler.wait_for_count(b"in flight", 1, RETRY_DELIVERY + DELIVERY_SLACK)
+        finally:
+            await _stop(second)
+        assert handler.deliveries[0].key == "k-1"
+
+    async def test_competing_consumers_share_the_messages(
+        self, provider_factory: ProviderFactory
+    ) -> None:
+        """Two consumers of one topic compete: every message is handled once, by one of them.
+
+        Not tested before: a provider that fanned every message out to every consumer of the
+        topic (pub/sub instead of a shared subscription) passed.
+        """
+        topic, sent = _topic(), [f"work-{i}".encode() for i in range(20)]
+        handlers = (_Recorder(), _Recorder())
+        first, publish, _ = await provider_factory(handlers[0], topic, {})
+        second, _, _ = await provider_factory(handlers[1], topic, {})
+
+        def handled() -> list[bytes]:
+            return handlers[0].payloads() + handlers[1].payloads()
+
+        try:
+            for payload in sent:
+                await publish(payload=payload)
+            await wait_until(
+                lambda: set(handled()) == set(sent),
+                FIRST_DELIVERY + DELIVERY_SLACK,
+                "every message handled by one of the two consumers",
+            )
+            # Settle: a duplicate delivery of any message would arrive meanwhile.
+            await asyncio.sleep(DLQ_SETTLE)
+        finally:
+            await _stop(first)
+            await _stop(second)
+        assert sorted(handled()) == sorted(sent), "a message was handled by both consumers"
 
     async def test_retried_message_is_the_same_message(
         self, provider_factory: ProviderFactory

@@ -10,14 +10,20 @@ whose ``publish`` raises ``PublishError`` (the broker at that address is unreach
 
 Timing assumptions: a published message is visible to the helper within its 2.0 s timeout. No
 test waits for the *absence* of a message (isolation is checked with positive reads), so a
-helper that ignores its ``timeout`` only slows the suite down, it never fails it.
+helper that ignores its ``timeout`` only slows the suite down, it never fails it. Against an
+unreachable broker, ``publish`` must raise ``PublishError`` within
+``BaseTestProducerContract.publish_error_within`` seconds (5.0 by default; a provider whose
+client cannot fail faster overrides the attribute in its test class and says why): a client
+that keeps reconnecting for minutes before giving up blocks its callers just as long.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -39,9 +45,30 @@ async def _receive(get_message: Callable[..., Awaitable[Any]], topic: str) -> An
     return message
 
 
+async def _publish_fails_within(producer: Any, seconds: float) -> float:
+    """Publish once; ``PublishError`` must come within ``seconds``. Returns the time it took."""
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(producer.publish(topic=_topic(), payload=b"lost"), seconds)
+    except PublishError:
+        return time.monotonic() - started
+    except TimeoutError:
+        pytest.fail(
+            f"publish to an unreachable broker did not raise PublishError within {seconds:.1f} s"
+            " (bound: publish_error_within)"
+        )
+    pytest.fail("publish to an unreachable broker returned instead of raising PublishError")
+
+
 @pytest.mark.asyncio
 class BaseTestProducerContract:
-    """The producer contract. Subclass it and override ``provider_factory``."""
+    """The producer contract. Subclass it and override ``provider_factory``.
+
+    ``publish_error_within``: seconds within which ``publish`` to an unreachable broker must
+    raise ``PublishError``; override it in a subclass for a client that needs longer.
+    """
+
+    publish_error_within: ClassVar[float] = 5.0
 
     @pytest.fixture
     def provider_factory(self) -> ProviderFactory:
@@ -111,6 +138,25 @@ class BaseTestProducerContract:
         assert (await _receive(get_message, second)).payload == b"for-second"
         assert (await _receive(get_message, first)).payload == b"for-first"
 
+    async def test_a_message_reaches_no_other_topic(
+        self, provider_factory: ProviderFactory
+    ) -> None:
+        """A message published to one topic never shows up on another.
+
+        ``test_topics_are_isolated`` reads positively and so passed a producer that also
+        copied each message to other topics. Still positive reads (no wait for an absence):
+        every message carries the same key, so each topic is in publishing order, and a copy
+        leaked from the other topic would be read before (or between) that topic's own.
+        """
+        producer, get_message = await provider_factory()
+        first, second = _topic(), _topic()
+        await producer.publish(topic=first, payload=b"first-1", key="same")
+        await producer.publish(topic=second, payload=b"second-1", key="same")
+        await producer.publish(topic=first, payload=b"first-2", key="same")
+        assert (await _receive(get_message, second)).payload == b"second-1"
+        assert (await _receive(get_message, first)).payload == b"first-1"
+        assert (await _receive(get_message, first)).payload == b"first-2"
+
     async def test_order_is_preserved_per_topic(self, provider_factory: ProviderFactory) -> None:
         producer, get_message = await provider_factory()
         topic = _topic()
@@ -119,6 +165,18 @@ class BaseTestProducerContract:
             await producer.publish(topic=topic, payload=payload, key="same-key")
         received = [(await _receive(get_message, topic)).payload for _ in sent]
         assert received == sent
+
+    async def test_publish_error_is_raised_within_the_bound(
+        self, provider_factory: ProviderFactory
+    ) -> None:
+        """An unreachable broker is reported within ``publish_error_within`` seconds, twice.
+
+        Nothing bounded it before: a client with default reconnect settings took minutes to
+        raise and passed. The second attempt must not wait longer than the first did.
+        """
+        producer, _ = await provider_factory(config={"bootstrap_servers": "localhost:9999"})
+        for _ in range(2):
+            await _publish_fails_within(producer, self.publish_error_within)
 
     async def test_publish_error_is_raised_on_every_attempt(
         self, provider_factory: ProviderFactory

@@ -24,6 +24,11 @@ Timing assumptions (real wall-clock time, ``time.monotonic``; no clock injection
   provider, never for a correct one.
 * Expiry must be visible to ``get`` without waiting for a background sweep (a check on read is
   enough).
+* Precision: ``EXPIRY_PRECISION_S`` (0.25 s) is how late an entry may still be served, measured
+  from when its ``set`` returned: a read *started* after ``set returned + ttl + 0.25 s`` must
+  miss. ``EXPIRY_GRACE_S`` above only gives polling checks room on a loaded machine; without
+  this bound a cache serving values a whole second past their TTL passed. A slow machine only
+  starts the read later, which cannot fail a correct provider.
 
 Beyond upstream, each test checks one guarantee: empty and unicode values, case-sensitive keys
 never matched by prefix, TTLs independent per key, replaced (never kept) on overwrite and on
@@ -55,6 +60,8 @@ ProviderFactory = Callable[..., Awaitable[Any]]
 
 #: Short TTL used by the expiry tests (seconds).
 SHORT_TTL = 1
+#: How late after its TTL an entry may still be served (seconds; see the module doc).
+EXPIRY_PRECISION_S = 0.25
 #: How long past an old TTL the "still present" tests wait before reading.
 PAST_OLD_TTL_S = 0.25
 #: Size of the large-value test (caches such as memcached limit items to 1 MB).
@@ -209,6 +216,25 @@ class BaseTestCacheContract:
         await sleep_until(time.monotonic() + SHORT_TTL + EXPIRY_GRACE_S)
         assert await provider.get(key) is None, (
             f"the first read {SHORT_TTL + EXPIRY_GRACE_S}s after a ttl={SHORT_TTL} write hit"
+        )
+
+    async def test_expiry_is_late_by_at_most_the_precision(
+        self, provider_factory: ProviderFactory
+    ) -> None:
+        """A read started ``EXPIRY_PRECISION_S`` (0.25 s) after the TTL passed must miss.
+
+        The other expiry tests allow ``EXPIRY_GRACE_S`` (1.5 s) for polling on loaded machines,
+        so a cache serving values up to a second after their TTL passed them all.
+        """
+        provider = await provider_factory()
+        key = _key()
+        await provider.set(key, "value", ttl=SHORT_TTL)
+        due = time.monotonic() + SHORT_TTL + EXPIRY_PRECISION_S
+        await sleep_until(due)
+        started = time.monotonic()
+        assert await provider.get(key) is None, (
+            f"a ttl={SHORT_TTL}s entry was still served {started - due + EXPIRY_PRECISION_S:.2f}s"
+            f" after its TTL (precision: {EXPIRY_PRECISION_S}s)"
         )
 
     async def test_set_overwrites_existing_value_and_ttl(

@@ -178,6 +178,49 @@ class BaseTestDocumentDatabaseContract:
         finally:
             await cleanup(collection)
 
+    async def test_list_and_object_values_match_exactly(
+        self, provider_factory: ProviderFactory
+    ) -> None:
+        """A list or object in a filter matches only an equal value, never one containing it.
+
+        A containment filter (PostgreSQL JSONB ``@>``) passed before this test: it lets
+        ``{"tags": ["a"]}`` match ``["a", "b"]``. Lists are ordered, objects have exactly their
+        keys, and a scalar does not match a list holding it.
+        """
+        provider, cleanup = await provider_factory()
+        collection = _collection()
+        try:
+            for doc_id, tags, meta in [
+                ("exact", ["a"], {"k": 1}),
+                ("more", ["a", "b"], {"k": 1, "x": 2}),
+                ("reordered", ["b", "a"], {"x": 2, "k": 1}),
+            ]:
+                await provider.insert_one(collection, {"_id": doc_id, "tags": tags, "meta": meta})
+            assert _ids(await provider.find_many(collection, {"tags": ["a"]})) == ["exact"]
+            assert _ids(await provider.find_many(collection, {"tags": ["a", "b"]})) == ["more"]
+            assert _ids(await provider.find_many(collection, {"meta": {"k": 1}})) == ["exact"]
+            both = await provider.find_many(collection, {"meta": {"k": 1, "x": 2}})
+            assert _ids(both) == ["more", "reordered"]
+            assert await provider.find_many(collection, {"tags": "a"}) == []
+        finally:
+            await cleanup(collection)
+
+    async def test_a_bool_never_equals_a_number(self, provider_factory: ProviderFactory) -> None:
+        """``True`` does not match ``1`` nor ``False`` ``0``, at any depth (MongoDB and JSONB
+        agree; Python's ``True == 1`` does not). The two in-tree reference filters disagreed.
+        """
+        provider, cleanup = await provider_factory()
+        collection = _collection()
+        try:
+            for doc_id, value in [("true", True), ("one", 1), ("false", False), ("zero", 0)]:
+                await provider.insert_one(collection, {"_id": doc_id, "v": value, "l": [value]})
+            assert _ids(await provider.find_many(collection, {"v": True})) == ["true"]
+            assert _ids(await provider.find_many(collection, {"v": 1})) == ["one"]
+            assert _ids(await provider.find_many(collection, {"v": 0})) == ["zero"]
+            assert _ids(await provider.find_many(collection, {"l": [False]})) == ["false"]
+        finally:
+            await cleanup(collection)
+
     async def test_filter_with_several_fields_requires_all_to_match(
         self, provider_factory: ProviderFactory
     ) -> None:

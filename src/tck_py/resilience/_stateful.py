@@ -4,8 +4,12 @@ The contract tests are ``async def`` and run inside pytest-asyncio's event loop,
 loop cannot be driven. :func:`run_machine` therefore runs the machine in a worker thread, and
 every :class:`AsyncStateMachine` drives its provider on a private event loop created for each
 example and closed after it. Providers are created by awaiting the suite's factory on that
-private loop, so they must be usable from the loop that created them (true of providers whose
-clients are created inside the factory).
+private loop (:meth:`AsyncStateMachine.make_provider`), so they must be usable from the loop that
+created them (true of providers whose clients are created inside the factory), and the machine
+closes them (``aclose()`` or ``close()``) on that same loop before closing it: a loop-bound
+client (redis-py, asyncpg) cannot be closed from another loop once its own is gone. A factory
+fixture that also closes what it made must therefore skip providers made on another loop
+(``omnicloud.adapters.factory`` does).
 
 The example budget is bounded and deterministic (``derandomize=True``, no example database),
 so a run always explores the same sequences and never writes a ``.hypothesis`` folder.
@@ -14,7 +18,8 @@ so a run always explores the same sequences and never writes a ``.hypothesis`` f
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, settings
@@ -36,15 +41,35 @@ class AsyncStateMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
+        self._created: list[Any] = []
 
     def run(self, awaitable: Awaitable[T]) -> T:
         return self.loop.run_until_complete(awaitable)
 
+    def make_provider(self, factory: Callable[[], Awaitable[T]]) -> T:
+        """A provider from ``factory``, made on this machine's loop and closed on it."""
+        provider = self.run(factory())
+        self._created.append(provider)
+        return provider
+
     def teardown(self) -> None:
         try:
+            for provider in reversed(self._created):
+                self.run(close_provider(provider))
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         finally:
             self.loop.close()
+
+
+async def close_provider(provider: Any) -> None:
+    """Close ``provider`` through ``aclose()`` or ``close()`` (sync or async), if it has one."""
+    for name in ("aclose", "close"):
+        method = getattr(provider, name, None)
+        if callable(method):
+            result = method()
+            if inspect.isawaitable(result):
+                await result
+            return
 
 
 def _run_sync(machine: type[AsyncStateMachine], max_examples: int, steps: int) -> None:

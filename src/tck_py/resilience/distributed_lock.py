@@ -206,7 +206,7 @@ def _lock_machine(lock_manager_factory: ManagerFactory) -> type[AsyncStateMachin
 
         def __init__(self) -> None:
             super().__init__()
-            manager = self.run(lock_manager_factory())
+            manager = self.make_provider(lock_manager_factory)
             prefix = uuid.uuid4().hex  # a backend shared between examples keeps old holds
             self.handles = [manager.get_lock(f"{prefix}-{n}", ttl=60) for n in names]
             self.holder: dict[str, int] = {}

@@ -234,7 +234,7 @@ def _saga_machine(provider_factory: ProviderFactory) -> type[AsyncStateMachine]:
 
         def __init__(self) -> None:
             super().__init__()
-            self.repo = self.run(provider_factory())
+            self.repo = self.make_provider(provider_factory)
             self.model: dict[str, tuple[str, int, int]] = {}
 
         @rule(saga_id=ids)

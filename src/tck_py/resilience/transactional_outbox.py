@@ -232,7 +232,7 @@ def _outbox_machine(provider_factory: ProviderFactory) -> type[AsyncStateMachine
 
         def __init__(self) -> None:
             super().__init__()
-            self.provider = self.run(provider_factory())
+            self.provider = self.make_provider(provider_factory)
             self.counter = 0
             self.unordered: set[bytes] = set()
             self.sequences: dict[str, int] = {}

@@ -7,6 +7,8 @@ import copy
 import uuid
 from typing import Any
 
+from omnicloud.providers.memory.document import same_value
+
 
 class CorrectDocumentDatabase:
     """Control: correct (deep copies in and out, equality filters, ``$set``)."""
@@ -15,7 +17,7 @@ class CorrectDocumentDatabase:
         self.data: dict[str, dict[Any, dict[str, Any]]] = {}
 
     def matches(self, doc: dict[str, Any], flt: dict[str, Any]) -> bool:
-        return all(k in doc and doc[k] == v for k, v in flt.items())
+        return all(k in doc and same_value(doc[k], v) for k, v in flt.items())
 
     def matching(self, collection: str, flt: dict[str, Any]) -> list[dict[str, Any]]:
         return [d for d in self.data.get(collection, {}).values() if self.matches(d, flt)]

@@ -87,8 +87,8 @@ class MutantProducerDropsHeaders(InMemoryBroker):
 
 
 class _StackTopic(Topic):
-    def put(self, message: ConsumedMessage) -> None:
-        super().put(message)
+    def put(self, message: ConsumedMessage, *, first: bool = False) -> None:
+        super().put(message, first=first)
         self._messages.rotate(1)  # newest first
 
 

@@ -62,13 +62,19 @@ class QueueConsumer:
         max_attempts = config.get("max_attempts", 3)
         while True:
             message = await self._broker.topics[topic].get()
-            for _ in range(max_attempts):
-                try:
-                    outcome = await handler(message)
-                except Exception:
-                    outcome = ProcessingOutcome.RETRY
-                if outcome in (ProcessingOutcome.SUCCESS, ProcessingOutcome.FAIL):
-                    break
+            try:
+                for _ in range(max_attempts):
+                    try:
+                        outcome = await handler(message)
+                    except Exception:
+                        outcome = ProcessingOutcome.RETRY
+                    if outcome in (ProcessingOutcome.SUCCESS, ProcessingOutcome.FAIL):
+                        break
+            except asyncio.CancelledError:
+                # Beyond upstream's reference consumer (at most once): stopped mid-handling,
+                # the message goes back for the next consumer, as our consumer suite requires.
+                self._broker.topics[topic].put_nowait(message)
+                raise
             if outcome != ProcessingOutcome.SUCCESS:
                 await self._broker.publish(DLQ_TOPIC, message)
 

@@ -73,6 +73,14 @@ class TestUpstreamReferenceDocumentDatabaseCompliance(BaseTestDocumentDatabaseCo
 
         return _factory
 
+    @pytest.mark.xfail(
+        strict=True,
+        reason="upstream's reference filter compares with Python ==, so True matches 1; the"
+        " suite pins JSON equality (MongoDB and JSONB never equate a bool with a number)",
+    )
+    async def test_a_bool_never_equals_a_number(self, provider_factory: Any) -> None:
+        await super().test_a_bool_never_equals_a_number(provider_factory)
+
 
 class TestMemoryDocumentDatabaseCompliance(BaseTestDocumentDatabaseContract):
     @pytest.fixture

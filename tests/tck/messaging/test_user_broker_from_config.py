@@ -59,13 +59,17 @@ class Bus:
         async def run():
             while True:
                 message = await self.queues[topic].get()
-                for _ in range(config.get("max_attempts", 3)):
-                    try:
-                        outcome = (await handler(message)).name
-                    except Exception:
-                        outcome = "RETRY"
-                    if outcome in ("SUCCESS", "FAIL"):
-                        break
+                try:
+                    for _ in range(config.get("max_attempts", 3)):
+                        try:
+                            outcome = (await handler(message)).name
+                        except Exception:
+                            outcome = "RETRY"
+                        if outcome in ("SUCCESS", "FAIL"):
+                            break
+                except asyncio.CancelledError:  # stopped mid-handling: at least once
+                    self.queues[topic].put_nowait(message)
+                    raise
                 if outcome != "SUCCESS":
                     await self.queues[self.dead_letter_topic(topic, config)].put(message)
 

@@ -5,9 +5,10 @@
     factory = "omnicloud.providers.memory.document:InMemoryDocumentDatabase"
 
 Supported: filters of top-level field equality (several fields must all match; ``{}`` matches
-every document; a bool never equals a number), updates ``{"$set": {field: value}}``. Anything
-else raises ``ValueError`` naming what is not supported. Documents are deep-copied on the way in
-and out, so callers never share state with the store.
+every document; JSON equality: lists and objects match only an equal list or object, never one
+that contains them, and a bool never equals a number), updates ``{"$set": {field: value}}``.
+Anything else raises ``ValueError`` naming what is not supported. Documents are deep-copied on
+the way in and out, so callers never share state with the store.
 """
 
 from __future__ import annotations
@@ -38,8 +39,16 @@ def check_filter(filter: Mapping[str, Any]) -> None:
 
 
 def same_value(left: Any, right: Any) -> bool:
-    """Equality that, like Mongo, never equates a bool with a number."""
-    if isinstance(left, bool) != isinstance(right, bool):
+    """JSON equality: exact for lists (order and length) and objects (same keys), and, like
+    MongoDB and JSONB, a bool never equals a number at any depth (Python says ``True == 1``).
+    """
+    if isinstance(left, bool) or isinstance(right, bool):
+        return type(left) is type(right) and left == right
+    if isinstance(left, Mapping) and isinstance(right, Mapping):
+        return left.keys() == right.keys() and all(same_value(left[k], right[k]) for k in left)
+    if isinstance(left, list | tuple) and isinstance(right, list | tuple):
+        return len(left) == len(right) and all(map(same_value, left, right))
+    if isinstance(left, Mapping | list | tuple) or isinstance(right, Mapping | list | tuple):
         return False
     return bool(left == right)
 

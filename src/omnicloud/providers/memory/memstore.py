@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from omnicloud.providers.memory.document import same_value
 from tck_py.interfaces.errors import DuplicateKeyError, TransactionConflictError
 from tck_py.interfaces.models import (
     Edge,
@@ -1330,13 +1331,14 @@ def _run_cypher(
 
 # -------------------------------------------------------------------------------------- documents
 _MISSING = object()
+# Equality is JSON equality (same_value): exact lists and objects, and True is not 1.
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "$gt": lambda a, b: a is not _MISSING and a > b,
     "$gte": lambda a, b: a is not _MISSING and a >= b,
     "$lt": lambda a, b: a is not _MISSING and a < b,
     "$lte": lambda a, b: a is not _MISSING and a <= b,
-    "$ne": lambda a, b: a != b,
-    "$in": lambda a, b: a is not _MISSING and a in b,
+    "$ne": lambda a, b: a is _MISSING or not same_value(a, b),
+    "$in": lambda a, b: a is not _MISSING and any(same_value(a, item) for item in b),
 }
 
 
@@ -1360,7 +1362,7 @@ def _test(value: Any, condition: Any) -> bool:
             except TypeError:
                 return False
         return True
-    return value is not _MISSING and bool(value == condition)
+    return value is not _MISSING and same_value(value, condition)
 
 
 def matches(document: Mapping[str, Any], filter: Mapping[str, Any]) -> bool:

@@ -57,8 +57,11 @@ class Topic:
     def __len__(self) -> int:
         return len(self._messages)
 
-    def put(self, message: ConsumedMessage) -> None:
-        self._messages.append(message)
+    def put(self, message: ConsumedMessage, *, first: bool = False) -> None:
+        if first:
+            self._messages.appendleft(message)
+        else:
+            self._messages.append(message)
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             # Waking through the waiter's own loop keeps this correct across loops and threads.
@@ -135,6 +138,9 @@ class InMemoryConsumer(RetryingConsumer):
 
     async def _to_dead_letter(self, message: ConsumedMessage) -> None:
         self._dead_letter(message)
+
+    async def _give_back(self, message: ConsumedMessage) -> None:
+        self._broker.topic(self._topic).put(message, first=True)
 
     def _dead_letter(self, message: ConsumedMessage) -> None:
         self._broker.topic(self._dead_letter_topic).put(message)
