@@ -24,7 +24,13 @@ from provision_support import port_open, processes_in
 from omnicloud.config import Config
 from omnicloud.config.models import ServiceConfig
 from omnicloud.provision.isolation import worker_view
-from omnicloud.provision.kinds import all_kinds, get_kind, kind_for_alias, kind_names
+from omnicloud.provision.kinds import (
+    all_kinds,
+    get_kind,
+    kind_for_alias,
+    kind_names,
+    with_kinds_table,
+)
 from omnicloud.provision.kinds.rabbitmq import VHOSTS, config_files, password_hash
 from omnicloud.provision.lifecycle import provision
 from omnicloud.provision.ready import ProvisionFailed
@@ -44,6 +50,15 @@ def test_every_kind_module_registers_itself_by_its_file_name() -> None:
         assert kind.recipe.ready.get("ping") is True
     assert get_kind("kafka") is None
     assert kind_for_alias("postgresql") is get_kind("postgres")
+
+
+def test_the_kinds_table_in_the_docs_is_generated_from_the_kind_modules() -> None:
+    document = (Path(__file__).parents[2] / "docs" / "environments.md").read_text("utf-8")
+    assert with_kinds_table(document) == document, (
+        "run 'python -m omnicloud.provision.kinds docs/environments.md'"
+    )
+    for name in kind_names():
+        assert f"| `{name}` |" in document
 
 
 @pytest.mark.parametrize("name", NEW_KINDS)

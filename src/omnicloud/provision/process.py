@@ -311,8 +311,8 @@ def _require_binaries(spec: ServiceSpec, program: str) -> None:
     for binary, package in needed.items():
         if find_binary(binary) is None:
             how = (
-                f"pip install '{package.removesuffix(' (pip)')}'"
-                if package.endswith(" (pip)")
+                f"pip install '{package.removeprefix('pip:').strip()}'"
+                if package.startswith("pip:")
                 else f"apt-get install {package}"
             )
             raise ProvisionFailed(

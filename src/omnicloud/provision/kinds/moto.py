@@ -27,7 +27,7 @@ def worker_view(endpoint: dict[str, Any], worker: str, index: int) -> dict[str, 
 KIND = Kind(
     name="moto",
     summary="AWS APIs (S3, SQS, Secrets Manager...) served by moto_server",
-    packages={"moto_server": "moto[server] (pip)"},
+    packages={"moto_server": "pip: moto[server]"},
     recipe=Recipe(
         name="moto",
         image="motoserver/moto:5.1.0",
