@@ -43,6 +43,7 @@ from tck_py.interfaces.pubsub import (
 from tck_py.interfaces.queue import (
     BaseTestQueueBasicInterface,
     BaseTestQueueDeadLetterInterface,
+    BaseTestQueueDelayedInterface,
     BaseTestQueuePriorityInterface,
     BaseTestQueueVisibilityInterface,
 )
@@ -189,6 +190,10 @@ class TestRabbitQueuePriority(_Rabbit, BaseTestQueuePriorityInterface):
     pass
 
 
+class TestRabbitQueueDelayed(_Rabbit, BaseTestQueueDelayedInterface):
+    pass
+
+
 class TestRabbitPubSubBasic(_Rabbit, BaseTestPubSubBasicInterface):
     pass
 
@@ -234,6 +239,24 @@ class _PriorityIgnored(RabbitStore):
         return await self.queue_enqueue(queue, payload, metadata)
 
 
+class _QueueDelayAsPerMessageTtl(RabbitStore):
+    """One waiting queue per queue, a TTL per message: the head blocks earlier-due messages."""
+
+    async def queue_enqueue_delayed(
+        self, queue: str, payload: bytes, delay: float, metadata: Mapping[str, str] | None = None
+    ) -> str:
+        target = await self._queue(queue)
+        waiting = await self._declare_queue(
+            self._name("delay", queue),
+            durable=True,
+            arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": target.name},
+        )
+        message_id, message = self._message(payload, 10, metadata)
+        message.expiration = delay
+        await self._channel.default_exchange.publish(message, routing_key=waiting.name)
+        return message_id
+
+
 BROKEN: list[tuple[type[RabbitStore], Callable[[Factory], Awaitable[None]]]] = [
     (
         _GreaterThanAsHash,
@@ -241,6 +264,10 @@ BROKEN: list[tuple[type[RabbitStore], Callable[[Factory], Awaitable[None]]]] = [
     ),
     (_FilterMatchingAny, BaseTestPubSubFilteringInterface().test_every_filter_pair_must_match),
     (_PriorityIgnored, BaseTestQueuePriorityInterface().test_higher_priority_first),
+    (
+        _QueueDelayAsPerMessageTtl,
+        BaseTestQueueDelayedInterface().test_earlier_due_is_not_held_back,
+    ),
 ]
 
 

@@ -8,7 +8,8 @@ factory = "omnicloud.providers.rabbitmq:create_store"
 options = { url = "{services.rabbitmq.url}", prefix = "{services.rabbitmq.prefix}" }
 services = ["rabbitmq"]
 implements = ["queue_basic", "queue_visibility", "queue_dead_letter", "queue_priority",
-              "pubsub_basic", "pubsub_wildcards", "pubsub_filtering", "pubsub_ordering"]
+              "queue_delayed", "pubsub_basic", "pubsub_wildcards", "pubsub_filtering",
+              "pubsub_ordering"]
 ```
 
 See docs/backends/rabbitmq.md for what each interface maps to and what is left out.

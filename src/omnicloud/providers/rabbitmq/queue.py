@@ -65,23 +65,28 @@ class RabbitQueues(RabbitBase):
         return await self._declare_queue(self._queue_name(queue), durable=True, arguments=arguments)
 
     # -- queue_basic ----------------------------------------------------------------------------
-    async def _put(
-        self, queue: str, payload: bytes, priority: int, metadata: Mapping[str, str] | None
-    ) -> str:
+    def _message(
+        self, payload: bytes, amqp_priority: int, metadata: Mapping[str, str] | None
+    ) -> tuple[str, Any]:
         if not isinstance(payload, bytes | bytearray):
             raise TypeError(f"payload must be bytes, got {type(payload).__name__}")
-        if not -PRIORITY_LIMIT <= priority <= PRIORITY_LIMIT:
-            raise ValueError(f"priority must be in -{PRIORITY_LIMIT}..{PRIORITY_LIMIT}")
-        headers = check_metadata(metadata)
-        target = await self._queue(queue)
         message_id = uuid.uuid4().hex
         message = aio_pika().Message(
             bytes(payload),
-            headers=headers,
+            headers=check_metadata(metadata),
             message_id=message_id,
-            priority=priority + PRIORITY_LIMIT,
+            priority=amqp_priority,
             delivery_mode=aio_pika().DeliveryMode.PERSISTENT,
         )
+        return message_id, message
+
+    async def _put(
+        self, queue: str, payload: bytes, priority: int, metadata: Mapping[str, str] | None
+    ) -> str:
+        if not -PRIORITY_LIMIT <= priority <= PRIORITY_LIMIT:
+            raise ValueError(f"priority must be in -{PRIORITY_LIMIT}..{PRIORITY_LIMIT}")
+        message_id, message = self._message(payload, priority + PRIORITY_LIMIT, metadata)
+        target = await self._queue(queue)
         await self._channel.default_exchange.publish(message, routing_key=target.name)
         return message_id
 

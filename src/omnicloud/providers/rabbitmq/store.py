@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from omnicloud.providers.rabbitmq._base import DEFAULT_URL, connect
+from omnicloud.providers.rabbitmq.delayed import RabbitDelayedQueues
 from omnicloud.providers.rabbitmq.pubsub import RabbitPubSub
-from omnicloud.providers.rabbitmq.queue import RabbitQueues
 
 #: What this provider claims (``implements`` in omnicloud.toml); docs/backends/rabbitmq.md
-#: says why queue_delayed and pubsub_persistent are left out.
+#: says why pubsub_persistent is left out and how queue_delayed avoids per-message TTLs.
 IMPLEMENTS = (
     "queue_basic",
     "queue_visibility",
     "queue_dead_letter",
     "queue_priority",
+    "queue_delayed",
     "pubsub_basic",
     "pubsub_wildcards",
     "pubsub_filtering",
@@ -22,7 +23,7 @@ IMPLEMENTS = (
 )
 
 
-class RabbitStore(RabbitQueues, RabbitPubSub):
+class RabbitStore(RabbitDelayedQueues, RabbitPubSub):
     """Queues and exchanges over one AMQP connection, under a fresh name prefix."""
 
 
