@@ -1,6 +1,6 @@
 """Redis providers (extra ``redis``): KV store, cache, distributed lock, saga state repository,
 a message broker (producer, consumer, delayed messaging), and ``create_store``: one object
-implementing 38 of the catalog's interfaces (``store.IMPLEMENTS``, docs/backends/redis.md).
+implementing 40 of the catalog's interfaces (``store.IMPLEMENTS``, docs/backends/redis.md).
 
 Each factory takes ``url`` (e.g. ``{services.redis.url}``: under xdist, the worker's own
 database) and ``prefix`` (``{services.redis.prefix}``), and connects with ``redis.asyncio``.

@@ -15,6 +15,7 @@ from typing import Any
 
 from omnicloud.providers.redis._base import DEFAULT_URL
 from omnicloud.providers.redis.interfaces._core import connect_bytes
+from omnicloud.providers.redis.interfaces.graphs import GraphMixin
 from omnicloud.providers.redis.interfaces.keyvalue import KeyValueMixin
 from omnicloud.providers.redis.interfaces.lists import ListMixin
 from omnicloud.providers.redis.interfaces.pubsub import PubSubMixin
@@ -65,6 +66,8 @@ IMPLEMENTS: tuple[str, ...] = (
     "timeseries_aggregation",
     "timeseries_retention",
     "timeseries_interpolation",
+    "graph_basic",
+    "graph_traversal",
 )
 
 
@@ -78,8 +81,9 @@ class RedisStore(
     SetMixin,
     SortedSetMixin,
     TimeSeriesMixin,
+    GraphMixin,
 ):
-    """Key-value, pub/sub, streams, queues, lists, sets, sorted sets and time series on Redis.
+    """Key-value, pub/sub, streams, queues, lists, sets, sorted sets, time series and graphs.
 
     Every key lives under ``<prefix><namespace>:``, the namespace random unless given, so each
     instance is isolated from every other (the suites create one per test); ``aclose()``
