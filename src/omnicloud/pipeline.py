@@ -349,7 +349,12 @@ def report(state: RunState) -> int | None:
 
     if state.results is None or state.folder is None or state.config is None:
         return None
-    render_table(state.results, state.console, title=f"Compliance ({state.config.project.name})")
+    render_table(
+        state.results,
+        state.console,
+        title=f"Compliance ({state.config.project.name})",
+        probes={(t.provider, t.suite) for t in state.targets if t.probe},
+    )
     _render_sat_out(state)
     meta: dict[str, object] = {
         "project": state.config.project.name,
@@ -462,12 +467,21 @@ def _pytest_exit_code(state: RunState) -> int:
             return problem[0]
         return ExitCode.OK
     if state.pytest_exit == PYTEST_FAILED:
-        return ExitCode.VIOLATIONS
+        return ExitCode.OK if _only_probes_failed(state) else ExitCode.VIOLATIONS
     if state.pytest_exit == PYTEST_NO_TESTS:
         return ExitCode.SELECTION
     if state.results is not None and state.results.failures:
         return ExitCode.VIOLATIONS
     return ExitCode.INFRASTRUCTURE if state.pytest_exit is not None else ExitCode.OK
+
+
+def _only_probes_failed(state: RunState) -> bool:
+    """Every failed test belongs to a --probe target: an undeclared interface is no verdict."""
+    probed = {(t.provider, t.suite) for t in state.targets if t.probe}
+    failures = state.results.failures if state.results is not None else []
+    return (
+        bool(probed) and bool(failures) and all((f.provider, f.suite) in probed for f in failures)
+    )
 
 
 def certify(options: CertifyOptions, console: Console | None = None) -> int:

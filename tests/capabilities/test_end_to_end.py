@@ -80,7 +80,12 @@ implements = [{names}]
     assert verified.returncode == 0, verified.stdout
     assert "45 interfaces certified, compliant: True" in verified.stdout
     assert "statuses recomputed from the JUnit" in verified.stdout
-    assert (results / "matrix.html").read_text(encoding="utf-8").count('class="s-pass"') == 46
+    page = (results / "matrix.html").read_text(encoding="utf-8")
+    assert page.count('class="cell s-pass"') == 45  # the interface cells
+    assert 'id="headline"><span class="n">45</span>/45 interfaces PASS' in page
+    assert done.stdout.rstrip().endswith(
+        "45/45 interfaces PASS on at least one real backend across 1 backend"
+    )
 
 
 SCENARIOS = """
@@ -151,9 +156,14 @@ def test_probe_reports_undeclared_interfaces_that_pass(tmp_path: Path) -> None:
     statuses = _statuses(folder)
     assert statuses[("scanner", "keyvalue_scan")] == "probe_pass"
     assert statuses[("scanner", "keyvalue_ttl")] == "not_claimed"  # probed, fails: no problem
-    assert "scanner:keyvalue_scan passes but is not declared: add it to implements" in done.stdout
+    assert "scanner could declare keyvalue_scan (passes, not declared" in done.stdout
+    assert "scanner does not implement 1 probed interface" in done.stdout
+    assert "probe scanner: could declare keyvalue_scan; does not implement 1" in done.stdout
+    assert "VIOLATION" not in done.stdout
+    assert "violated test" not in done.stdout
     data = json.loads((folder / "omnicloud-results" / "matrix.json").read_text("utf-8"))
     assert data["declare"] == ["scanner:keyvalue_scan"]
+    assert data["not_implemented"] == ["scanner:keyvalue_ttl"]
 
 
 def test_missing_methods_are_reported_before_any_test_runs(tmp_path: Path) -> None:

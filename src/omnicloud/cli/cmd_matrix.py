@@ -1,10 +1,13 @@
 """``omnicloud matrix``: certify, then write the provider x interface matrix and certificates.
 
-Runs the certify pipeline for the selected providers (with ``--probe``, also every undeclared
-interface), or reads existing JUnit files with ``--junit``. Writes ``matrix.md``, ``matrix.json``,
-``matrix.html`` and ``certificates/<provider>.json`` to the results folder, prints the terminal
-table, and appends the Markdown to ``$GITHUB_STEP_SUMMARY`` when set. Exit code 1 when a claim is
-false, an expected failure passes or a contract suite fails; probe failures are not problems.
+Runs the certify pipeline for the selected providers in the chosen environment (``--env``,
+``$OMNICLOUD_ENV`` or ``project.default_environment``, as ``certify``; with ``--probe``, also every
+undeclared interface), or reads existing JUnit files with ``--junit``. Writes ``matrix.md``,
+``matrix.json``, ``matrix.html`` and ``certificates/<provider>.json`` to the results folder, prints
+the terminal table and RFC-015's headline ("N/45 interfaces PASS on at least one real backend
+across M backends"), and appends the Markdown to ``$GITHUB_STEP_SUMMARY`` when set. Exit code 1
+when a claim is false, an expected failure passes or a contract suite fails; probe failures are
+not problems ("does not implement"), probe passes are suggestions ("could declare").
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from omnicloud.results import load_results
 
     config = load_config(args.config)
+    args.env = args.env or os.environ.get("OMNICLOUD_ENV") or config.project.default_environment
     folder = _results_folder(config.source, config.project.results_dir, args.results_dir)
     run_id = os.environ.get("OMNICLOUD_RUN_ID") or new_run_id()
     junit = list(args.junit)
@@ -138,12 +142,14 @@ def _report(
     from omnicloud.certificate import build_certificate, write_certificate
     from omnicloud.console import make_console
     from omnicloud.report.html_matrix import render_html
-    from omnicloud.report.matrix import build_matrix, render_markdown, render_terminal, to_json
+    from omnicloud.report.matrix import build_matrix, render_markdown, to_json
+    from omnicloud.report.matrix_terminal import render_terminal
 
     meta = {
         "project": config.project.name,
         "run_id": run_id,
         "probe": args.probe,
+        "environment": args.env or "embedded only",
         "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "junit": ", ".join(str(p) for p in junit),
     }
@@ -166,10 +172,13 @@ def _report(
             paths[f"certificate {provider}"] = write_certificate(
                 folder / "certificates" / f"{provider}.json", certificate
             )
-    render_terminal(matrix, make_console(), all_rows=args.all_rows)
     _github_summary(markdown)
-    for what, path in paths.items():
-        print(f"{what}: {path}")
+    certificates = len(paths) - 3
+    print(
+        f"Matrix: {paths['html']} (also matrix.md, matrix.json)"
+        + (f"; {certificates} certificates in {folder / 'certificates'}" if certificates else "")
+    )
+    render_terminal(matrix, make_console(), all_rows=args.all_rows)  # ends with the headline
     return matrix.exit_code()
 
 

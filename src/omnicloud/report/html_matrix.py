@@ -1,15 +1,26 @@
-"""The compliance matrix as ONE self-contained HTML page.
+"""The compliance matrix as ONE self-contained HTML page, readable at a glance.
 
-No external assets: CSS and the small sorting script are inline, so the file reads offline,
-as a CI artifact, or attached to a ticket. Clicking a column header sorts the rows; a cell that
-did not pass links to the list of its failing tests with their output.
+No external assets: CSS and the small script are inline, so the file reads offline, as a CI
+artifact, or attached to a ticket. The page opens with RFC-015's headline; backends that declare
+interfaces are the columns (real backends first, reference implementations after, marked), under
+a header that stays in view while scrolling. Interfaces no provider declares are hidden until a
+toggle shows them. Providers that only have a contract suite are listed in their own section.
+Every cell that did not pass links to its failing tests, with their messages and output; clicking
+a column header sorts the rows.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from omnicloud.report.matrix import CONTRACT_ROW, LABELS, Cell, Matrix, family_of
+from omnicloud.report.matrix import (
+    CONTRACT_ROW,
+    LABELS,
+    Cell,
+    Matrix,
+    family_of,
+    real_summary,
+)
 
 #: Symbols found in every common font (emoji fonts are often missing offline or on CI boxes).
 SYMBOLS = {
@@ -35,38 +46,62 @@ _RANK = {
     "not_claimed": 7,
 }
 
+_BAD = ("fail", "false_claim", "unexpected_pass")
+
 _CSS = """
-:root { --pass:#1a7f37; --bad:#cf222e; --warn:#9a6700; --info:#0969da; --mute:#6e7781; }
+:root { --pass:#1a7f37; --bad:#cf222e; --warn:#9a6700; --info:#0969da; --mute:#6e7781;
+  --line:#d0d7de; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px;
        color: #1f2328; background: #fff; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; }
-.meta { color: var(--mute); margin-bottom: 16px; }
-.summary { display: flex; gap: 12px; flex-wrap: wrap; margin: 12px 0 20px; }
-.card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 14px; min-width: 210px; }
+.meta { color: var(--mute); margin-bottom: 12px; }
+.headline { font-size: 18px; font-weight: 600; margin: 8px 0 4px; }
+.headline .n { color: var(--pass); }
+.sub { color: var(--mute); margin: 0 0 14px; }
+.summary { display: flex; gap: 10px; flex-wrap: wrap; margin: 10px 0 18px; }
+.card { border: 1px solid var(--line); border-left: 5px solid var(--pass); border-radius: 6px;
+  padding: 6px 12px; min-width: 170px; }
+.card.has-bad { border-left-color: var(--bad); } .card.ref { border-left-color: var(--mute); }
 .card b { font-size: 15px; } .card .bad { color: var(--bad); font-weight: 600; }
-.verdict-ok { color: var(--pass); font-weight: 600; } .verdict-bad { color: var(--bad);
-  font-weight: 600; }
-table.matrix { border-collapse: collapse; }
-table.matrix th, table.matrix td { border: 1px solid #d0d7de; padding: 4px 10px;
-  text-align: left; white-space: nowrap; }
-table.matrix thead th { background: #f6f8fa; position: sticky; top: 0; cursor: pointer;
-  user-select: none; }
+.tag { font-size: 11px; color: var(--mute); border: 1px solid var(--line); border-radius: 10px;
+  padding: 0 6px; margin-left: 4px; font-weight: normal; }
+.controls { margin: 6px 0 10px; color: var(--mute); }
+table.matrix { border-collapse: separate; border-spacing: 0; }
+table.matrix th, table.matrix td { border-right: 1px solid var(--line);
+  border-bottom: 1px solid var(--line); padding: 3px 10px; white-space: nowrap; }
+table.matrix tr > :first-child { border-left: 1px solid var(--line); }
+table.matrix thead th { background: #f6f8fa; position: sticky; top: 0; z-index: 2;
+  cursor: pointer; user-select: none; border-top: 1px solid var(--line); text-align: center;
+  vertical-align: bottom; box-shadow: 0 1px 0 var(--line); }
+table.matrix thead th.left { text-align: left; }
 table.matrix thead th:hover { background: #eaeef2; }
+table.matrix thead th small { display: block; font-weight: normal; color: var(--mute); }
+table.matrix thead th.ref { background: #f0f1f3; color: #57606a; }
 table.matrix thead th[aria-sort=ascending]::after { content: " \\25B2"; font-size: 10px; }
 table.matrix thead th[aria-sort=descending]::after { content: " \\25BC"; font-size: 10px; }
-tr.family-start td { border-top: 2px solid #8c959f; }
+tr.family-start > td { border-top: 2px solid #8c959f; }
 td.family { color: var(--mute); } td.iface { font-family: ui-monospace, monospace; }
+.gap { font: 11px system-ui, sans-serif; color: var(--warn); border: 1px solid #d4a72c;
+  border-radius: 10px; padding: 0 6px; margin-left: 6px; }
+tr[id] { scroll-margin-top: 48px; }
+td.cell { text-align: center; min-width: 64px; }
 td.s-pass { background: #dafbe1; color: var(--pass); }
 td.s-fail, td.s-false_claim { background: #ffebe9; color: var(--bad); font-weight: 600; }
 td.s-unexpected_pass { background: #fbefff; color: #8250df; font-weight: 600; }
 td.s-expected_failure { background: #fff8c5; color: var(--warn); }
 td.s-probe_pass { background: #ddf4ff; color: var(--info); font-weight: 600; }
 td.s-not_claimed { color: #afb8c1; } td.s-not_run { color: var(--warn); }
-td a { color: inherit; }
-.legend span { display: inline-block; margin: 2px 10px 2px 0; }
-.failures section { border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 14px;
-  margin: 10px 0; }
+td.ref { filter: saturate(0.45); }
+td a { color: inherit; text-decoration: underline dotted; }
+.legend { margin: 8px 0; color: #57606a; }
+.legend span { display: inline-block; margin: 2px 12px 2px 0; }
+table.plain { border-collapse: collapse; }
+table.plain th, table.plain td { border: 1px solid var(--line); padding: 3px 10px;
+  text-align: left; }
+table.plain th { background: #f6f8fa; }
+.failures section { border: 1px solid var(--line); border-radius: 8px; padding: 8px 14px;
+  margin: 10px 0; scroll-margin-top: 12px; }
 .failures section:target { outline: 3px solid var(--info); }
 .failures h3 { font-size: 15px; margin: 4px 0; }
 pre { background: #f6f8fa; padding: 8px; overflow-x: auto; max-height: 420px;
@@ -75,11 +110,14 @@ pre { background: #f6f8fa; padding: 8px; overflow-x: auto; max-height: 420px;
 """
 
 _JS = """
-document.getElementById("quiet").addEventListener("change", function (event) {
-  document.querySelectorAll("tr[data-quiet]").forEach(function (row) {
-    row.hidden = event.target.checked;
+var toggle = document.getElementById("show-quiet");
+if (toggle) {
+  toggle.addEventListener("change", function (event) {
+    document.querySelectorAll("tr[data-quiet]").forEach(function (row) {
+      row.hidden = !event.target.checked;
+    });
   });
-});
+}
 document.querySelectorAll("table.matrix thead th").forEach(function (th, column) {
   th.addEventListener("click", function () {
     var table = th.closest("table"), body = table.tBodies[0];
@@ -94,7 +132,11 @@ document.querySelectorAll("table.matrix thead th").forEach(function (th, column)
       if (order === 0) { order = Number(a.dataset.index) - Number(b.dataset.index); }
       return ascending ? order : -order;
     });
-    rows.forEach(function (row) { row.classList.remove("family-start"); body.appendChild(row); });
+    rows.forEach(function (row) {
+      row.classList.remove("family-start");
+      row.cells[0].textContent = row.cells[0].getAttribute("data-family");
+      body.appendChild(row);
+    });
   });
 });
 """
@@ -110,9 +152,10 @@ def render_html(matrix: Matrix) -> str:
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         _meta(matrix),
-        _summary(matrix),
-        _legend(),
+        _headline(matrix),
+        _cards(matrix),
         _table(matrix),
+        _contracts(matrix),
         _failures(matrix),
         f"<script>{_JS}</script>",
         "</body></html>",
@@ -121,84 +164,109 @@ def render_html(matrix: Matrix) -> str:
 
 
 def _meta(matrix: Matrix) -> str:
-    keys = ("run_id", "generated", "junit", "probe", "tck_version")
+    keys = ("run_id", "generated", "environment", "junit", "probe", "tck_version")
     shown = [f"{k}: <code>{escape(str(matrix.meta[k]))}</code>" for k in keys if k in matrix.meta]
     return f'<div class="meta">{" &middot; ".join(shown)}</div>'
 
 
-def _summary(matrix: Matrix) -> str:
+def _headline(matrix: Matrix) -> str:
+    real = real_summary(matrix)
+    line = escape(real.line).replace(
+        f"{len(real.passing)}/", f'<span class="n">{len(real.passing)}</span>/', 1
+    )
+    notes = []
+    if real.backends:
+        notes.append("real backends: " + ", ".join(escape(p) for p in real.backends))
+    if real.references:
+        notes.append("reference, not counted: " + ", ".join(escape(p) for p in real.references))
+    sub = f'<p class="sub">{" &middot; ".join(notes)}</p>' if notes else ""
+    return f'<p class="headline" id="headline">{line}</p>{sub}'
+
+
+def _cards(matrix: Matrix) -> str:
+    """One card per matrix column: how many of its declared interfaces hold."""
     cards = []
-    for provider in matrix.providers:
-        counts = matrix.counts(provider)
-        claimed = [r for r in matrix.rows if r != CONTRACT_ROW and matrix.cell(provider, r).claimed]
+    for provider in matrix.interface_providers():
+        counts = matrix.counts(provider, interfaces_only=True)
+        claimed = [r for r in matrix.interfaces if matrix.cell(provider, r).claimed]
         holding = sum(matrix.cell(provider, r).status == "pass" for r in claimed)
-        contract = matrix.cell(provider, CONTRACT_ROW)
-        bad = sum(counts.get(s, 0) for s in ("fail", "false_claim", "unexpected_pass"))
-        verdict = (
-            '<span class="verdict-bad">problems</span>'
-            if bad
-            else '<span class="verdict-ok">claims hold</span>'
-        )
-        lines = [
-            f"<b>{escape(provider)}</b> &mdash; {verdict}",
-            f"{holding} of {len(claimed)} claimed interfaces pass",
-        ]
-        if contract.claimed:  # interface-only providers have no contract suite
-            lines.append(f"contract {escape(contract.suite)}: {escape(LABELS[contract.status][0])}")
-        for status in (
-            "false_claim",
-            "fail",
-            "unexpected_pass",
-            "expected_failure",
-            "probe_pass",
-            "not_run",
-        ):
+        bad = sum(counts.get(s, 0) for s in _BAD)
+        css = "card has-bad" if bad else ("card ref" if provider in matrix.references else "card")
+        tag = '<span class="tag">reference</span>' if provider in matrix.references else ""
+        lines = [f"<b>{escape(provider)}</b>{tag}", f"{holding} of {len(claimed)} declared pass"]
+        for status in ("false_claim", "unexpected_pass", "expected_failure", "probe_pass"):
             if counts.get(status):
-                css = ' class="bad"' if status in ("false_claim", "fail", "unexpected_pass") else ""
-                lines.append(f"<span{css}>{counts[status]} {escape(LABELS[status][1])}</span>")
-        cards.append('<div class="card">' + "<br>".join(lines) + "</div>")
-    return '<div class="summary">' + "".join(cards) + "</div>"
+                span = ' class="bad"' if status in _BAD else ""
+                lines.append(f"<span{span}>{counts[status]} {escape(LABELS[status][1])}</span>")
+        cards.append(f'<div class="{css}">' + "<br>".join(lines) + "</div>")
+    return '<div class="summary">' + "".join(cards) + "</div>" if cards else ""
 
 
 def _legend() -> str:
+    words = {**{s: (v[0], v[1]) for s, v in LABELS.items()}, "not_claimed": ("not declared", "")}
     items = "".join(
-        f"<span>{SYMBOLS[status]} <b>{escape(short)}</b>: {escape(long)}</span>"
-        for status, (short, long, _) in LABELS.items()
+        f"<span>{SYMBOLS[status]} <b>{escape(short)}</b>{': ' + escape(long) if long else ''}"
+        "</span>"
+        for status, (short, long) in words.items()
+        if status != "fail"  # contract suites only: their own section says it
     )
     return f'<div class="legend">{items}</div>'
 
 
 def _table(matrix: Matrix) -> str:
-    head = "".join(f"<th scope=col>{escape(p)}</th>" for p in matrix.providers)
+    columns = matrix.interface_providers()
+    if not columns:
+        return "<h2>Interfaces</h2><p>No provider declares an interface.</p>"
+    in_play = set(matrix.rows_in_play())
+    real = set(real_summary(matrix).passing)
+    quiet = len(matrix.interfaces) - len(in_play)
     rows = []
     previous = ""
-    for index, row in enumerate(matrix.rows):
+    for index, row in enumerate(matrix.interfaces):
         family = family_of(row)
-        css = ' class="family-start"' if family != previous and index else ""
+        first = family != previous
+        css = ' class="family-start"' if first and index else ""
         previous = family
-        cells = "".join(_td(matrix.cell(p, row)) for p in matrix.providers)
-        quiet = (
-            " data-quiet"
-            if all(matrix.cell(p, row).status == "not_claimed" for p in matrix.providers)
+        hidden = "" if row in in_play else " data-quiet hidden"
+        gap = (
+            ' <span class="gap" title="no real backend passes it">no real backend</span>'
+            if row in in_play and row not in real
             else ""
         )
-        name = row if row != CONTRACT_ROW else "contract suite"
+        cells = "".join(_td(matrix.cell(p, row), p in matrix.references) for p in columns)
         rows.append(
-            f'<tr data-index="{index}"{css}{quiet}><td class="family" data-sort="{index:03d}">'
-            f'{escape(family)}</td><td class=iface data-sort="{escape(row)}">{escape(name)}'
-            f"</td>{cells}</tr>"
+            f'<tr id="row-{escape(row)}" data-index="{index}"{css}{hidden}>'
+            f'<td class="family" data-sort="{index:03d}" data-family="{escape(family)}">'
+            f"{escape(family) if first else ''}</td>"
+            f'<td class="iface" data-sort="{escape(row)}">{escape(row)}{gap}</td>{cells}</tr>'
         )
+    toggle = (
+        f'<label><input type="checkbox" id="show-quiet"> show the {quiet} interfaces no'
+        " provider declares</label> &middot; "
+        if quiet
+        else ""
+    )
+    head = "".join(_th(matrix, p) for p in columns)
     return (
-        '<h2>Matrix</h2><p><label><input type="checkbox" id="quiet"> hide interfaces no'
-        " provider claims or passes</label> &middot; click a column header to sort</p>"
-        '<table class="matrix"><thead><tr><th scope=col>family</th>'
-        f"<th scope=col>interface</th>{head}</tr></thead><tbody>"
+        f'<h2>Interfaces</h2><p class="controls">{toggle}click a column header to sort</p>'
+        '<table class="matrix"><thead><tr><th scope=col class="left">family</th>'
+        f'<th scope=col class="left">interface</th>{head}</tr></thead><tbody>'
         + "\n".join(rows)
         + "</tbody></table>"
+        + _legend()
     )
 
 
-def _td(cell: Cell) -> str:
+def _th(matrix: Matrix, provider: str) -> str:
+    claimed = [r for r in matrix.interfaces if matrix.cell(provider, r).claimed]
+    holding = sum(matrix.cell(provider, r).status == "pass" for r in claimed)
+    reference = provider in matrix.references
+    note = f"{holding}/{len(claimed)}" + (" &middot; reference" if reference else "")
+    css = ' class="ref"' if reference else ""
+    return f"<th scope=col{css}>{escape(provider)}<small>{note}</small></th>"
+
+
+def _td(cell: Cell, reference: bool = False) -> str:
     symbol = SYMBOLS[cell.status]
     text = symbol if cell.status == "not_claimed" else f"{symbol} {escape(cell.label)}"
     if _has_section(cell):
@@ -207,9 +275,39 @@ def _td(cell: Cell) -> str:
         LABELS[cell.status][1] + (f": {cell.expected_reason}" if cell.expected_reason else "")
     )
     counts = f"{cell.passed} passed, {cell.failed} failed, {cell.xfailed} xfailed"
+    ref = " ref" if reference else ""
     return (
-        f'<td class="s-{cell.status}" data-sort="{_RANK[cell.status]}" '
+        f'<td class="cell s-{cell.status}{ref}" data-sort="{_RANK[cell.status]}" '
         f'title="{title} ({counts})">{text}</td>'
+    )
+
+
+def _contracts(matrix: Matrix) -> str:
+    """Contract suites: every provider that has one; those without interfaces appear only here."""
+    providers = matrix.contract_providers()
+    if not providers:
+        return ""
+    only = set(matrix.contract_only())
+    rows = []
+    for provider in providers:
+        cell = matrix.cell(provider, CONTRACT_ROW)
+        status = f"{SYMBOLS[cell.status]} {escape(LABELS[cell.status][0])}"
+        if _has_section(cell):
+            status = f'<a href="#{escape(cell.anchor)}">{status}</a>'
+        interfaces = "contract only" if provider in only else "also in the matrix above"
+        rows.append(
+            f"<tr><td><code>{escape(provider)}</code></td><td>{escape(cell.suite)}</td>"
+            f'<td class="s-{cell.status}">{status}</td><td>{cell.passed}</td>'
+            f"<td>{cell.failed}</td><td>{interfaces}</td></tr>"
+        )
+    passing = sum(matrix.cell(p, CONTRACT_ROW).status == "pass" for p in providers)
+    return (
+        f"<h2>Contract suites</h2><p>{passing} of {len(providers)} pass. Providers without"
+        " interfaces are listed here only, not as matrix columns.</p>"
+        '<table class="plain"><thead><tr><th>provider</th><th>contract</th><th>result</th>'
+        "<th>passed</th><th>failed</th><th>interfaces</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
     )
 
 
@@ -234,9 +332,10 @@ def _failures(matrix: Matrix) -> str:
             f"<pre>{escape(f.message)}\n\n{escape(f.detail)}</pre></details>"
             for f in cell.failures
         )
+        what = cell.row if cell.row != CONTRACT_ROW else f"contract {cell.suite}"
         sections.append(
             f'<section id="{escape(cell.anchor)}"><h3>{escape(cell.provider)} &middot; '
-            f"{escape(cell.row)} &mdash; {escape(LABELS[cell.status][1])}</h3>{reason}"
+            f"{escape(what)} &mdash; {escape(LABELS[cell.status][1])}</h3>{reason}"
             f"<p>{_count_line(cell)}</p>{tests}</section>"
         )
     if not sections:

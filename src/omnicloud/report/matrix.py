@@ -1,8 +1,13 @@
 """The compliance matrix: interfaces (rows) x providers (columns), claims versus results.
 
 ``build_matrix`` is pure: configuration (what each provider claims and expects to fail) plus the
-typed results of a run in, a ``Matrix`` out. The renderers below turn it into a terminal table,
-Markdown (also the GitHub job summary) and JSON; ``html_matrix`` renders the HTML page.
+typed results of a run in, a ``Matrix`` out. The renderers below turn it into Markdown (also the
+GitHub job summary) and JSON; ``matrix_terminal`` prints it, ``html_matrix`` renders the page.
+
+Columns are the providers that claim (or, probed, could claim) interfaces; providers with only a
+contract suite get their own section. ``real_summary`` gives RFC-015's headline, "N/45 interfaces
+PASS on at least one real backend across M backends": a real backend is any provider that
+declares interfaces and is not marked ``reference = true`` (this repository's in-memory MemStore).
 """
 
 from __future__ import annotations
@@ -10,9 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from rich.console import Console
-from rich.table import Table
 
 from omnicloud.capabilities.validator import PROBLEMS, Status, classify, is_expected_failure
 from omnicloud.config.models import Config
@@ -31,7 +33,7 @@ LABELS: dict[str, tuple[str, str, str]] = {
     "expected_failure": ("xfail", "expected failure", "⚠️"),
     "unexpected_pass": ("XPASS", "expected failure that passes: remove the entry", "❗"),
     "not_claimed": ("-", "not claimed", "·"),
-    "probe_pass": ("probe pass", "not declared, but passes: declare it", "💡"),
+    "probe_pass": ("could declare", "not declared, but passes: could declare it", "💡"),
     "not_run": ("not run", "declared, but no test ran", "⏸"),
 }
 
@@ -83,9 +85,55 @@ class Matrix:
     rows: tuple[str, ...]
     cells: Mapping[tuple[str, str], Cell]
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: Providers marked ``reference = true``: certified, but not counted as real backends.
+    references: frozenset[str] = frozenset()
 
     def cell(self, provider: str, row: str) -> Cell:
         return self.cells[(provider, row)]
+
+    @property
+    def interfaces(self) -> tuple[str, ...]:
+        return tuple(r for r in self.rows if r != CONTRACT_ROW)
+
+    def interface_providers(self) -> tuple[str, ...]:
+        """The columns: providers that declare an interface, or (probed) could declare one.
+        Real backends first, then reference providers, each group in configuration order."""
+        found = [
+            p for p in self.providers if any(_in_play(self.cells[(p, r)]) for r in self.interfaces)
+        ]
+        return tuple(sorted(found, key=lambda p: p in self.references))
+
+    def contract_providers(self) -> tuple[str, ...]:
+        """Providers with a contract suite (whether or not they also declare interfaces)."""
+        return tuple(p for p in self.providers if self.cells[(p, CONTRACT_ROW)].claimed)
+
+    def contract_only(self) -> tuple[str, ...]:
+        """Providers with a contract suite and no interface in play: not matrix columns."""
+        columns = set(self.interface_providers())
+        return tuple(p for p in self.contract_providers() if p not in columns)
+
+    def real_backends(self) -> tuple[str, ...]:
+        """Providers that declare interfaces and are not reference implementations."""
+        return tuple(
+            p
+            for p in self.providers
+            if p not in self.references and any(self.cells[(p, r)].claimed for r in self.interfaces)
+        )
+
+    def rows_in_play(self) -> tuple[str, ...]:
+        """Interfaces some provider declares, or that a probe found passing."""
+        columns = self.interface_providers()
+        return tuple(
+            r for r in self.interfaces if any(_in_play(self.cells[(p, r)]) for p in columns)
+        )
+
+    def not_implemented(self) -> list[Cell]:
+        """Probed, undeclared interfaces whose suite fails: the provider does not implement them."""
+        return [
+            c
+            for c in self.cells.values()
+            if c.row != CONTRACT_ROW and not c.claimed and c.status == "not_claimed" and c.failed
+        ]
 
     def problems(self) -> list[Cell]:
         return [c for c in self.cells.values() if c.problem]
@@ -104,9 +152,41 @@ class Matrix:
         return out
 
 
+def _in_play(cell: Cell) -> bool:
+    return cell.claimed or cell.status == "probe_pass"
+
+
 def family_of(row: str) -> str:
     spec = INTERFACES.get(row)
     return spec.family if spec is not None else CONTRACT_ROW
+
+
+@dataclass(frozen=True)
+class RealSummary:
+    """RFC-015's headline: interfaces passing on at least one real backend, out of the catalog."""
+
+    passing: tuple[str, ...]
+    total: int
+    backends: tuple[str, ...]
+    references: tuple[str, ...]
+
+    @property
+    def line(self) -> str:
+        count = len(self.backends)
+        return (
+            f"{len(self.passing)}/{self.total} interfaces PASS on at least one real backend"
+            f" across {count} backend{'' if count == 1 else 's'}"
+        )
+
+
+def real_summary(matrix: Matrix) -> RealSummary:
+    """Count an interface when a real backend declares it and its whole suite passes there."""
+    backends = matrix.real_backends()
+    passing = tuple(
+        r for r in matrix.interfaces if any(matrix.cell(p, r).status == "pass" for p in backends)
+    )
+    references = tuple(p for p in matrix.interface_providers() if p in matrix.references)
+    return RealSummary(passing, len(INTERFACES), backends, references)
 
 
 def build_matrix(
@@ -130,7 +210,8 @@ def build_matrix(
     for provider in chosen:
         for row in rows:
             cells[(provider, row)] = _cell(config, provider, row, by_target, secrets)
-    return Matrix(chosen, rows, cells, dict(meta or {}))
+    references = frozenset(p for p in chosen if config.providers[p].reference)
+    return Matrix(chosen, rows, cells, dict(meta or {}), references)
 
 
 def _cell(
@@ -183,10 +264,12 @@ def _failed(test: TestResult, secrets: list[str]) -> FailedTest:
 
 # ------------------------------------------------------------------------------------ renderers
 def to_json(matrix: Matrix) -> dict[str, Any]:
-    """A JSON-ready document: every cell, plus per-provider counts and the problems."""
+    """A JSON-ready document: every cell, per-provider counts, the problems, the headline."""
+    real = real_summary(matrix)
     return {
         "meta": dict(matrix.meta),
         "providers": list(matrix.providers),
+        "references": sorted(matrix.references),
         "rows": [{"name": r, "family": family_of(r)} for r in matrix.rows],
         "cells": [
             {
@@ -209,47 +292,30 @@ def to_json(matrix: Matrix) -> dict[str, Any]:
             for c in matrix.cells.values()
         ],
         "summary": {p: matrix.counts(p) for p in matrix.providers},
+        "real_backends": {
+            "line": real.line,
+            "passing": list(real.passing),
+            "total": real.total,
+            "backends": list(real.backends),
+            "references": list(real.references),
+        },
         "problems": [f"{c.provider}:{c.row}: {LABELS[c.status][1]}" for c in matrix.problems()],
         "declare": [f"{c.provider}:{c.row}" for c in matrix.suggestions()],
+        "not_implemented": [f"{c.provider}:{c.row}" for c in matrix.not_implemented()],
     }
 
 
 def render_markdown(matrix: Matrix, *, rows: Iterable[str] | None = None) -> str:
-    """Markdown for reports and the GitHub job summary."""
-    lines = [f"## Interface compliance matrix ({matrix.meta.get('project', '')})".rstrip(), ""]
-    lines.append("| interface | " + " | ".join(f"`{p}`" for p in matrix.providers) + " |")
-    lines.append("|---|" + "---|" * len(matrix.providers))
-    for row in rows if rows is not None else matrix.rows:
-        cells = [matrix.cell(p, row) for p in matrix.providers]
-        name = "**contract suite**" if row == CONTRACT_ROW else row
-        lines.append(f"| {name} | " + " | ".join(_md_cell(c) for c in cells) + " |")
-    lines += [
-        "",
-        "| provider | claimed | pass | false claims | expected failures |"
-        " unexpected passes | probe passes |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for provider in matrix.providers:
-        n = matrix.counts(provider, interfaces_only=True)
-        claimed = sum(matrix.cell(provider, r).claimed for r in matrix.rows[1:])
-        lines.append(
-            f"| `{provider}` | {claimed} | {n.get('pass', 0)} |"
-            f" {n.get('false_claim', 0)} | {n.get('expected_failure', 0)} |"
-            f" {n.get('unexpected_pass', 0)} | {n.get('probe_pass', 0)} |"
-        )
-    lines.append("")
-    if matrix.problems():
-        lines.append("### Problems")
-        lines += [
-            f"- `{c.provider}` **{c.row}**: {LABELS[c.status][1]}"
-            + (f" ({c.failed} failing tests)" if c.failed else "")
-            for c in matrix.problems()
-        ]
-        lines.append("")
-    if matrix.suggestions():
-        lines.append("### Passing but not declared (add them to `implements`)")
-        lines += [f"- `{c.provider}`: {c.row}" for c in matrix.suggestions()]
-        lines.append("")
+    """Markdown for reports and the GitHub job summary: the headline, the interface table
+    (rows in play unless ``rows`` says otherwise), contract suites, problems, suggestions."""
+    title = f"## Interface compliance matrix ({matrix.meta.get('project', '')})"
+    lines = [title.replace(" ()", ""), "", _md_headline(matrix), ""]
+    columns = matrix.interface_providers()
+    if columns:
+        lines += _md_interfaces(matrix, columns, matrix.rows_in_play() if rows is None else rows)
+    if matrix.contract_providers():
+        lines += _md_contracts(matrix)
+    lines += _md_findings(matrix)
     lines.append(
         "Legend: "
         + "; ".join(f"{s} {v[0]} = {v[1]}" for v, s in ((v, v[2]) for v in LABELS.values()))
@@ -257,47 +323,88 @@ def render_markdown(matrix: Matrix, *, rows: Iterable[str] | None = None) -> str
     return "\n".join(lines) + "\n"
 
 
+def _md_headline(matrix: Matrix) -> str:
+    real = real_summary(matrix)
+    text = f"**{real.line}**"
+    if real.backends:
+        text += f" ({', '.join(f'`{p}`' for p in real.backends)})"
+    if real.references:
+        text += f"; reference: {', '.join(f'`{p}`' for p in real.references)}"
+    return text + "."
+
+
+def _md_interfaces(matrix: Matrix, columns: Sequence[str], rows: Iterable[str]) -> list[str]:
+    heads = [f"`{p}`" + (" (reference)" if p in matrix.references else "") for p in columns]
+    lines = ["| interface | " + " | ".join(heads) + " |", "|---|" + "---|" * len(columns)]
+    for row in rows:
+        if row == CONTRACT_ROW:
+            continue
+        cells = [matrix.cell(p, row) for p in columns]
+        lines.append(f"| {row} | " + " | ".join(_md_cell(c) for c in cells) + " |")
+    lines += [
+        "",
+        "| provider | claimed | pass | false claims | expected failures |"
+        " unexpected passes | probe passes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for provider in columns:
+        n = matrix.counts(provider, interfaces_only=True)
+        claimed = sum(matrix.cell(provider, r).claimed for r in matrix.interfaces)
+        lines.append(
+            f"| `{provider}` | {claimed} | {n.get('pass', 0)} |"
+            f" {n.get('false_claim', 0)} | {n.get('expected_failure', 0)} |"
+            f" {n.get('unexpected_pass', 0)} | {n.get('probe_pass', 0)} |"
+        )
+    return [*lines, ""]
+
+
+def _md_contracts(matrix: Matrix) -> list[str]:
+    lines = [
+        "### Contract suites",
+        "",
+        "| provider | contract | result | passed | failed |",
+        "|---|---|---|---|---|",
+    ]
+    for provider in matrix.contract_providers():
+        cell = matrix.cell(provider, CONTRACT_ROW)
+        symbol, short = LABELS[cell.status][2], LABELS[cell.status][0]
+        lines.append(
+            f"| `{provider}` | {cell.suite} | {symbol} {short} | {cell.passed} | {cell.failed} |"
+        )
+    return [*lines, ""]
+
+
+def _md_findings(matrix: Matrix) -> list[str]:
+    lines: list[str] = []
+    if matrix.problems():
+        lines.append("### Problems")
+        lines += [
+            f"- `{c.provider}` **{c.row if c.row != CONTRACT_ROW else c.suite}**:"
+            f" {LABELS[c.status][1]}" + (f" ({c.failed} failing tests)" if c.failed else "")
+            for c in matrix.problems()
+        ]
+        lines.append("")
+    if matrix.suggestions():
+        lines.append("### Could declare (passes, not declared: add to `implements`)")
+        lines += [f"- `{p}`: {', '.join(rows)}" for p, rows in by_provider(matrix.suggestions())]
+        lines.append("")
+    if matrix.not_implemented():
+        lines.append("### Does not implement (probed, fails, not declared: no problem)")
+        lines += [
+            f"- `{p}`: {len(rows)} interfaces" for p, rows in by_provider(matrix.not_implemented())
+        ]
+        lines.append("")
+    return lines
+
+
+def by_provider(cells: Iterable[Cell]) -> list[tuple[str, list[str]]]:
+    """(provider, rows) pairs, in the order the cells come."""
+    grouped: dict[str, list[str]] = {}
+    for cell in cells:
+        grouped.setdefault(cell.provider, []).append(cell.row)
+    return list(grouped.items())
+
+
 def _md_cell(cell: Cell) -> str:
     symbol = LABELS[cell.status][2]
     return symbol if cell.status == "not_claimed" else f"{symbol} {cell.label}"
-
-
-_STYLES = {
-    "pass": "green",
-    "fail": "bold red",
-    "false_claim": "bold red",
-    "expected_failure": "yellow",
-    "unexpected_pass": "bold magenta",
-    "not_claimed": "dim",
-    "probe_pass": "cyan",
-    "not_run": "dim yellow",
-}
-
-
-def render_terminal(matrix: Matrix, console: Console, *, all_rows: bool = False) -> None:
-    """A rich table; by default only rows where some provider claims, probes or fails."""
-    table = Table(title="Interface compliance (claims vs results)", title_justify="left")
-    table.add_column("interface")
-    for provider in matrix.providers:
-        table.add_column(provider)
-    for row in matrix.rows:
-        cells = [matrix.cell(p, row) for p in matrix.providers]
-        if not all_rows and all(c.status == "not_claimed" and not c.failures for c in cells):
-            continue
-        label = "contract suite" if row == CONTRACT_ROW else row
-        table.add_row(label, *(f"[{_STYLES[c.status]}]{c.label}[/]" for c in cells))
-    console.print(table)
-    for cell in matrix.problems():
-        console.print(
-            f"[bold red]{cell.provider}:{cell.row}[/] {LABELS[cell.status][1]}", highlight=False
-        )
-        for failure in cell.failures[:5]:
-            first = failure.message.splitlines()[0][:150] if failure.message else ""
-            console.print(
-                f"    {failure.outcome}: {failure.name}  {first}", highlight=False, markup=False
-            )
-    for cell in matrix.suggestions():
-        console.print(
-            f"[cyan]{cell.provider}:{cell.row}[/] passes but is not declared: add it to implements",
-            highlight=False,
-        )
