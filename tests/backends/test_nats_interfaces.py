@@ -1,23 +1,26 @@
 """The NATS store certified by every interface suite it claims, against a real nats-server.
 
-One nats-server with JetStream per test session (a free port, a private store directory under
-the session's tmp dir), stopped at the end. Each test's providers are created and closed on the
-test's loop; each takes a fresh namespace, so tests never see each other's streams.
+One nats-server with JetStream per test session, started by the process provisioner (the
+``nats`` service kind: a free port, a private store directory), stopped at the end. Each
+test's providers are created and closed on the test's loop; each takes a fresh namespace, so
+tests never see each other's streams.
 """
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import time
+import contextlib
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from omnicloud.config import parse_config
 from omnicloud.providers.nats import IMPLEMENTS, NatsStore, create_store
 from omnicloud.providers.nats._base import connect
+from omnicloud.provision.base import STATE_DIR_ENV
+from omnicloud.provision.lifecycle import provision
 from service_guard import require_binary
 from tck_py.interfaces._support import InterfaceSuite
 from tck_py.interfaces.catalog import INTERFACES
@@ -40,47 +43,30 @@ pytestmark = pytest.mark.services("nats")
 Factory = Callable[..., Awaitable[Any]]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_for_info(port: int, process: subprocess.Popen[bytes], seconds: float = 10.0) -> None:
-    """Ready when the server greets a client with its INFO line (the NATS protocol ping)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"nats-server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), 0.5) as sock:
-                if sock.recv(4).startswith(b"INFO"):
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nats-server not ready on port {port} within {seconds} s")
+CONFIG = """
+[project]
+default_environment = "local"
+[services.nats]
+recipe = "nats"
+[environments.local]
+provisioner = "process"
+"""
 
 
 @pytest.fixture(scope="session")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = require_binary("nats-server", "nats-server")
-    store = tmp_path_factory.mktemp("nats-store")
-    port = free_port()
-    log = Path(store, "server.log").open("wb")  # noqa: SIM115 (closed at teardown)
-    command = [binary, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(store)]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_for_info(port, process)
-        yield f"nats://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        log.close()
+def nats_url() -> Iterator[str]:
+    """A nats-server with JetStream started by the process provisioner for this session (free
+    port, private store directory); stopped, its files removed, at the end."""
+    require_binary("nats-server", "nats-server")
+    with tempfile.TemporaryDirectory(prefix="omnicloud-nats-backend-") as state:
+        path = Path(state) / "omnicloud.toml"
+        path.write_text(CONFIG, encoding="utf-8")
+        config = parse_config(CONFIG, path, environ={})
+        with contextlib.ExitStack() as stack:
+            with pytest.MonkeyPatch.context() as patch:  # only the start reads it
+                patch.setenv(STATE_DIR_ENV, state)
+                env = stack.enter_context(provision(config))
+            yield str(env.endpoints()["nats"]["url"])
 
 
 @pytest.fixture
