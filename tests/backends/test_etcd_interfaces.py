@@ -7,25 +7,30 @@ variants at the end prove the suites catch an etcd backend with one realistic bu
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from omnicloud.providers.etcd import (
+    EtcdLock,
     EtcdLockManager,
     EtcdStore,
     create_lock_manager,
     create_store,
 )
+from omnicloud.providers.etcd._gateway import EtcdGateway, delete, put
 from omnicloud.providers.etcd.store import IMPLEMENTS
 from service_guard import require_binary
 from tck_py.interfaces._support import ProviderFactory
@@ -137,3 +142,170 @@ class TestEtcdDistributedLock(BaseTestDistributedLockContract):
     async def lock_manager_factory(self, etcd_url: str) -> AsyncIterator[Callable[[], Any]]:
         async for factory in _managers(etcd_url):
             yield factory
+
+
+# -- broken etcd backends the suites must catch ---------------------------------------------------
+
+
+class ImmortalTTL(EtcdStore):
+    """Ignores TTLs: no lease, no deadline, the value lives forever."""
+
+    async def set_with_ttl(self, key: str, value: str, ttl: float) -> None:
+        await self.set(key, value)
+
+
+class UnguardedCAS(EtcdStore):
+    """Compare-and-swap as read, compare in the client, then a blind put."""
+
+    async def compare_and_swap(self, key: str, expected: str | None, value: str) -> bool:
+        if await self.get(key) != expected:
+            return False
+        await self.set(key, value)
+        return True
+
+
+class BlindCommits(EtcdStore):
+    """Transactions commit without comparing the revisions they read."""
+
+    async def begin_transaction(self) -> Any:
+        tx = await super().begin_transaction()
+        tx._read = _Forgetful()
+        return tx
+
+
+class _Forgetful(dict[str, int]):
+    """A read set that remembers nothing."""
+
+    def setdefault(self, key: str, default: int | None = None) -> int:
+        return 0
+
+
+class DoubleGrant(EtcdLock):
+    """Puts the lock key without checking that it is absent: two holders at once."""
+
+    async def acquire(self) -> bool:
+        lease = await self._gateway.grant(self._ttl)
+        await self._gateway.txn([], [put(self._key, self._token, lease)])
+        self._lease = lease
+        return True
+
+
+class CarelessRelease(EtcdLock):
+    """Deletes the lock key whoever holds it."""
+
+    async def release(self) -> None:
+        await self._gateway.txn([], [delete(self._key)])
+
+
+BROKEN_STORES: dict[str, tuple[type[EtcdStore], str, str]] = {
+    "ImmortalTTL": (ImmortalTTL, "keyvalue_ttl", "test_value_expires"),
+    "UnguardedCAS": (UnguardedCAS, "keyvalue_cas", "test_exactly_one_concurrent_creator_wins"),
+    "BlindCommits": (
+        BlindCommits,
+        "keyvalue_transactional",
+        "test_conflicting_commit_is_refused_and_applies_nothing",
+    ),
+}
+BROKEN_LOCKS: dict[str, tuple[type[EtcdLock], str]] = {
+    "DoubleGrant": (DoubleGrant, "test_mutual_exclusion"),
+    "CarelessRelease": (CarelessRelease, "test_release_by_non_owner_does_not_release"),
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN_STORES))
+async def test_a_broken_etcd_store_fails_its_interface_suite(name: str, etcd_url: str) -> None:
+    broken, interface, test_name = BROKEN_STORES[name]
+    suite = _suite(interface)()
+
+    def mutate(store: EtcdStore) -> EtcdStore:
+        store.__class__ = broken
+        return store
+
+    async for factory in _factory_for(etcd_url, mutate):
+        with pytest.raises((AssertionError, pytest.fail.Exception)):
+            await getattr(suite, test_name)(factory)
+
+
+@pytest.mark.parametrize("name", list(BROKEN_LOCKS))
+async def test_a_broken_etcd_lock_fails_the_lock_contract(name: str, etcd_url: str) -> None:
+    broken, test_name = BROKEN_LOCKS[name]
+
+    class BrokenManager(EtcdLockManager):
+        def get_lock(self, lock_name: str, ttl: float) -> EtcdLock:
+            lock = super().get_lock(lock_name, ttl)
+            lock.__class__ = broken
+            return lock
+
+    def mutate(manager: EtcdLockManager) -> EtcdLockManager:
+        manager.__class__ = BrokenManager
+        return manager
+
+    async for factory in _managers(etcd_url, mutate):
+        with pytest.raises((AssertionError, pytest.fail.Exception)):
+            await getattr(BaseTestDistributedLockContract(), test_name)(factory)
+
+
+# -- isolation and lifecycle ---------------------------------------------------------------------
+
+
+async def test_instances_are_isolated_unless_they_share_a_namespace(etcd_url: str) -> None:
+    stores = [
+        await create_store(etcd_url, prefix=PREFIX),
+        await create_store(etcd_url, prefix=PREFIX),
+        await create_store(etcd_url, prefix=PREFIX, namespace="shared"),
+        await create_store(etcd_url, prefix=PREFIX, namespace="shared"),
+    ]
+    try:
+        first, second, named, reopened = stores
+        await first.set("k", "first")
+        await named.set("k", "named")
+        assert await second.get("k") is None
+        assert await second.scan_keys() == []
+        assert await reopened.get("k") == "named"
+        assert await first.get("k") == "first"
+        await named.delete("k")
+    finally:
+        for store in stores:
+            await store.aclose()
+
+
+async def test_a_private_store_deletes_its_keys_when_closed(etcd_url: str) -> None:
+    store = await create_store(etcd_url, prefix=PREFIX)
+    await store.set("k", "v")
+    await store.set_with_ttl("t", "v", 60)
+    await store.aclose()
+    observer = EtcdGateway(etcd_url)
+    try:
+        assert await observer.scan(store._root) == []
+    finally:
+        await observer.aclose()
+
+
+async def test_a_store_is_closed_on_the_loop_that_made_it(etcd_url: str) -> None:
+    owner = asyncio.new_event_loop()
+    thread = threading.Thread(target=owner.run_forever, daemon=True)
+    thread.start()
+
+    async def on_owner(coroutine: Any) -> Any:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, owner))
+
+    try:
+        store = await on_owner(create_store(etcd_url, prefix=PREFIX))
+        await on_owner(store.set("k", "v"))
+        await store.aclose()
+        assert store._gateway._session.closed
+    finally:
+        owner.call_soon_threadsafe(owner.stop)
+        thread.join(5)
+        owner.close()
+
+
+async def test_a_server_gone_is_an_error_not_an_empty_answer() -> None:
+    """A store whose etcd is unreachable raises a connection error: a verdict can then say
+    "infrastructure", never "key absent"."""
+    store = await create_store(f"http://127.0.0.1:{_free_port()}", prefix=PREFIX)
+    try:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await store.get("k")
+    finally:
+        await store._gateway.aclose()

@@ -144,5 +144,9 @@ class EtcdGateway:
             if error.status != 404:  # etcd: "requested lease not found"
                 raise
 
+    @property
+    def closed(self) -> bool:
+        return bool(self._session.closed)
+
     async def aclose(self) -> None:
         await self._session.close()

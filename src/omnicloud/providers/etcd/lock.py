@@ -80,6 +80,13 @@ class EtcdLockManager:
         return EtcdLock(self._gateway, self._root + lock_name.encode(), ttl)
 
     async def aclose(self) -> None:
+        """Close the HTTP session, on the loop that made the manager."""
+        if self._gateway.closed:
+            return
+        if asyncio.get_running_loop() is not self._loop:
+            future = asyncio.run_coroutine_threadsafe(self.aclose(), self._loop)
+            await asyncio.wrap_future(future)
+            return
         await self._gateway.aclose()
 
 

@@ -218,7 +218,17 @@ class EtcdStore:
 
     # ---------------------------------------------------------------------------- closing
     async def aclose(self) -> None:
-        """Delete this store's keys when its namespace was private, then close the session."""
+        """Delete this store's keys when its namespace was private, then close the session.
+
+        The HTTP session belongs to the loop that made the store: from another loop, the close
+        runs on that one.
+        """
+        if self._gateway.closed:
+            return
+        if asyncio.get_running_loop() is not self._loop:
+            future = asyncio.run_coroutine_threadsafe(self.aclose(), self._loop)
+            await asyncio.wrap_future(future)
+            return
         try:
             if self._private:
                 await self._gateway.call(

@@ -114,8 +114,16 @@ class PostgresStore(
         self._loop = asyncio.get_running_loop()
 
     async def aclose(self) -> None:
-        """Close the connection (after removing a private namespace's rows and indexes)."""
+        """Close the connection (after removing a private namespace's rows and indexes).
+
+        psycopg's async connection belongs to the loop that opened it: called from another
+        loop, the close runs on that one.
+        """
         if self._conn.closed:
+            return
+        if asyncio.get_running_loop() is not self._loop:
+            future = asyncio.run_coroutine_threadsafe(self.aclose(), self._loop)
+            await asyncio.wrap_future(future)
             return
         try:
             if self._private:
