@@ -201,3 +201,35 @@ implements = ["keyvalue_basic", "keyvalue_ttl"]
     )
     assert "keyvalue_ttl: missing 'expire'" in done.stderr
     assert not (folder / "omnicloud-results" / "junit.xml").exists()
+
+
+def test_matrix_takes_the_environment_from_omnicloud_env(tmp_path: Path) -> None:
+    folder = _scratch(
+        tmp_path,
+        INTERFACE_ONLY.replace(
+            "[providers.scanner]", "[providers.scanner]\nenvironments = ['local']"
+        )
+        + '\n[environments.local]\nprovisioner = "embedded"\n',
+    )
+    environ = {
+        k: v for k, v in os.environ.items() if k not in ("OMNICLOUD_CONFIG", "PYTEST_ADDOPTS")
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "omnicloud", "matrix"],
+        cwd=folder,
+        env={**environ, "OMNICLOUD_ENV": "local"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert " ".join(done.stdout.split()).endswith(
+        "2/45 interfaces PASS on at least one real backend across 1 backend"
+    )
+    results = folder / "omnicloud-results"
+    assert json.loads((results / "matrix.json").read_text("utf-8"))["meta"]["environment"] == (
+        "local"
+    )
+    certificate = json.loads((results / "certificates" / "scanner.json").read_text("utf-8"))
+    assert certificate["environment"]["name"] == "local"
