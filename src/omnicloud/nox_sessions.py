@@ -25,6 +25,9 @@ from omnicloud.config.models import Config, SessionsConfig
 from omnicloud.plan import SessionSpec, plan_sessions
 
 STAMP = ".omnicloud-install-stamp"
+#: Seconds nox waits after forwarding Ctrl-C, then after SIGTERM, before killing the command.
+INTERRUPT_TIMEOUT = 60.0
+TERMINATE_TIMEOUT = 30.0
 
 
 def venv_backend(policy: SessionsConfig) -> str | None:
@@ -109,6 +112,10 @@ def session_function(spec: SessionSpec, config: Config, root: Path) -> Callable[
             str(config.source),
             *session.posargs,
             external=external,
+            # nox's defaults (SIGTERM 0.3 s after Ctrl-C, SIGKILL 0.2 s later) kill a run
+            # before it has stopped its services: give the teardown the time it needs.
+            interrupt_timeout=INTERRUPT_TIMEOUT,
+            terminate_timeout=TERMINATE_TIMEOUT,
         )
 
     run.__doc__ = spec.description

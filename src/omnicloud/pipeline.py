@@ -10,11 +10,12 @@ from __future__ import annotations
 import fnmatch
 import os
 import secrets as _random
+import signal
 import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,6 @@ from omnicloud.discovery import DiscoveredProvider
 from omnicloud.errors import (
     ConfigError,
     ExitCode,
-    InfrastructureError,
     OmnicloudError,
     ProviderError,
     SelectionError,
@@ -36,10 +36,12 @@ from omnicloud.errors import (
 from omnicloud.plan import Selection, Target, plan_targets, skipped_providers
 from omnicloud.results import Results, load_results
 from omnicloud.runner import PYTEST_FAILED, PYTEST_NO_TESTS, PYTEST_OK, RunRequest, TestCounts
-from omnicloud.signals import handle_interrupts
+from omnicloud.signals import Interrupts, handle_interrupts
 
 if TYPE_CHECKING:
     from omnicloud.provision.lifecycle import Environment
+    from omnicloud.resume import ResumePlan
+    from omnicloud.run_folder import RunFolder
 
 
 def new_run_id() -> str:
@@ -56,6 +58,7 @@ class CertifyOptions:
     shard: str | None = None
     executor: str | None = None
     strict: bool | None = None  # None: strict when the CI environment variable is set
+    resume: bool = False  # run only what the last, interrupted run did not finish
 
 
 @dataclass
@@ -75,6 +78,9 @@ class RunState:
     sat_out: dict[str, str] = field(default_factory=dict)
     environment: Environment | None = None
     services_down: dict[str, list[str]] = field(default_factory=dict)
+    interrupted: int | None = None
+    run_folder: RunFolder | None = None
+    resume: ResumePlan | None = None
     counts: TestCounts = field(default_factory=TestCounts)
 
 
@@ -186,6 +192,10 @@ def _check_strict(state: RunState) -> None:
 
 
 def prepare_results(state: RunState) -> int | None:
+    """Lock the results folder for this run and open the fresh folder it writes into."""
+    from omnicloud.resume import plan_resume
+    from omnicloud.run_folder import open_run_folder
+
     assert state.config is not None
     assert state.config.source is not None
     folder = state.options.results_dir or state.config.project.results_dir
@@ -195,19 +205,12 @@ def prepare_results(state: RunState) -> int | None:
             if state.options.results_dir
             else (state.config.source.parent / folder)
         )
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-test-{state.run_id}"
-        probe.write_text("", encoding="utf-8")
-        probe.unlink()
-    except OSError as exc:
-        raise InfrastructureError(
-            f"results folder {folder} is not writable: {exc.strerror or exc}",
-            hint="set project.results_dir or pass --results-dir",
-        ) from None
-    state.folder = folder
     suffix = f"-shard-{state.options.shard.replace('/', '-of-')}" if state.options.shard else ""
-    state.junit = folder / f"junit{suffix}.xml"
+    state.run_folder = open_run_folder(folder, state.run_id, suffix)
+    if state.options.resume:
+        state.resume = plan_resume(folder, state.run_folder.junit_name)
+    state.folder = state.run_folder.staging
+    state.junit = state.folder / state.run_folder.junit_name
     return None
 
 
@@ -288,17 +291,37 @@ def run_tests(state: RunState) -> int | None:
     assert state.junit
     if state.options.executor:
         return run_on_executor(state)
+    resumed = state.resume is not None and bool(state.resume.tests)
     request = RunRequest(
         config_path=state.config.source,
         selection=state.options.selection,
-        junit=state.junit,
+        junit=state.junit.with_suffix(".resumed.xml") if resumed else state.junit,
         workers=workers_for(state.config, state.options.workers),
         dist=state.config.run.dist,
         shard=state.options.shard,
         pytest_args=(*state.config.run.pytest_args, *state.options.pytest_args),
+        node_ids=state.resume.tests if state.resume is not None else (),
     )
     state.pytest_exit = run_pytest(pytest_argv(request), state.counts)
+    if resumed:
+        _merge_resumed(state, request.junit)
     return None
+
+
+def _merge_resumed(state: RunState, new: Path) -> None:
+    """The interrupted run's finished tests plus the resumed ones, as one JUnit."""
+    from omnicloud.merge import merge_junit, write_merged
+
+    assert state.resume is not None
+    assert state.junit is not None
+    parts = [p for p in (state.resume.previous_junit, new) if p is not None and p.is_file()]
+    if not parts:
+        return
+    merged = merge_junit(parts)
+    for problem in merged.problems:
+        print(f"warning: resume: {problem}", file=sys.stderr)
+    write_merged(merged, state.junit)
+    new.unlink(missing_ok=True)
 
 
 def run_on_executor(state: RunState) -> int | None:
@@ -324,7 +347,9 @@ def read_results(state: RunState) -> int | None:
 
     if state.junit is None or not state.junit.exists():
         return None
-    state.results = load_results([state.junit])
+    results = load_results([state.junit])
+    # pytest writes an empty <testcase/> when a run is interrupted: not a test, not a pass.
+    state.results = replace(results, tests=tuple(t for t in results.tests if t.name))
     assert state.config is not None
     assert state.config.source is not None
     from omnicloud.shard.spec import resolve_shard
@@ -344,13 +369,19 @@ def read_results(state: RunState) -> int | None:
 
 
 def report(state: RunState) -> int | None:
+    """The table and ``report.json``/``report.md``; a run stopped after its tests started (or
+    interrupted) is reported too, marked INCOMPLETE with what ran and what did not."""
     from omnicloud.report.documents import write_documents
     from omnicloud.report.terminal import render_table
+    from omnicloud.results import Results
 
-    if state.results is None or state.folder is None or state.config is None:
+    if state.folder is None or state.config is None or state.run_folder is None:
         return None
+    if state.results is None and state.pytest_exit is None and state.interrupted is None:
+        return None  # stopped before any test: the previous results stay as they were
+    results = state.results or Results()
     render_table(
-        state.results,
+        results,
         state.console,
         title=f"Compliance ({state.config.project.name})",
         probes={(t.provider, t.suite) for t in state.targets if t.probe},
@@ -360,22 +391,53 @@ def report(state: RunState) -> int | None:
         "project": state.config.project.name,
         "run_id": state.run_id,
         "config": str(state.config.source),
-        "junit": str(state.junit),
+        "junit": str(state.run_folder.final / state.run_folder.junit_name),
         "pytest_exit": state.pytest_exit,
         "elapsed": round(time.monotonic() - state.started, 3),
         "environment": state.options.selection.environment,
         "sat_out": dict(state.sat_out),
         "services_down": dict(state.services_down),
+        **completeness(state),
     }
+    if state.resume is not None:
+        meta["resumed_from"] = state.resume.run_id
     if state.config.data:
         from omnicloud.data.fingerprint import dataset_fingerprints
 
         meta["datasets"] = dataset_fingerprints(state.config)
-    paths = write_documents(state.results, meta, state.folder, state.config.secret_values())
+    write_documents(results, meta, state.folder, state.config.secret_values())
+    final = state.run_folder.final
+    if meta["status"] == "INCOMPLETE":
+        state.console.print(f"[bold red]INCOMPLETE[/]: {meta['incomplete_reason']}")
     state.console.print(
-        f"JUnit: {state.junit}\nReport: {paths['markdown']}, {paths['json']}", highlight=False
+        f"JUnit: {final / state.run_folder.junit_name}\n"
+        f"Report: {final / 'report.md'}, {final / 'report.json'}",
+        highlight=False,
     )
     return None
+
+
+def completeness(state: RunState) -> dict[str, object]:
+    """``status`` (complete / INCOMPLETE), why, and the targets and tests that did not finish."""
+    reason = None
+    if state.interrupted is not None:
+        reason = f"interrupted by {signal.Signals(state.interrupted).name}"
+    elif state.pytest_exit is None:
+        reason = "the tests did not run"
+    elif state.pytest_exit == PYTEST_OK and incompleteness(state) is not None:
+        reason = (incompleteness(state) or (0, ""))[1]
+    if reason is None:
+        return {"status": "complete"}
+    unfinished = state.counts.unfinished if state.counts.selected is not None else []
+    targets = sorted({n.split("::")[1] for n in unfinished if n.count("::") >= 2})
+    if state.counts.selected is None:  # never collected: every planned target is unfinished
+        targets = sorted({t.node_name for t in state.targets})
+    return {
+        "status": "INCOMPLETE",
+        "incomplete_reason": reason,
+        "unfinished_targets": targets,
+        "unfinished_tests": unfinished,
+    }
 
 
 def _render_sat_out(state: RunState) -> None:
@@ -422,9 +484,9 @@ STAGES: tuple[Stage, ...] = (
     provision,
     run_tests,
     check_services,
-    read_results,
 )
-FINAL_STAGES: tuple[Stage, ...] = (report, triage)
+#: After the services are down; each runs whatever happened before.
+FINAL_STAGES: tuple[Stage, ...] = (read_results, triage, report)
 
 
 def incompleteness(state: RunState) -> tuple[int, str] | None:
@@ -485,23 +547,64 @@ def _only_probes_failed(state: RunState) -> bool:
 
 
 def certify(options: CertifyOptions, console: Console | None = None) -> int:
-    """Run the certify pipeline; returns the process exit code."""
+    """Run the certify pipeline; returns the process exit code.
+
+    The stages run until one stops the run; then, shielded from further signals, the services
+    are torn down and the results read, triaged and reported, whatever happened before. An
+    interrupted run exits 130 and its report says INCOMPLETE.
+    """
     state = RunState(options=options, console=console or make_console())
-    code: int | None = None
-    with handle_interrupts() as interrupts, state.stack:
+    with handle_interrupts() as interrupts:
         try:
-            for stage in STAGES:
-                code = stage(state)
-                if code is not None:
-                    break
+            code = _run(state, interrupts)
+        except BaseException:
+            # An interrupt that a library turned into another exception (or that landed in a
+            # callback) is still an interrupt: exit 130, not a traceback.
+            if interrupts.received is None:
+                raise
+            code = ExitCode.INTERRUPTED
+    if interrupts.received is not None:
+        name = signal.Signals(interrupts.received).name
+        print(
+            f"interrupted by {name}: services torn down, report marked INCOMPLETE", file=sys.stderr
+        )
+        return ExitCode.INTERRUPTED
+    return code
+
+
+def _run(state: RunState, interrupts: Interrupts) -> int:
+    code = _stages(state, interrupts)
+    interrupts.shield()  # from here on a signal is recorded, never raised: cleanup completes
+    state.interrupted = interrupts.received
+    try:
+        state.stack.close()  # services down before triage's sinks talk to the network
+    except OmnicloudError as exc:
+        print(f"warning: teardown: {exc.message}", file=sys.stderr)
+    for stage in FINAL_STAGES:
+        try:
+            stage(state)
         except OmnicloudError as exc:
             print(exc.render(), file=sys.stderr)
-            code = exc.exit_code
-        except KeyboardInterrupt:
-            code = ExitCode.INTERRUPTED
-        finally:
-            for stage in FINAL_STAGES:
-                stage(state)
-    if interrupts.received is not None:
-        return ExitCode.INTERRUPTED
+            code = exc.exit_code if code is None else code
+    if state.run_folder is not None:
+        from omnicloud.run_folder import publish, release
+
+        publish(state.run_folder)
+        release(state.run_folder)
     return code if code is not None else exit_code(state)
+
+
+def _stages(state: RunState, interrupts: Interrupts) -> int | None:
+    try:
+        for stage in STAGES:
+            code = stage(state)
+            if code is not None:
+                return code
+            if interrupts.received is not None:  # a library swallowed the KeyboardInterrupt
+                return ExitCode.INTERRUPTED
+    except OmnicloudError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+    return None

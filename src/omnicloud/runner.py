@@ -31,13 +31,16 @@ class RunRequest:
     dist: str = "loadscope"
     shard: str | None = None
     pytest_args: tuple[str, ...] = ()
+    node_ids: tuple[str, ...] = ()  # only these tests (``certify --resume``)
 
 
 def pytest_argv(request: RunRequest) -> list[str]:
     """The pytest command line (without the program name) for a run request."""
     sel = request.selection
+    from omnicloud.resume import node_arguments
+
     argv = [
-        str(request.config_path),
+        *(node_arguments(request.config_path, request.node_ids) or [str(request.config_path)]),
         f"--omnicloud-config={request.config_path}",
         f"--junitxml={request.junit}",
         "-o",

@@ -100,3 +100,36 @@ def omnicloud(
         check=False,
         env=env if env is not None else environ(),
     )
+
+
+def pid_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def service_pids(state_dir: Path) -> list[int]:
+    """Pids of services started under ``state_dir`` (from their pid files) still running."""
+    pids = []
+    for pid_file in state_dir.glob("runs/*/*/pid"):
+        text = pid_file.read_text(encoding="utf-8").strip()
+        if text.isdigit() and pid_running(int(text)):
+            pids.append(int(text))
+    return pids
+
+
+def processes_in(directory: Path) -> list[int]:
+    """Pids of running processes whose working directory is inside ``directory``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cwd = Path(os.readlink(proc / "cwd"))
+        except OSError:
+            continue
+        if (cwd == directory or directory in cwd.parents) and pid_running(int(proc.name)):
+            found.append(int(proc.name))
+    return found

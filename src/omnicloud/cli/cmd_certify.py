@@ -67,6 +67,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="fail when a selected provider sits out this run, unless run.allow_sit_out"
         " names it (default: strict when the CI environment variable is set)",
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="run only the tests the last (interrupted) run in the results folder did not"
+        " finish, and merge them with what it finished",
+    )
     parser.set_defaults(_accepts_extra=True)
 
 
@@ -86,5 +92,6 @@ def run(args: argparse.Namespace) -> int:
         shard=args.shard,
         executor=args.executor,
         strict=args.strict,
+        resume=args.resume,
     )
     return certify(options)
