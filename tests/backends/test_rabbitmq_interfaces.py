@@ -2,18 +2,16 @@
 they claim, against a real broker (one module: the node boots once per session).
 
 One RabbitMQ node per test session (it takes tens of seconds to boot on a busy 2-core
-machine): free AMQP and distribution ports, a private Erlang port mapper (epmd) on its own
-port started in the node's process group, data and logs under the session's tmp dir. Teardown
-stops the whole group, so neither the node nor epmd outlives the tests.
+machine), started by the process provisioner's ``rabbitmq`` service kind: free AMQP and
+distribution ports, a private Erlang port mapper (epmd) in the node's process group, data and
+logs in a private state directory. Stopping the group stops both, so neither the node nor epmd
+outlives the tests.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import time
+import contextlib
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import pytest
 
 from omnicloud.adapters.messaging import build_fixtures
 from omnicloud.adapters.runtime import ProviderRuntime
+from omnicloud.config import parse_config
 from omnicloud.contracts import CONTRACTS
 from omnicloud.providers.rabbitmq import (
     IMPLEMENTS,
@@ -31,6 +30,8 @@ from omnicloud.providers.rabbitmq import (
     create_store,
 )
 from omnicloud.providers.rabbitmq._base import connect
+from omnicloud.provision.base import STATE_DIR_ENV
+from omnicloud.provision.lifecycle import provision
 from service_guard import require_binary
 from tck_py.interfaces._support import InterfaceSuite
 from tck_py.interfaces.catalog import INTERFACES
@@ -54,104 +55,31 @@ from tck_py.messaging.producer import BaseTestProducerContract
 pytestmark = [pytest.mark.services("rabbitmq"), pytest.mark.slow]
 
 Factory = Callable[..., Awaitable[Any]]
-SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"  # Debian's /usr/sbin wrapper su's to a user
-BOOT_SECONDS = 180.0
-# epmd on the private port, in this process group; then the node replaces the shell.
-LAUNCH = (
-    'epmd -port "$ERL_EPMD_PORT" -address 127.0.0.1 &\n'
-    'until epmd -port "$ERL_EPMD_PORT" -names >/dev/null 2>&1; do sleep 0.05; done\n'
-    'exec "$0"\n'
-)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def amqp_ready(port: int) -> bool:
-    """The broker answers the AMQP 0-9-1 header with a method frame (connection.start)."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), 0.5) as sock:
-            sock.settimeout(2.0)
-            sock.sendall(b"AMQP\x00\x00\x09\x01")
-            return sock.recv(1) == b"\x01"
-    except OSError:
-        return False
-
-
-def node_env(root: Path, port: int) -> dict[str, str]:
-    (root / "rabbitmq.conf").write_text(
-        f"listeners.tcp.1 = 127.0.0.1:{port}\nloopback_users = none\n"
-        "disk_free_limit.absolute = 1\nvm_memory_high_watermark.relative = 0.9\n",
-        encoding="utf-8",
-    )
-    (root / "enabled_plugins").write_text("[].\n", encoding="utf-8")
-    return {
-        **os.environ,
-        "HOME": str(root),  # the Erlang cookie
-        "ERL_EPMD_PORT": str(free_port()),
-        "RABBITMQ_NODENAME": f"omnicloud-test{port}@localhost",
-        "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
-        "RABBITMQ_NODE_PORT": str(port),
-        "RABBITMQ_DIST_PORT": str(free_port()),
-        "RABBITMQ_MNESIA_BASE": str(root / "mnesia"),
-        "RABBITMQ_LOG_BASE": str(root / "log"),
-        "RABBITMQ_LOGS": "-",
-        "RABBITMQ_PID_FILE": str(root / "rabbitmq.pid"),
-        "RABBITMQ_CONFIG_FILE": str(root / "rabbitmq.conf"),
-        "RABBITMQ_ADVANCED_CONFIG_FILE": str(root / "advanced.config"),
-        "RABBITMQ_CONF_ENV_FILE": str(root / "rabbitmq-env.conf"),
-        "RABBITMQ_ENABLED_PLUGINS_FILE": str(root / "enabled_plugins"),
-        "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-start_epmd false",
-    }
-
-
-def stop_group(process: subprocess.Popen[bytes]) -> None:
-    """TERM the node's process group (node, epmd, Erlang helpers), then KILL what is left."""
-    for sig, wait in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(process.pid, 0)
-            except ProcessLookupError:
-                process.poll()
-                return
-            process.poll()
-            time.sleep(0.1)
+CONFIG = """
+[project]
+default_environment = "local"
+[services.rabbitmq]
+recipe = "rabbitmq"
+[environments.local]
+provisioner = "process"
+"""
 
 
 @pytest.fixture(scope="session")
-def rabbitmq_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def rabbitmq_url() -> Iterator[str]:
+    """The session's RabbitMQ node, started by the process provisioner (the ``rabbitmq``
+    service kind); stopped with its epmd, files removed, at the end."""
     require_binary("epmd", "erlang-base")
     require_binary("rabbitmq-server", "rabbitmq-server")
-    root = tmp_path_factory.mktemp("rabbitmq")
-    port = free_port()
-    log = (root / "node.log").open("wb")
-    process = subprocess.Popen(
-        ["sh", "-c", LAUNCH, SERVER],
-        env=node_env(root, port),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + BOOT_SECONDS
-        while not amqp_ready(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = (root / "node.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"RabbitMQ did not start on port {port}:\n{tail}")
-            time.sleep(0.2)
-        yield f"amqp://guest:guest@127.0.0.1:{port}/%2F"
-    finally:
-        stop_group(process)
-        log.close()
+    with tempfile.TemporaryDirectory(prefix="omnicloud-rabbitmq-backend-") as state:
+        path = Path(state) / "omnicloud.toml"
+        path.write_text(CONFIG, encoding="utf-8")
+        config = parse_config(CONFIG, path, environ={})
+        with contextlib.ExitStack() as stack:
+            with pytest.MonkeyPatch.context() as patch:  # only the start reads it
+                patch.setenv(STATE_DIR_ENV, state)
+                env = stack.enter_context(provision(config))
+            yield str(env.endpoints()["rabbitmq"]["url"])
 
 
 @pytest.fixture
