@@ -29,6 +29,9 @@ from tck_py.interfaces.catalog import INTERFACES
 
 pytestmark = pytest.mark.services("redis")
 
+#: A key prefix with every glob character: scans and pattern subscriptions must keep it literal.
+PREFIX = "tck-backend[*?\\]:"
+
 CONFIG = """
 [project]
 default_environment = "local"
@@ -72,7 +75,7 @@ async def _factory_for(
     created: list[RedisStore] = []
 
     async def factory(**options: Any) -> RedisStore:
-        store = await create_store(url, prefix="tck-backend:", **options)
+        store = await create_store(url, prefix=PREFIX, **options)
         if make is not None:
             store = make(store)
         created.append(store)

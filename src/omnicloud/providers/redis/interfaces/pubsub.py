@@ -96,7 +96,7 @@ class _Mailbox:
 
 
 class PubSubMixin(RedisCore):
-    """Fan-out publish/subscribe with subscriber ids, pattern subscriptions and durables."""
+    """Fan-out publish/subscribe with subscriber ids, patterns, filters and per-key order."""
 
     def __init__(self, client: Any, prefix: str = "", namespace: str | None = None) -> None:
         super().__init__(client, prefix, namespace)
@@ -110,6 +110,10 @@ class PubSubMixin(RedisCore):
 
     def _channel(self, topic: str) -> str:
         return self._key("topic", topic)
+
+    def _pattern_channel(self, pattern: str) -> str:
+        # the key prefix is escaped too: a configured prefix such as "run[1]:" stays literal
+        return _escape(self._channel("")) + pattern_glob(pattern)
 
     def _filtered_prefix(self, topic: str) -> str:
         # length first, so no (topic, filter) pair spells another's channel
@@ -269,14 +273,14 @@ class PubSubMixin(RedisCore):
     async def subscribe_pattern(self, pattern: str, subscriber_id: str) -> None:
         _check_pattern(pattern)
         self._mailbox(subscriber_id)
-        glob = self._channel(pattern_glob(pattern))
+        glob = self._pattern_channel(pattern)
         patterns = self._globs.setdefault(glob, {})
         first = not patterns
         patterns.setdefault(pattern, set()).add(subscriber_id)
         await self._follow_once(first, "psubscribe", glob)
 
     async def unsubscribe_pattern(self, pattern: str, subscriber_id: str) -> None:
-        glob = self._channel(pattern_glob(pattern))
+        glob = self._pattern_channel(pattern)
         patterns = self._globs.get(glob, {})
         patterns.get(pattern, set()).discard(subscriber_id)
         if not patterns.get(pattern, True):
