@@ -378,6 +378,23 @@ def prune(
         if directory.is_dir() and directory.name not in live:
             shutil.rmtree(directory, ignore_errors=True)
             removed.append(Leftover("tempdir", str(directory), directory.name))
+    removed.extend(prune_init_cache())
+    return removed
+
+
+def prune_init_cache() -> list[Leftover]:
+    """Half-written init-cache copies (``<name>.<pid>.tmp``) whose writer is gone: a run
+    killed while saving the cache leaves one (tens of MB) that nothing else removes."""
+    removed = []
+    for partial in sorted((state_root() / "init-cache").glob("*.tmp")):
+        pid = partial.name.rsplit(".", 2)[-2] if partial.name.count(".") >= 2 else ""
+        if pid.isdigit() and _process_start(int(pid)) != "":
+            continue  # still being written by a live run
+        if partial.is_dir() and not partial.is_symlink():
+            shutil.rmtree(partial, ignore_errors=True)
+        else:
+            partial.unlink(missing_ok=True)
+        removed.append(Leftover("tempdir", str(partial), "init-cache"))
     return removed
 
 
