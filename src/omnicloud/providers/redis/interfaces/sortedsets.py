@@ -50,9 +50,9 @@ class SortedSetMixin(RedisCore):
     async def zset_range_by_score(
         self, key: str, min_score: float, max_score: float, limit: int | None = None
     ) -> list[tuple[str, float]]:
-        paging = {} if limit is None else {"start": 0, "num": max(limit, 0)}
         if limit is not None and limit <= 0:
             return []
+        paging = {} if limit is None else {"start": 0, "num": limit}
         reply = await self._client.zrangebyscore(
             self._zset(key), min_score, max_score, withscores=True, **paging
         )
