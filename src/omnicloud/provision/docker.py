@@ -33,6 +33,7 @@ from omnicloud.provision.ready import (
 from omnicloud.provision.recipes import endpoint_fields, fill, require_port
 
 HOST = "127.0.0.1"
+HTTP_CONFLICT = 409
 
 
 def docker_client(**options: Any) -> Any:
@@ -181,6 +182,12 @@ class DockerProvisioner:
             self.client.containers.get(ident).remove(force=True, v=True)
         except _errors().NotFound:
             return
+        except _errors().APIError as exc:
+            # 409 "removal of container ... is already in progress": a concurrent teardown
+            # (a second signal, prune, the sweep) is removing it; that is the wanted outcome.
+            if exc.status_code == HTTP_CONFLICT and "already in progress" in str(exc):
+                return
+            raise
 
     def alive(self, handle: ServiceHandle) -> bool:
         try:
