@@ -18,9 +18,10 @@ def summary_line(result: AffectedResult) -> str:
         return f"affected: everything ({where})"
     if selection.empty:
         count = len(selection.changed)
+        looked = f"; looked at {selection.looked_at}" if selection.looked_at else ""
         return (
             f"affected: nothing to certify: no rule selects anything for the {count}"
-            f" changed file{'s' if count != 1 else ''} ({where})"
+            f" changed file{'s' if count != 1 else ''} ({where}){looked}"
         )
     parts = [_count(len(selection.providers), "provider")]
     if selection.tests:
@@ -82,6 +83,7 @@ def to_json(result: AffectedResult) -> dict[str, Any]:
         "base_source": result.base_source,
         "merge_base": selection.merge_base,
         "full_run": selection.full_run,
+        "looked_at": selection.looked_at,
         "empty": selection.empty,
         "changed": [
             {

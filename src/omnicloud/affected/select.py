@@ -20,6 +20,26 @@ from omnicloud.config.models import MAPPING_GROUP, Config
 
 Kind = Literal["provider", "tests"]
 
+#: Lock files and toolchain pins: a change to one can change any test's outcome, so (with the
+#: ``always`` rule on) it runs everything, like ``affected.always``.
+TOOLCHAIN = (
+    "uv.lock",
+    "poetry.lock",
+    "pdm.lock",
+    "Pipfile",
+    "Pipfile.lock",
+    "**/*requirements*.txt",
+    "requirements/",
+    "**/*constraints*.txt",
+    "setup.py",
+    "setup.cfg",
+    "tox.ini",
+    "pytest.ini",
+    ".python-version",
+    ".tool-versions",
+    "runtime.txt",
+)
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -56,6 +76,10 @@ class Selection:
     warnings: tuple[str, ...] = ()
     changed: tuple[FileChange, ...] = ()
     full_run: str | None = None
+    #: What an empty selection was checked against (said whenever nothing is selected).
+    looked_at: str = ""
+    #: True when nothing could have been selected (no provider, no test file): not a clean bill.
+    blind: bool = False
 
     @property
     def empty(self) -> bool:
@@ -134,9 +158,28 @@ def select(data: SelectorInput) -> Selection:
     hits: list[Hit] = []
     for name in data.config.affected.rules:
         rule = RULES.get(name)
-        if rule is not None:
+        if rule is None:
+            continue
+        try:
             hits.extend(rule(context))
-    return _merge(data, base, hits)
+        except Exception as exc:  # fail safe: a selector bug must never hide a test
+            why = f"full run: the '{name}' rule failed ({type(exc).__name__}: {exc})"
+            return _everything(data, base, Reason("full", why))
+    return _looked_at(data, _merge(data, base, hits))
+
+
+def _looked_at(data: SelectorInput, selection: Selection) -> Selection:
+    if not selection.empty:
+        return selection
+    providers = sum(1 for _ in _enabled(data.config))
+    roots = data.config.affected.test_paths
+    count = len(data.changes.changes)
+    text = (
+        f"{count} changed file{'s' if count != 1 else ''} against {providers} provider(s)"
+        f" ({', '.join(r for r in data.config.affected.rules if r != 'tests')}) and"
+        f" {len(data.test_files)} test file(s) under test_paths {roots}"
+    )
+    return replace(selection, looked_at=text, blind=count > 0 and not providers and not roots)
 
 
 def _everything(data: SelectorInput, base: Selection, reason: Reason) -> Selection:
@@ -163,6 +206,14 @@ def _always(config: Config, touched: Mapping[str, FileChange]) -> Reason | None:
         for glob in config.affected.always:
             if _glob_hits(path, change, glob):
                 return Reason("always", f"{change.describe()} matches always '{glob}'")
+    for path, change in sorted(touched.items()):
+        for glob in TOOLCHAIN:
+            if _glob_hits(path, change, glob):
+                return Reason(
+                    "always",
+                    f"{change.describe()} is a lock file or toolchain pin ('{glob}'): any test"
+                    " may change",
+                )
     return None
 
 

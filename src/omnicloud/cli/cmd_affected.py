@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from omnicloud.affected.execute import choose_runner
     from omnicloud.affected.render import render_text, to_json
     from omnicloud.config import load_config
+    from omnicloud.errors import ExitCode
 
     config = load_config(Path(args.config) if args.config else None)
     result = compute_selection(config, base=args.base)
@@ -66,6 +67,14 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(to_json(result), indent=2))
     else:
         print(render_text(result, explain=args.explain), flush=True)
+    if result.selection.blind:
+        print(
+            "error: nothing could be selected: no enabled provider and no affected.test_paths,"
+            " so these changes cannot be cleared; set test_paths ('omnicloud init' detects"
+            " them) or declare providers",
+            file=sys.stderr,
+        )
+        return int(ExitCode.SELECTION)
     if not args.run:
         return 0
     extra = [a for a in getattr(args, "extra", []) if a != "--"]
