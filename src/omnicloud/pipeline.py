@@ -81,6 +81,12 @@ class RunState:
     interrupted: int | None = None
     run_folder: RunFolder | None = None
     resume: ResumePlan | None = None
+    signals: Interrupts | None = None
+
+    def was_interrupted(self) -> bool:
+        """A signal arrived (even one whose KeyboardInterrupt a library swallowed)."""
+        return self.signals is not None and self.signals.received is not None
+
     counts: TestCounts = field(default_factory=TestCounts)
 
 
@@ -302,7 +308,7 @@ def run_tests(state: RunState) -> int | None:
         pytest_args=(*state.config.run.pytest_args, *state.options.pytest_args),
         node_ids=state.resume.tests if state.resume is not None else (),
     )
-    state.pytest_exit = run_pytest(pytest_argv(request), state.counts)
+    state.pytest_exit = run_pytest(pytest_argv(request), state.counts, state.was_interrupted)
     if resumed:
         _merge_resumed(state, request.junit)
     return None
@@ -555,6 +561,7 @@ def certify(options: CertifyOptions, console: Console | None = None) -> int:
     """
     state = RunState(options=options, console=console or make_console())
     with handle_interrupts() as interrupts:
+        state.signals = interrupts
         try:
             code = _run(state, interrupts)
         except BaseException:

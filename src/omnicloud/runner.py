@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,12 +88,23 @@ class TestCounts:
         return [n for n in self.selected or [] if n not in self.reported]
 
 
-def counting_plugin(counts: TestCounts) -> object:
+def counting_plugin(counts: TestCounts, interrupted: Callable[[], bool] = bool) -> object:
     """A pytest plugin recording selected and reported tests, in-process or as the xdist
-    controller (built here so that importing this module does not import pytest)."""
+    controller (built here so that importing this module does not import pytest). When
+    ``interrupted()`` turns true (a signal arrived, even one a library swallowed), the session
+    stops after the current test."""
     import pytest
 
     class CountingPlugin:
+        session: Any = None
+
+        def pytest_sessionstart(self, session: Any) -> None:
+            self.session = session
+
+        def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+            if self.session is not None and interrupted():
+                self.session.shouldstop = "interrupted by a signal"
+
         def pytest_collection_finish(self, session: Any) -> None:
             counts.selected = [item.nodeid for item in session.items]
 
@@ -111,10 +122,12 @@ def counting_plugin(counts: TestCounts) -> object:
     return CountingPlugin()
 
 
-def run_pytest(argv: Sequence[str], counts: TestCounts | None = None) -> int:
+def run_pytest(
+    argv: Sequence[str], counts: TestCounts | None = None, interrupted: Callable[[], bool] = bool
+) -> int:
     """Run pytest in this process (no second interpreter start-up: see bench/overhead.py)."""
     import pytest
 
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    plugin = counting_plugin(counts if counts is not None else TestCounts())
+    plugin = counting_plugin(counts if counts is not None else TestCounts(), interrupted)
     return int(pytest.main(list(argv), plugins=[plugin]))
