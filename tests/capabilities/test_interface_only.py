@@ -233,3 +233,14 @@ def test_matrix_takes_the_environment_from_omnicloud_env(tmp_path: Path) -> None
     )
     certificate = json.loads((results / "certificates" / "scanner.json").read_text("utf-8"))
     assert certificate["environment"]["name"] == "local"
+
+
+def test_certify_probe_failures_are_no_verdict(tmp_path: Path) -> None:
+    folder = _scratch(tmp_path, INTERFACE_ONLY)
+    done = _omnicloud(
+        folder, "certify", "--probe", "--interface", "keyvalue_basic", "--interface", "keyvalue_ttl"
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "probe scanner: could declare nothing more; does not implement 1" in done.stdout
+    assert "VIOLATION" not in done.stdout
+    assert "violated" not in done.stdout
