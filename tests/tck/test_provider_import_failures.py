@@ -56,3 +56,33 @@ def test_any_import_failure_is_exit_four_naming_provider_and_error(
         f" failed: {error}"
     ), first
     assert "Traceback" not in done.stderr
+
+
+def test_plain_pytest_reports_the_import_failure_in_its_junit(tmp_path: Path) -> None:
+    """Through plain ``pytest`` (the plugin), the failure is a collection error whose text, in
+    the JUnit report that is still written, names the provider and the exception."""
+    (tmp_path / "omnicloud.toml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "brokenkv.py").write_text("raise RuntimeError('no region')\n", encoding="utf-8")
+    junit = tmp_path / "junit.xml"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "omnicloud.toml",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == pytest.ExitCode.INTERRUPTED, done.stdout
+    text = junit.read_text(encoding="utf-8")
+    assert "providers.broken-kv.factory: importing module &apos;brokenkv&apos;" in text or (
+        "providers.broken-kv.factory: importing module 'brokenkv'" in text
+    )
+    assert "RuntimeError: no region" in text
