@@ -8,6 +8,7 @@ import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,3 +39,24 @@ def make_config(tmp_path: Path) -> Callable[[str], Config]:
         return parse_config(path.read_text(encoding="utf-8"), path, environ=dict(os.environ))
 
     return make
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    """A Docker engine client (docker provisioner tests); skips or fails without an engine."""
+    from omnicloud.errors import InfrastructureError
+    from omnicloud.provision.docker import docker_client
+    from service_guard import require
+
+    try:
+        engine = docker_client()
+    except InfrastructureError as exc:
+        engine = None
+        reason = exc.message
+    require(
+        engine is not None,
+        "a Docker engine",
+        "start one with 'dockerd > /tmp/dockerd.log 2>&1 &'" if engine is None else "",
+    )
+    assert engine is not None, reason
+    return engine

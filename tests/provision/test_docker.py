@@ -16,7 +16,6 @@ import docker.errors
 import pytest
 
 from omnicloud.config import Config
-from omnicloud.errors import InfrastructureError
 from omnicloud.provision.base import (
     CONFIG_HASH_LABEL,
     OWNER_LABEL,
@@ -26,7 +25,6 @@ from omnicloud.provision.base import (
 )
 from omnicloud.provision.lifecycle import provision, prune, teardown
 from omnicloud.provision.ready import ProvisionFailed
-from service_guard import require
 
 pytestmark = pytest.mark.services("docker")
 
@@ -43,24 +41,6 @@ provisioner = "docker"
 provisioner = "docker"
 reuse = true
 """
-
-
-@pytest.fixture(scope="module")
-def client() -> Any:
-    from omnicloud.provision.docker import docker_client
-
-    try:
-        engine = docker_client()
-    except InfrastructureError as exc:
-        engine = None
-        reason = exc.message
-    require(
-        engine is not None,
-        "a Docker engine",
-        "start one with 'dockerd > /tmp/dockerd.log 2>&1 &'" if engine is None else "",
-    )
-    assert engine is not None, reason
-    return engine
 
 
 @pytest.fixture(scope="module")

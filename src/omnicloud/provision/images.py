@@ -1,11 +1,12 @@
 """Container images built locally from host binaries, for machines that cannot pull images.
 
 ``docker import`` of a root filesystem assembled from a server binary, every shared library
-``ldd`` says it needs, its data files, a minimal ``/etc/passwd`` and (for PostgreSQL) an
-entrypoint that follows the official image's conventions (``POSTGRES_USER``,
-``POSTGRES_PASSWORD``, ``POSTGRES_DB``, ``PGDATA``; the command is ``postgres [flags]``).
+``ldd`` says it needs (also those of the shared objects and executables in its data trees), its
+data files and a minimal ``/etc/passwd``. Each service kind may describe its image
+(``Kind.local_image`` in ``provision/kinds/<kind>.py``); the PostgreSQL one carries an entrypoint
+that follows the official image's conventions.
 
-    python -m omnicloud.provision.images          # builds omnicloud-local/redis, .../postgres
+    python -m omnicloud.provision.images          # builds omnicloud-local/<kind> for each kind
 
 Each image carries a label with the hash of its inputs; an image whose inputs did not change is
 not rebuilt.
@@ -14,49 +15,26 @@ not rebuilt.
 from __future__ import annotations
 
 import argparse
-import glob
 import hashlib
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from omnicloud.errors import InfrastructureError
 from omnicloud.provision.docker import docker_client
+from omnicloud.provision.kinds import all_kinds, get_kind
 from omnicloud.provision.process import find_binary
 
 INPUTS_LABEL = "omnicloud.image-inputs"
-REDIS_TAG = "omnicloud-local/redis:latest"
-POSTGRES_TAG = "omnicloud-local/postgres:latest"
 SERVICE_UID = 999
-
-_PG_ENTRYPOINT = r"""#!/bin/sh
-# Mirrors the official postgres image: initialise PGDATA on first start, then run the command.
-set -e
-if [ "$1" = "postgres" ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
-    echo "${POSTGRES_PASSWORD:-postgres}" > /tmp/.pwfile
-    initdb -D "$PGDATA" -U "${POSTGRES_USER:-postgres}" --pwfile=/tmp/.pwfile \
-        --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C --no-sync \
-        --no-instructions
-    echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
-    db="${POSTGRES_DB:-${POSTGRES_USER:-postgres}}"
-    if [ "$db" != "postgres" ]; then
-        echo "CREATE DATABASE \"$db\";" | postgres --single -D "$PGDATA" postgres > /dev/null
-    fi
-fi
-if [ "$1" = "postgres" ]; then
-    exec "$@" -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp
-fi
-exec "$@"
-"""
 
 
 @dataclass(frozen=True)
@@ -72,57 +50,24 @@ class ImageSpec:
     exclude: str = r"$^"
 
 
-def redis_image(tag: str = REDIS_TAG) -> ImageSpec:
-    return ImageSpec(
-        tag=tag,
-        binaries=(_which("redis-server"),),
-        files={
-            "/etc/passwd": f"root:x:0:0::/:/bin/sh\nredis:x:{SERVICE_UID}:{SERVICE_UID}::/data:"
-            "/bin/sh\n",
-            "/etc/group": f"root:x:0:\nredis:x:{SERVICE_UID}:\n",
-        },
-        dirs={"/data": 0o755, "/tmp": 0o1777},
-        changes=(
-            "ENV PATH=/usr/local/bin:/usr/bin:/bin",
-            "WORKDIR /data",
-            "USER redis",
-            "EXPOSE 6379",
-            'CMD ["redis-server", "--protected-mode", "no"]',
-        ),
-    )
+def local_tag(kind: str) -> str:
+    """The tag of the image built for ``kind``: ``omnicloud-local/<kind>:latest``."""
+    return f"omnicloud-local/{kind}:latest"
 
 
-def postgres_image(tag: str = POSTGRES_TAG) -> ImageSpec:
-    bindir = Path(os.path.realpath(_which("postgres"))).parent
-    root = bindir.parent
-    share = Path(_pg_sharedir(bindir))
-    return ImageSpec(
-        tag=tag,
-        binaries=(
-            "/bin/sh",
-            str(bindir / "postgres"),
-            str(bindir / "initdb"),
-            *sorted(glob.glob(str(root / "lib" / "*.so"))),
+def service_account(user: str, home: str) -> dict[str, str]:
+    """``/etc/passwd`` and ``/etc/group`` with root and the service's unprivileged user."""
+    return {
+        "/etc/passwd": (
+            f"root:x:0:0::/:/bin/sh\n{user}:x:{SERVICE_UID}:{SERVICE_UID}::{home}:/bin/sh\n"
         ),
-        trees=(str(share), "/usr/share/zoneinfo/UTC", "/usr/share/zoneinfo/Etc/UTC"),
-        files={
-            "/usr/local/bin/docker-entrypoint.sh": _PG_ENTRYPOINT,
-            "/etc/passwd": f"root:x:0:0::/:/bin/sh\npostgres:x:{SERVICE_UID}:{SERVICE_UID}::"
-            "/var/lib/postgresql:/bin/sh\n",
-            "/etc/group": f"root:x:0:\npostgres:x:{SERVICE_UID}:\n",
-        },
-        dirs={"/var/lib/postgresql": 0o700, "/tmp": 0o1777},
-        changes=(
-            f"ENV PATH=/usr/local/bin:{bindir}:/usr/bin:/bin",
-            "ENV PGDATA=/var/lib/postgresql/data",
-            "ENV TZ=UTC",
-            "USER postgres",
-            "EXPOSE 5432",
-            'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]',
-            'CMD ["postgres"]',
-        ),
-        exclude=r"llvmjit",
-    )
+        "/etc/group": f"root:x:0:\n{user}:x:{SERVICE_UID}:\n",
+    }
+
+
+def host_binary(name: str) -> str:
+    """The path of ``name`` on this machine, or an error naming it."""
+    return _which(name)
 
 
 def _which(name: str) -> str:
@@ -133,17 +78,6 @@ def _which(name: str) -> str:
             hint=f"apt-get install the package providing {name}",
         )
     return path
-
-
-def _pg_sharedir(bindir: Path) -> str:
-    pg_config = shutil.which("pg_config") or str(bindir / "pg_config")
-    if Path(pg_config).exists():
-        done = subprocess.run(
-            [pg_config, "--sharedir"], capture_output=True, text=True, check=False
-        )
-        if done.returncode == 0 and done.stdout.strip():
-            return done.stdout.strip()
-    return str(bindir.parent.parent.parent.parent / "share" / "postgresql" / bindir.parent.name)
 
 
 _LDD_PATH = re.compile(r"(/\S+)")
@@ -175,10 +109,22 @@ def rootfs_files(spec: ImageSpec) -> list[str]:
     for tree in spec.trees:
         path = Path(tree)
         if path.is_dir():
-            wanted.update(str(p) for p in path.rglob("*") if p.is_file())
+            found = [p for p in path.rglob("*") if p.is_file()]
+            wanted.update(str(p) for p in found)
+            # Native code inside a tree (Erlang's emulator, its NIFs) needs its libraries too.
+            for native in (p for p in found if _is_elf(p) and not exclude.search(str(p))):
+                wanted.update(shared_libraries(str(native)))
         elif path.exists():
             wanted.add(str(path))
     return sorted(wanted)
+
+
+def _is_elf(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == b"\x7fELF"
+    except OSError:
+        return False
 
 
 def inputs_hash(spec: ImageSpec, files: Iterable[str]) -> str:
@@ -248,25 +194,43 @@ def _current_inputs(client: Any, tag: str) -> str | None:
     return str(value) if value else None
 
 
-BUILTIN = {"redis": redis_image, "postgres": postgres_image}
+def builtin() -> dict[str, Callable[[], ImageSpec]]:
+    """The kinds that describe a local image, by name."""
+    return {kind.name: kind.local_image for kind in all_kinds() if kind.local_image is not None}
+
+
+def redis_image() -> ImageSpec:
+    return _kind_image("redis")
+
+
+def postgres_image() -> ImageSpec:
+    return _kind_image("postgres")
+
+
+def _kind_image(name: str) -> ImageSpec:
+    kind = get_kind(name)
+    image = kind.local_image if kind is not None else None
+    assert image is not None, f"kind {name} describes no local image"
+    return image()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m omnicloud.provision.images",
-        description="Build container images for redis/postgres from host binaries.",
+        description="Build container images for service kinds from host binaries.",
     )
+    known = builtin()
     parser.add_argument(
-        "images", nargs="*", metavar="IMAGE", help="redis, postgres (default: both)"
+        "images", nargs="*", metavar="IMAGE", help=f"{', '.join(known)} (default: all)"
     )
     parser.add_argument("--force", action="store_true", help="rebuild even when unchanged")
     args = parser.parse_args(argv)
-    unknown = sorted(set(args.images) - set(BUILTIN))
+    unknown = sorted(set(args.images) - set(known))
     if unknown:
-        parser.error(f"unknown image(s) {', '.join(unknown)}; choose from {', '.join(BUILTIN)}")
+        parser.error(f"unknown image(s) {', '.join(unknown)}; choose from {', '.join(known)}")
     try:
-        for name in args.images or sorted(BUILTIN):
-            print(f"{name}: {build_image(BUILTIN[name](), force=args.force)}")
+        for name in args.images or sorted(known):
+            print(f"{name}: {build_image(known[name](), force=args.force)}")
     except InfrastructureError as exc:
         print(exc.render(), file=sys.stderr)
         return exc.exit_code

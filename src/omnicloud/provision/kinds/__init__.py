@@ -19,6 +19,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from omnicloud.provision.images import ImageSpec
     from omnicloud.provision.ready import ReadyCheck
 
 #: ``view(endpoint, worker_id, worker_index) -> endpoint`` as that xdist worker must use it.
@@ -74,6 +75,8 @@ class Kind:
     isolation: str = "none: workers share the service"
     #: Other names the Python API accepts for this kind (``postgresql``).
     aliases: tuple[str, ...] = ()
+    #: The image ``python -m omnicloud.provision.images`` builds from host binaries, if any.
+    local_image: Callable[[], ImageSpec] | None = None
 
 
 @cache

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 from omnicloud.provision.kinds import Kind, Recipe
 from omnicloud.provision.kinds._http import http_get
 from omnicloud.provision.ready import NotReady, ReadyTarget
+
+if TYPE_CHECKING:
+    from omnicloud.provision.images import ImageSpec
 
 _CLUSTER = "omnicloud"
 
@@ -57,6 +61,25 @@ def _flags(client: str, advertise: str, peer: str) -> tuple[str, ...]:
     )
 
 
+def local_image() -> ImageSpec:
+    """``omnicloud-local/etcd``: the etcd binary, run by the recipe's container command."""
+    from omnicloud.provision.images import ImageSpec, host_binary, local_tag, service_account
+
+    binary = host_binary("etcd")
+    return ImageSpec(
+        tag=local_tag("etcd"),
+        binaries=(binary,),
+        files=service_account("etcd", "/tmp"),
+        dirs={"/tmp": 0o1777},
+        changes=(
+            f"ENV PATH={os.path.dirname(binary)}:/usr/bin:/bin",
+            "USER etcd",
+            "EXPOSE 2379",
+            'CMD ["etcd"]',
+        ),
+    )
+
+
 KIND = Kind(
     name="etcd",
     summary="etcd v3 (single member; gRPC and the /v3 JSON gateway on one port)",
@@ -89,4 +112,5 @@ KIND = Kind(
     ping=EtcdPing(),
     view=worker_view,
     isolation="key `prefix` `gwN/`",
+    local_image=local_image,
 )

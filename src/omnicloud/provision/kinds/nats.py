@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omnicloud.provision.kinds import Kind, Recipe
 from omnicloud.provision.ready import NotReady, ReadyTarget
+
+if TYPE_CHECKING:
+    from omnicloud.provision.images import ImageSpec
 
 
 class NatsPing:
@@ -30,6 +33,20 @@ class NatsPing:
 def worker_view(endpoint: dict[str, Any], worker: str, index: int) -> dict[str, Any]:
     """Name ``prefix`` ``"gw3_"``: valid in subject tokens and in stream and consumer names."""
     return {**endpoint, "prefix": f"{endpoint.get('prefix', '')}{worker}_"}
+
+
+def local_image() -> ImageSpec:
+    """``omnicloud-local/nats``: nats-server as the entrypoint, like the official image."""
+    from omnicloud.provision.images import ImageSpec, host_binary, local_tag, service_account
+
+    binary = host_binary("nats-server")
+    return ImageSpec(
+        tag=local_tag("nats"),
+        binaries=(binary,),
+        files=service_account("nats", "/tmp"),
+        dirs={"/tmp": 0o1777},
+        changes=("USER nats", "EXPOSE 4222", f'ENTRYPOINT ["{binary}"]', "CMD []"),
+    )
 
 
 KIND = Kind(
@@ -61,4 +78,5 @@ KIND = Kind(
     ping=NatsPing(),
     view=worker_view,
     isolation="name `prefix` `gwN_` for subjects, streams and consumers",
+    local_image=local_image,
 )

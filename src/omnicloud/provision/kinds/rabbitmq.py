@@ -19,11 +19,14 @@ import os
 import socket
 import struct
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from omnicloud.provision.kinds import Kind, Recipe
 from omnicloud.provision.ready import NotReady, ReadyTarget
+
+if TYPE_CHECKING:
+    from omnicloud.provision.images import ImageSpec
 
 VHOSTS = 16
 SERVER_SCRIPT = "/usr/lib/rabbitmq/bin/rabbitmq-server"  # Debian: /usr/sbin's wrapper su's
@@ -114,6 +117,66 @@ def config_files(values: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+# The local image's entrypoint: the same definitions as the process recipe (user, a virtual host
+# per worker), written from the official image's RABBITMQ_DEFAULT_USER / RABBITMQ_DEFAULT_PASS.
+_ENTRYPOINT = r"""#!/bin/sh
+set -e
+base=/tmp/rabbitmq
+mkdir -p "$base"
+user="${RABBITMQ_DEFAULT_USER:-guest}"
+pass="${RABBITMQ_DEFAULT_PASS:-guest}"
+grant() {
+    printf '{"user":"%s","vhost":"%s","configure":".*","write":".*","read":".*"}' "$user" "$1"
+}
+vhosts='{"name":"/"}'
+perms=$(grant /)
+i=0
+while [ "$i" -lt __VHOSTS__ ]; do
+    vhosts="$vhosts,{\"name\":\"omnicloud_gw$i\"}"
+    perms="$perms,$(grant "omnicloud_gw$i")"
+    i=$((i + 1))
+done
+users=$(printf '{"name":"%s","password":"%s","tags":["administrator"]}' "$user" "$pass")
+printf '{"users":[%s],"vhosts":[%s],"permissions":[%s]}\n' "$users" "$vhosts" "$perms" \
+    > "$base/definitions.json"
+{
+    echo "loopback_users = none"
+    echo "load_definitions = $base/definitions.json"
+    echo "disk_free_limit.absolute = 1"
+} > "$base/rabbitmq.conf"
+echo "[]." > "$base/enabled_plugins"
+export HOME="$base" RABBITMQ_NODENAME=rabbit@localhost RABBITMQ_LOGS=- \
+    RABBITMQ_MNESIA_BASE="$base/mnesia" RABBITMQ_LOG_BASE="$base/log" \
+    RABBITMQ_CONFIG_FILE="$base/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins"
+# The script itself, not bin/'s symlink (copied as a file): it finds its home from its path.
+exec /usr/lib/rabbitmq/lib/rabbitmq_server-*/sbin/rabbitmq-server "$@"
+""".replace("__VHOSTS__", str(VHOSTS))
+
+
+def local_image() -> ImageSpec:
+    """``omnicloud-local/rabbitmq``: the Erlang runtime and RabbitMQ trees, the few shell tools
+    their scripts call, and an entrypoint creating the user and the per-worker virtual hosts."""
+    from omnicloud.provision.images import ImageSpec, host_binary, local_tag, service_account
+
+    tools = ("dirname", "basename", "readlink", "expr", "mkdir", "sleep", "df")
+    return ImageSpec(
+        tag=local_tag("rabbitmq"),
+        binaries=("/bin/sh", *(host_binary(tool) for tool in tools)),
+        trees=("/usr/lib/erlang", "/usr/lib/rabbitmq"),
+        files={
+            "/usr/local/bin/docker-entrypoint.sh": _ENTRYPOINT,
+            **service_account("rabbitmq", "/tmp/rabbitmq"),
+        },
+        dirs={"/tmp": 0o1777},
+        changes=(
+            "ENV PATH=/usr/local/bin:/usr/lib/rabbitmq/bin:/usr/lib/erlang/bin:/usr/bin:/bin",
+            "USER rabbitmq",
+            "EXPOSE 5672",
+            'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]',
+        ),
+    )
+
+
 KIND = Kind(
     name="rabbitmq",
     summary="RabbitMQ (AMQP 0-9-1) with a private epmd",
@@ -154,4 +217,5 @@ KIND = Kind(
     view=worker_view,
     isolation="`vhost` `omnicloud_gw{n % 16}` (also in `url`), name `prefix` `gwN.`",
     aliases=("amqp",),
+    local_image=local_image,
 )

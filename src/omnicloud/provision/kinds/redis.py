@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from omnicloud.provision.kinds import Kind, Recipe
 from omnicloud.provision.ready import NotReady, ReadyTarget
+
+if TYPE_CHECKING:
+    from omnicloud.provision.images import ImageSpec
 
 DATABASES = 64  # servers start with --databases 64: worker n uses database 1 + n % 63
 _FLAGS = (
@@ -61,6 +64,25 @@ def worker_view(endpoint: dict[str, Any], worker: str, index: int) -> dict[str, 
     return {**endpoint, "db": db, "url": url, "prefix": f"{endpoint.get('prefix', '')}{worker}:"}
 
 
+def local_image() -> ImageSpec:
+    """``omnicloud-local/redis``: redis-server and its libraries, run as an unprivileged user."""
+    from omnicloud.provision.images import ImageSpec, host_binary, local_tag, service_account
+
+    return ImageSpec(
+        tag=local_tag("redis"),
+        binaries=(host_binary("redis-server"),),
+        files=service_account("redis", "/data"),
+        dirs={"/data": 0o755, "/tmp": 0o1777},
+        changes=(
+            "ENV PATH=/usr/local/bin:/usr/bin:/bin",
+            "WORKDIR /data",
+            "USER redis",
+            "EXPOSE 6379",
+            'CMD ["redis-server", "--protected-mode", "no"]',
+        ),
+    )
+
+
 KIND = Kind(
     name="redis",
     summary="Redis (redis-server), no persistence",
@@ -89,4 +111,5 @@ KIND = Kind(
     ping=RedisPing(),
     view=worker_view,
     isolation="database `1 + n % 63` in `db` and `url`, key `prefix` `gwN:`",
+    local_image=local_image,
 )
