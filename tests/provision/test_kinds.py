@@ -11,7 +11,10 @@ import asyncio
 import base64
 import hashlib
 import json
+import signal
 import subprocess
+import sys
+import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +35,7 @@ from omnicloud.provision.kinds import (
     with_kinds_table,
 )
 from omnicloud.provision.kinds.rabbitmq import VHOSTS, config_files, password_hash
-from omnicloud.provision.lifecycle import provision
+from omnicloud.provision.lifecycle import provision, prune
 from omnicloud.provision.ready import ProvisionFailed
 from omnicloud.provision.recipes import endpoint_fields, resolve_service
 from service_guard import require, require_binary
@@ -286,3 +289,80 @@ def test_a_kind_whose_helper_binary_is_missing_names_it_and_its_package(
     )
     assert info.value.hint == "install it (apt-get install erlang-base) or use another environment"
     assert processes_in(state_dir) == []
+
+
+_HOLD = """
+import sys, time
+from omnicloud.config import load_config
+from omnicloud.provision.lifecycle import provision
+try:
+    with provision(load_config(sys.argv[1]), environment="local") as env:
+        print(env.endpoints_file, flush=True)
+        time.sleep(120)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def _hold_rabbitmq(tmp_path: Path) -> subprocess.Popen[str]:
+    config = tmp_path / "omnicloud.toml"
+    config.write_text(LOCAL.format(name="rabbitmq"), encoding="utf-8")
+    return subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+
+
+def _epmd_running(state_dir: Path) -> bool:
+    return any(b"epmd" in _cmdline(pid) for pid in processes_in(state_dir))
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # it exited meanwhile
+        return b""
+
+
+@pytest.mark.services("rabbitmq")
+@pytest.mark.slow
+def test_ctrl_c_while_rabbitmq_boots_leaves_no_epmd_or_beam(
+    tmp_path: Path, state_dir: Path
+) -> None:
+    """Its epmd is up and the node is booting: a half-started broker is stopped whole."""
+    require_binary("rabbitmq-server", "rabbitmq-server")
+    proc = _hold_rabbitmq(tmp_path)
+    deadline = time.monotonic() + 60
+    while not _epmd_running(state_dir):
+        assert time.monotonic() < deadline, "epmd never started"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert processes_in(state_dir) == []
+    assert _erlang_processes(state_dir) == []
+
+
+@pytest.mark.services("rabbitmq")
+@pytest.mark.slow
+def test_a_killed_run_leaves_rabbitmq_to_prune_which_stops_epmd_too(
+    tmp_path: Path, state_dir: Path
+) -> None:
+    """SIGKILL gives no chance to clean up: `prune` finds the run by its pid file and stops the
+    server's whole process group, its private epmd included."""
+    require_binary("rabbitmq-server", "rabbitmq-server")
+    proc = _hold_rabbitmq(tmp_path)
+    assert proc.stdout is not None
+    if not proc.stdout.readline().strip():
+        pytest.fail(f"provisioning failed: {proc.communicate(timeout=30)[1]}")
+    assert _epmd_running(state_dir)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert processes_in(state_dir), "the broker outlives its killed owner until pruned"
+    removed = prune()
+    assert [r.kind for r in removed if r.kind == "process"] == ["process"]
+    assert processes_in(state_dir) == []
+    assert _erlang_processes(state_dir) == []
