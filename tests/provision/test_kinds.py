@@ -24,6 +24,7 @@ from xml.etree import ElementTree
 import pytest
 from provision_support import port_open, processes_in
 
+from omnicloud.ci.setup import job_setup, server_packages
 from omnicloud.config import Config
 from omnicloud.config.models import ServiceConfig
 from omnicloud.provision.isolation import worker_view
@@ -62,6 +63,22 @@ def test_the_kinds_table_in_the_docs_is_generated_from_the_kind_modules() -> Non
     )
     for name in kind_names():
         assert f"| `{name}` |" in document
+
+
+def test_generated_ci_installs_each_kinds_packages_also_for_a_service_named_like_it(
+    make_config: Callable[[str], Config],
+) -> None:
+    """The packages come from the kind modules: a new kind needs no entry anywhere else."""
+    assert server_packages("postgres") == (["postgresql"], [])
+    assert server_packages("moto") == ([], ["moto[server]"])
+    assert server_packages("no-such-kind") == ([], [])
+    config = make_config(
+        '[services.etcd]\n[services.bus]\nrecipe = "nats"\n[services.aws]\nrecipe = "moto"\n'
+        '[environments.local]\nprovisioner = "process"\n'
+    )
+    setup = job_setup(config, environment="local", has_project=False)
+    assert setup.apt_packages == ("etcd-server", "nats-server")
+    assert "'moto[server]'" in setup.install
 
 
 @pytest.mark.parametrize("name", NEW_KINDS)

@@ -19,16 +19,16 @@ from omnicloud.config.models import Config
 TOOL_SOURCE = "git+https://github.com/open-omni-cloud/omnicloud"
 DISTRIBUTION = "open-omni-cloud-tck"
 
-#: Debian packages holding the server each built-in recipe runs under ``process``.
-DEBIAN_PACKAGES: dict[str, tuple[str, ...]] = {
-    "redis": ("redis-server",),
-    "postgres": ("postgresql",),
-    "etcd": ("etcd-server",),
-    "nats": ("nats-server",),
-    "rabbitmq": ("rabbitmq-server",),
-}
-#: PyPI packages holding the server of a recipe (installed with pip instead of apt).
-PIP_PACKAGES: dict[str, tuple[str, ...]] = {"moto": ("moto[server]",)}
+
+def server_packages(kind_name: str) -> tuple[list[str], list[str]]:
+    """The Debian and the PyPI packages holding the servers a service kind runs under
+    ``process`` (``provision/kinds/<kind>.py`` names them): empty for an unknown kind."""
+    from omnicloud.provision.kinds import get_kind
+
+    kind = get_kind(kind_name)
+    packages = set(kind.packages.values()) if kind is not None else set()
+    pip = sorted(p.removeprefix("pip:").strip() for p in packages if p.startswith("pip:"))
+    return sorted(p for p in packages if not p.startswith("pip:")), pip
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,12 @@ def job_setup(
     pip: list[str] = []
     if config is not None and environment is not None:
         provisioner = config.environments[environment].provisioner
-        for service in config.services.values():
-            recipe = service.recipe or ""
+        for name, service in config.services.items():
             if provisioner == "process":
-                apt += DEBIAN_PACKAGES.get(recipe, ())
-                pip += PIP_PACKAGES.get(recipe, ())
+                # A service named like a kind uses it by default (provision/recipes.py).
+                debian, pypi = server_packages(service.recipe or name)
+                apt += debian
+                pip += pypi
         if provisioner == "docker":
             extras.append("docker")
     line = install or install_line(has_project=has_project, extras=extras, pip_packages=pip)
