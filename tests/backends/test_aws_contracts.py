@@ -1,6 +1,6 @@
 """The AWS providers (S3, Secrets Manager) certified by their contract suites on moto_server.
 
-One ``moto_server`` per test session (a free port on 127.0.0.1), stopped at the end; every
+One ``moto_server`` per test session, started by the process provisioner (kind ``moto``); every
 provider talks to it over the real AWS wire protocol (aiobotocore), exactly as it would to AWS.
 Each provider instance writes under its own random key prefix or secret namespace. Broken
 variants of the same providers show the suites catch what a real S3 or Secrets Manager wrapper
@@ -9,17 +9,16 @@ gets wrong.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
-import socket
-import subprocess
-import time
-import urllib.request
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from omnicloud.config import parse_config
 from omnicloud.providers.aws import (
     AwsOptions,
     S3ObjectStorage,
@@ -27,6 +26,8 @@ from omnicloud.providers.aws import (
     create_object_storage,
     create_secrets,
 )
+from omnicloud.provision.base import STATE_DIR_ENV
+from omnicloud.provision.lifecycle import provision
 from service_guard import require, require_binary
 from tck_py.primitives.object_storage import BaseTestObjectStorageContract
 from tck_py.primitives.secrets import BaseTestSecretsContract
@@ -38,52 +39,35 @@ Factory = Callable[..., Awaitable[Any]]
 CREDENTIALS = {"region": "us-east-1", "access_key_id": "testing", "secret_access_key": "testing"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 30.0) -> None:
-    """Ready when the moto dashboard API answers (every backend is then loaded)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto_server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"moto_server not ready at {url} within {seconds} s")
+CONFIG = """
+[project]
+default_environment = "local"
+[services.moto]
+recipe = "moto"
+[environments.local]
+provisioner = "process"
+"""
 
 
 @pytest.fixture(scope="session")
-def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = require_binary("moto_server", "moto[server] (pip)")
+def moto_url() -> Iterator[str]:
+    """A moto_server started by the process provisioner (service kind ``moto``), one per
+    session (per xdist worker); stopped, its files removed, at the end."""
+    require_binary("moto_server", "moto[server] (pip)")
     require(
         importlib.util.find_spec("aiobotocore") is not None,
         "the 'aiobotocore' client",
         "pip install 'open-omni-cloud-tck[aws]'",
     )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = Path(tmp_path_factory.mktemp("moto"), "server.log").open("wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [binary, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        _wait_ready(url, process)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        log.close()
+    with tempfile.TemporaryDirectory(prefix="omnicloud-moto-backend-") as state:
+        path = Path(state) / "omnicloud.toml"
+        path.write_text(CONFIG, encoding="utf-8")
+        config = parse_config(CONFIG, path, environ={})
+        with contextlib.ExitStack() as stack:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv(STATE_DIR_ENV, state)
+                env = stack.enter_context(provision(config))
+            yield str(env.endpoints()["moto"]["url"])
 
 
 def _options(url: str) -> dict[str, Any]:
