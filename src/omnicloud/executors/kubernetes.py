@@ -31,11 +31,11 @@ from typing import Any
 from omnicloud.config.models import KubernetesExecutorConfig
 from omnicloud.errors import InfrastructureError
 from omnicloud.executors.pod import extract_junit
+from omnicloud.kube import MANAGED_LABEL, api_client, client_module, dns_label, validate_manifest
+from omnicloud.kube import namespace_manifest as _namespace_manifest
 from omnicloud.merge import MergeResult, merge_junit
-from omnicloud.provision.kubernetes import dns_label, validate_manifest
+from omnicloud.provision.base import RUN_ID_LABEL
 
-RUN_ID_LABEL = "omnicloud.run-id"
-MANAGED_LABEL = "app.kubernetes.io/managed-by"
 INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 RESULTS_PATH = "/results"
@@ -49,11 +49,7 @@ def labels_for(run_id: str) -> dict[str, str]:
 
 
 def namespace_manifest(name: str, run_id: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": name, "labels": labels_for(run_id)},
-    }
+    return _namespace_manifest(name, labels_for(run_id))
 
 
 def pod_command(command: Sequence[str], results: str = RESULTS_PATH) -> list[str]:
@@ -322,30 +318,13 @@ def _as_dict(obj: Any) -> dict[str, Any]:
 
 
 def _client_module() -> Any:
-    try:
-        import kubernetes
-    except ImportError:
-        raise InfrastructureError(
-            "the kubernetes executor needs the kubernetes client, which is not installed",
-            hint="pip install 'open-omni-cloud-tck[kubernetes]'",
-        ) from None
-    return kubernetes
+    return client_module("executor")
 
 
 def _api_client(config: KubernetesExecutorConfig) -> Any:
-    kubernetes = _client_module()
-    if config.api_url:
-        configuration = kubernetes.client.Configuration()
-        configuration.host = config.api_url
-        return kubernetes.client.ApiClient(configuration)
-    try:
-        kubernetes.config.load_kube_config(context=config.context)
-    except Exception as kube_error:
-        try:
-            kubernetes.config.load_incluster_config()
-        except kubernetes.config.ConfigException:
-            raise InfrastructureError(
-                f"no Kubernetes cluster is configured: {kube_error}",
-                hint="set KUBECONFIG, executors.kubernetes.context or executors.kubernetes.api_url",
-            ) from None
-    return kubernetes.client.ApiClient()
+    return api_client(
+        config.api_url,
+        config.context,
+        user="executor",
+        hint="set KUBECONFIG, executors.kubernetes.context or executors.kubernetes.api_url",
+    )

@@ -12,8 +12,6 @@ interaction is tested against a local HTTP server serving the subset of the API 
 from __future__ import annotations
 
 import contextlib
-import inspect
-import json
 import select
 import socket
 import threading
@@ -21,7 +19,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
-from omnicloud.errors import InfrastructureError
+from omnicloud.kube import (
+    MANAGED_LABEL,
+    api_client,
+    client_module,
+    dns_label,
+    namespace_manifest,
+    validate_manifest,
+)
 from omnicloud.provision.base import (
     OWNER_LABEL,
     RUN_ID_LABEL,
@@ -44,16 +49,9 @@ from omnicloud.provision.recipes import endpoint_fields, fill, require_port
 
 HOST = "127.0.0.1"
 APP_LABEL = "app.kubernetes.io/name"
-MANAGED_LABEL = "app.kubernetes.io/managed-by"
 
 
 # -- pure manifests -------------------------------------------------------------------------------
-
-
-def dns_label(text: str, limit: int = 63) -> str:
-    """``text`` as a DNS-1123 label: lowercase alphanumerics and '-', at most 63 characters."""
-    out = "".join(c if c.isalnum() and c.isascii() else "-" for c in text.lower()).strip("-")
-    return out[:limit].rstrip("-") or "x"
 
 
 def _labels(spec: ServiceSpec, labels: Mapping[str, str]) -> dict[str, str]:
@@ -62,14 +60,6 @@ def _labels(spec: ServiceSpec, labels: Mapping[str, str]) -> dict[str, str]:
         SERVICE_LABEL: spec.name,
         APP_LABEL: dns_label(spec.name),
         MANAGED_LABEL: "omnicloud",
-    }
-
-
-def namespace_manifest(name: str, labels: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": name, "labels": {**labels, MANAGED_LABEL: "omnicloud"}},
     }
 
 
@@ -125,59 +115,6 @@ def service_manifest(
             "ports": [{"name": "main", "port": spec.port, "targetPort": spec.port}],
         },
     }
-
-
-MODEL_TYPES = {
-    "Namespace": "V1Namespace",
-    "Deployment": "V1Deployment",
-    "Service": "V1Service",
-    "Job": "V1Job",
-}
-
-
-class _Response:
-    def __init__(self, data: str) -> None:
-        self.data = data
-
-
-def validate_manifest(manifest: Mapping[str, Any]) -> Any:
-    """The client model for ``manifest``; raises ``ValueError`` on a missing required field, a
-    wrong type, or a key the model does not know (found by a lossless round trip)."""
-    api: Any = _client_module().client.ApiClient()
-    kind = str(manifest.get("kind"))
-    if kind not in MODEL_TYPES:
-        raise ValueError(f"unsupported manifest kind {kind!r}")
-    text = json.dumps(manifest)
-    if "response_text" in inspect.signature(api.deserialize).parameters:  # client >= 31
-        model = api.deserialize(text, MODEL_TYPES[kind], "application/json")
-    else:
-        model = api.deserialize(_Response(text), MODEL_TYPES[kind])
-    back = api.sanitize_for_serialization(model)
-    if back != manifest:
-        raise ValueError(
-            f"{kind} manifest does not round-trip through {MODEL_TYPES[kind]}:"
-            f" {_diff(manifest, back)}"
-        )
-    return model
-
-
-def _diff(want: Any, got: Any, path: str = "") -> str:
-    """The first place where ``got`` differs from ``want``, said for a person."""
-    if isinstance(want, Mapping) and isinstance(got, Mapping):
-        for key in want:
-            if key not in got:
-                return f"unknown field {path}.{key}".replace(" .", " ")
-            inner = _diff(want[key], got[key], f"{path}.{key}")
-            if inner:
-                return inner
-        return ""
-    if isinstance(want, list) and isinstance(got, list) and len(want) == len(got):
-        for index, (a, b) in enumerate(zip(want, got, strict=True)):
-            inner = _diff(a, b, f"{path}[{index}]")
-            if inner:
-                return inner
-        return ""
-    return "" if want == got else f"{path.lstrip('.')}: {want!r} became {got!r}"
 
 
 # -- pod readiness (pure) ------------------------------------------------------------------------
@@ -277,37 +214,6 @@ def _pump(a: Any, b: Any, closed: threading.Event) -> None:
 # -- the provisioner -----------------------------------------------------------------------------
 
 
-def _client_module() -> Any:
-    try:
-        import kubernetes
-    except ImportError:
-        raise InfrastructureError(
-            "the kubernetes provisioner needs the kubernetes client, which is not installed",
-            hint="pip install 'open-omni-cloud-tck[kubernetes]'",
-        ) from None
-    return kubernetes
-
-
-def api_client(api_url: str | None = None, context: str | None = None) -> Any:
-    """An ``ApiClient`` for ``api_url`` or the kubeconfig ``context`` (in-cluster as fallback)."""
-    kubernetes = _client_module()
-    if api_url:
-        configuration = kubernetes.client.Configuration()
-        configuration.host = api_url
-        return kubernetes.client.ApiClient(configuration)
-    try:
-        kubernetes.config.load_kube_config(context=context)
-    except Exception as kube_error:
-        try:
-            kubernetes.config.load_incluster_config()
-        except kubernetes.config.ConfigException:
-            raise InfrastructureError(
-                f"no Kubernetes cluster is configured: {kube_error}",
-                hint="set KUBECONFIG or environments.<env>.context",
-            ) from None
-    return kubernetes.client.ApiClient()
-
-
 class KubernetesProvisioner:
     """Deployment + Service per service in a per-run namespace, reached by port-forward."""
 
@@ -335,8 +241,8 @@ class KubernetesProvisioner:
 
     def _clients(self) -> tuple[Any, Any]:
         if self._api is None:
-            self._api = api_client(self._api_url, self._context)
-        kubernetes = _client_module()
+            self._api = api_client(self._api_url, self._context, user="provisioner")
+        kubernetes = client_module("provisioner")
         return kubernetes.client.CoreV1Api(self._api), kubernetes.client.AppsV1Api(self._api)
 
     def namespace_for(self, run: RunContext) -> str:
@@ -486,7 +392,7 @@ class KubernetesProvisioner:
 @contextlib.contextmanager
 def _ignoring(*statuses: int) -> Iterator[None]:
     """Ignore the client's ``ApiException`` with one of ``statuses`` (404 on delete, ...)."""
-    api_exception = _client_module().client.exceptions.ApiException
+    api_exception = client_module("provisioner").client.exceptions.ApiException
     try:
         yield
     except api_exception as exc:
