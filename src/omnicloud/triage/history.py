@@ -124,6 +124,10 @@ class History:
             try:
                 connection.executescript(_SCHEMA)
                 with connection:  # one transaction: all of the run or nothing
+                    # Take the write lock before the first read: what decides new, recurring
+                    # and regressed must not change before this run's rows are written, or
+                    # concurrent runs call the same failure "new" twice.
+                    connection.execute("BEGIN IMMEDIATE")
                     yield connection
             except sqlite3.DatabaseError as exc:
                 raise InfrastructureError(
