@@ -1,21 +1,18 @@
 """The etcd store and lock certified by the suites they claim, against a real etcd server.
 
-One etcd per test session (per xdist worker) on free ports with a private data directory; every
-provider the suites create has its own random namespace under the session's prefix. The broken
+One etcd per test session (per xdist worker), started by the process provisioner; every provider
+the suites create has its own random namespace under the session's prefix. The broken
 variants at the end prove the suites catch an etcd backend with one realistic bug each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
-import json
 import socket
-import subprocess
 import tempfile
 import threading
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from omnicloud.config import parse_config
 from omnicloud.providers.etcd import (
     EtcdLock,
     EtcdLockManager,
@@ -32,6 +30,8 @@ from omnicloud.providers.etcd import (
 )
 from omnicloud.providers.etcd._gateway import EtcdGateway, delete, put
 from omnicloud.providers.etcd.store import IMPLEMENTS
+from omnicloud.provision.base import STATE_DIR_ENV
+from omnicloud.provision.lifecycle import provision
 from service_guard import require_binary
 from tck_py.interfaces._support import ProviderFactory
 from tck_py.interfaces.catalog import INTERFACES
@@ -48,39 +48,29 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
-            return bool(json.loads(response.read()).get("health") == "true")
-    except OSError:
-        return False
+CONFIG = """
+[project]
+default_environment = "local"
+[services.etcd]
+recipe = "etcd"
+[environments.local]
+provisioner = "process"
+"""
 
 
 @pytest.fixture(scope="session")
 def etcd_url() -> Iterator[str]:
-    """An etcd of this session (per xdist worker), stopped and deleted at the end."""
-    binary = require_binary("etcd", "etcd-server")
-    client, peer = _free_port(), _free_port()
-    url = f"http://127.0.0.1:{client}"
-    with tempfile.TemporaryDirectory(prefix="omnicloud-etcd-backend-") as data:
-        log = (Path(data) / "etcd.log").open("wb")
-        command = [binary, "--name", "tests", "--data-dir", f"{data}/member"]
-        command += ["--listen-client-urls", url, "--advertise-client-urls", url]
-        command += ["--listen-peer-urls", f"http://127.0.0.1:{peer}"]
-        command += ["--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}"]
-        command += ["--initial-cluster", f"tests=http://127.0.0.1:{peer}"]
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 30
-            while not _healthy(url):
-                assert process.poll() is None, (Path(data) / "etcd.log").read_text()[-2000:]
-                assert time.monotonic() < deadline, "etcd did not become healthy in 30 s"
-                time.sleep(0.05)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(10)
-            log.close()
+    """An etcd of this session (per xdist worker), started by the process provisioner."""
+    require_binary("etcd", "etcd-server")
+    with tempfile.TemporaryDirectory(prefix="omnicloud-etcd-backend-") as state:
+        path = Path(state) / "omnicloud.toml"
+        path.write_text(CONFIG, encoding="utf-8")
+        config = parse_config(CONFIG, path, environ={})
+        with contextlib.ExitStack() as stack:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv(STATE_DIR_ENV, state)
+                env = stack.enter_context(provision(config))
+            yield str(env.endpoints()["etcd"]["url"])
 
 
 async def _factory_for(

@@ -199,6 +199,16 @@ class CollatedRanks(PostgresStore):
         return [m for m in found if (lower is None or m >= lower) and (upper is None or m <= upper)]
 
 
+class RedeliveringGroups(PostgresStore):
+    """Consumer groups that never advance their cursor: every read starts over."""
+
+    async def stream_read_group(
+        self, stream: str, group: str, consumer: str, limit: int = 10
+    ) -> list[Any]:
+        info = await self.stream_group_info(stream, group)
+        return await self.stream_read(stream, info.last_delivered_offset + 1, limit)
+
+
 BROKEN: dict[str, tuple[type[PostgresStore], str, str]] = {
     "ContainmentFilters": (
         ContainmentFilters,
@@ -218,6 +228,11 @@ BROKEN: dict[str, tuple[type[PostgresStore], str, str]] = {
         "test_conflicting_commit_is_refused_and_applies_nothing",
     ),
     "CollatedRanks": (CollatedRanks, "sortedset_lex", "test_unbounded_is_code_point_order"),
+    "RedeliveringGroups": (
+        RedeliveringGroups,
+        "stream_consumer_groups",
+        "test_consumers_split_the_records",
+    ),
 }
 
 

@@ -19,23 +19,29 @@ import asyncio
 import uuid
 from typing import Any
 
-from omnicloud.providers.postgres._base import DEFAULT_URL, connect
+from omnicloud.providers.postgres._base import DEFAULT_URL, connect, quote_ident
+from omnicloud.providers.postgres._client import psycopg_module
 from omnicloud.providers.postgres.interfaces import (
     document,
     graph,
     keyvalue,
+    lists,
     queue,
     sets,
     sortedsets,
+    streams,
     timeseries,
 )
 from omnicloud.providers.postgres.interfaces.document import DocumentMixin
+from omnicloud.providers.postgres.interfaces.document_sql import literal
 from omnicloud.providers.postgres.interfaces.graph import GraphMixin
 from omnicloud.providers.postgres.interfaces.keyvalue import KeyValueMixin
 from omnicloud.providers.postgres.interfaces.kv_transactions import KeyValueTransactionsMixin
+from omnicloud.providers.postgres.interfaces.lists import ListMixin
 from omnicloud.providers.postgres.interfaces.queue import QueueMixin
 from omnicloud.providers.postgres.interfaces.sets import SetMixin
 from omnicloud.providers.postgres.interfaces.sortedsets import SortedSetMixin
+from omnicloud.providers.postgres.interfaces.streams import StreamMixin
 from omnicloud.providers.postgres.interfaces.timeseries import TimeSeriesMixin
 
 #: Every interface this store implements and certifies (catalog order).
@@ -46,11 +52,20 @@ IMPLEMENTS: tuple[str, ...] = (
     "keyvalue_transactional",
     "keyvalue_batch",
     "keyvalue_cas",
+    "stream_basic",
+    "stream_consumer_groups",
+    "stream_replay",
+    "stream_retention",
+    "stream_partitioning",
     "queue_basic",
     "queue_visibility",
     "queue_dead_letter",
     "queue_priority",
     "queue_delayed",
+    "list_basic",
+    "list_indexing",
+    "list_range",
+    "list_blocking",
     "set_basic",
     "set_operations",
     "set_cardinality",
@@ -66,6 +81,7 @@ IMPLEMENTS: tuple[str, ...] = (
     "timeseries_interpolation",
     "graph_basic",
     "graph_traversal",
+    "graph_query",
     "graph_analytics",
     "document_basic",
     "document_query",
@@ -80,7 +96,11 @@ DDL: tuple[str, ...] = (
     *graph.DDL,
     *sets.DDL,
     *sortedsets.DDL,
+    *lists.DDL,
+    *streams.DDL,
 )
+#: Created last by ``DDL``: when it exists, so do all the others.
+LAST_TABLE = "ocs_stream_partitions"
 #: Tables holding a namespace's rows, emptied when a private store closes.
 TABLES = (
     "ocs_kv",
@@ -93,6 +113,8 @@ TABLES = (
     "ocs_graph_nodes",
     "ocs_set",
     "ocs_zset",
+    "ocs_list",
+    *streams.TABLES,
 )
 
 
@@ -105,8 +127,11 @@ class PostgresStore(
     GraphMixin,
     SetMixin,
     SortedSetMixin,
+    ListMixin,
+    StreamMixin,
 ):
-    """Key-value, queue, time-series, document, graph, set and sorted-set interfaces."""
+    """Key-value, stream, queue, list, set, sorted-set, time-series, graph and document
+    interfaces (every one PostgreSQL can honestly implement; see docs/backends/postgres.md)."""
 
     def __init__(self, conn: Any, ns: str, private: bool) -> None:
         super().__init__(conn, ns)
@@ -135,9 +160,9 @@ class PostgresStore(
 
     async def _purge(self) -> None:
         await self._drop_document_indexes()
-        async with self._transaction() as conn:
-            for table in TABLES:
-                await conn.execute(f"DELETE FROM {table} WHERE ns = %s", (self._ns,))
+        # one round trip: a parameterless multi-statement query runs as one transaction
+        ns = literal(self._ns)
+        await self._execute("; ".join(f"DELETE FROM {table} WHERE ns = {ns}" for table in TABLES))
 
 
 async def create_store(
@@ -147,14 +172,19 @@ async def create_store(
 
     ``namespace``: share data with every store given the same one (default: a private one).
     """
-    conn = await connect(url, schema)
+    conn = await psycopg_module().AsyncConnection.connect(url, autocommit=True)
     try:
-        cur = await conn.execute("SELECT to_regclass('ocs_zset') IS NULL")
-        if (await cur.fetchone())[0]:
-            await conn.close()
-            conn = await connect(url, schema, DDL)
+        # one round trip when the tables exist (every store but the first of a schema)
+        cur = await conn.execute(
+            "SELECT set_config('search_path', %s, false), to_regclass(%s) IS NULL",
+            (quote_ident(schema), f"{quote_ident(schema)}.{LAST_TABLE}"),
+        )
+        missing = (await cur.fetchone())[1]
     except BaseException:
         await conn.close()
         raise
+    if missing:
+        await conn.close()
+        conn = await connect(url, schema, DDL)
     private = namespace is None
     return PostgresStore(conn, namespace or uuid.uuid4().hex, private)

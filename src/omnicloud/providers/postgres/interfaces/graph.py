@@ -5,7 +5,8 @@ refused by the database (``KeyError``) and deleting a node deletes its edges. Tr
 find the reachable part of the graph with a recursive CTE (``UNION`` stops at cycles), then
 order the visit in the client, because the suites' exact DFS/BFS orders (neighbours by ascending
 id, each node once) are not expressible in SQL. PageRank and connected components read the
-graph's edges in one query and compute in the client.
+graph's edges in one query and compute in the client. ``graph_query`` translates a small
+openCypher core into one SQL join (``cypher``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from omnicloud.providers.postgres._client import psycopg_module
+from omnicloud.providers.postgres.interfaces import cypher
 from omnicloud.providers.postgres.interfaces import graph_algorithms as algo
 from omnicloud.providers.postgres.interfaces._core import StoreCore, errors
 from tck_py.interfaces.models import Edge
@@ -134,6 +136,24 @@ class GraphMixin(StoreCore):
         self, graph: str, start: str, max_depth: int | None = None
     ) -> list[str]:
         return algo.bfs(await self._reachable(graph, start), start, max_depth)
+
+    # ----------------------------------------------------------------------------- query
+    async def graph_query(
+        self,
+        graph: str,
+        language: str,
+        query: str,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run an openCypher-core query (``language="cypher"``) as one SQL query."""
+        if language.lower() != "cypher":
+            raise ValueError(f"unsupported query language {language!r} (supported: 'cypher')")
+        plan = cypher.translate(query, dict(parameters or {}), self._ns, graph)
+        rows = [
+            dict(zip(plan.columns, row[0], strict=True))
+            for row in await self._fetchall(plan.sql, plan.params)
+        ]
+        return sorted(rows, key=lambda row: [str(v) for v in row.values()])
 
     # ------------------------------------------------------------------------- analytics
     async def graph_shortest_path(self, graph: str, source: str, target: str) -> list[str] | None:
