@@ -193,6 +193,16 @@ def check_interfaces(config: Config) -> Iterator[Problem]:
 CHECKS.append(check_interfaces)
 
 
+def check_slo_and_faults(config: Config) -> Iterator[Problem]:
+    """``slo`` and ``faults``: known profiles, SLOs only for claimed interfaces."""
+    from omnicloud.slo.checks import check_slo_and_faults as check
+
+    yield from check(config)
+
+
+CHECKS.append(check_slo_and_faults)
+
+
 def run_checks(config: Config) -> Iterator[Problem]:
     for check in CHECKS:
         yield from check(config)

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -25,6 +26,7 @@ from pydantic import (
 from omnicloud.config.types import Duration, FactoryPath, Name, OptionValue
 from omnicloud.contracts import CONTRACTS, resolve_contract
 from omnicloud.errors import did_you_mean, one_of
+from omnicloud.slo.units import Latency, Rate, Size
 
 PROVISIONERS = ("embedded", "process", "docker", "kubernetes", "external")
 
@@ -206,6 +208,177 @@ class ExpectedFailure(Model):
     reason: str = Field(min_length=1)
 
 
+BUILTIN_SLO_PROFILES = ("rfc015",)
+BUILTIN_FAULT_PROFILES = (
+    "crash_restart",
+    "hang",
+    "slow_network",
+    "reset_peer",
+    "partition",
+    "bandwidth",
+    "slow_close",
+)
+
+
+class SloTarget(Model):
+    """Performance targets of one interface: an SLO profile, or a provider's own.
+
+    ```toml
+    [slo.profiles.fast-kv]            # a named profile providers adopt
+    p99 = "5ms"
+    throughput = "10k/s"
+    concurrency = 16                  # closed-loop workers for the throughput figure
+    payload = "100B"                  # size of every written value
+    rate = "1k/s"                     # open-loop arrival rate the latencies are measured at
+
+    [providers.redis]
+    slo = { keyvalue_basic = { p99 = "5ms", throughput = "10k/s" } }   # per interface
+    # slo = "fast-kv"                                                  # or adopt a profile
+    # slo = { keyvalue_basic = { profile = "fast-kv", p99 = "2ms" } }  # a profile, overridden
+    ```
+
+    A latency needs its unit (``us``, ``ms``, ``s``); a rate is operations per second (``10k/s``,
+    ``500/s``); the open-loop ``rate`` defaults to half the throughput target (or 1k/s).
+    """
+
+    profile: str | None = Field(None, description="Named profile this one starts from.")
+    p50: Latency | None = Field(None, description="Median latency at the open-loop rate.")
+    p99: Latency | None = Field(None, description="99th percentile latency.")
+    p999: Latency | None = Field(
+        None, alias="p99.9", description='99.9th percentile latency (key `"p99.9"`).'
+    )
+    throughput: Rate | None = Field(None, description="Closed-loop operations per second.")
+    concurrency: int | None = Field(None, ge=1, le=1024, description="Closed-loop workers.")
+    payload: Size | None = Field(None, description="Bytes per written value (default 100B).")
+    rate: Rate | None = Field(None, description="Open-loop arrival rate for the latencies.")
+
+
+def _slo_shorthand(value: Any) -> Any:
+    """``slo = "name"`` adopts a profile for every interface (stored under ``"*"``);
+    ``slo = { keyvalue_basic = "name" }`` adopts it for one."""
+    if isinstance(value, str):
+        return {"*": {"profile": value}}
+    if isinstance(value, dict):
+        return {k: {"profile": v} if isinstance(v, str) else v for k, v in value.items()}
+    return value
+
+
+class SloConfig(Model):
+    """How SLO measurements run, and the named profiles providers adopt.
+
+    ```toml
+    [slo]
+    profile = "rfc015"     # providers that declare no `slo` get this one (RFC-015: p99 5ms, 10k/s)
+    trials = 5             # repeated trials: the spread between them bounds the verdict
+    duration = "1s"        # measured time of each open-loop trial (warm-up excluded)
+    warmup = "300ms"
+    confidence = 0.95      # of the bootstrap intervals a verdict rests on
+    tolerance = 0.10       # --baseline: a change inside this fraction is noise, not regression
+    [slo.profiles.ci-runner]
+    p99 = "25ms"
+    throughput = "1k/s"
+    ```
+    """
+
+    profile: str = Field("rfc015", description="Default profile of providers with no `slo`.")
+    trials: int = Field(5, ge=2, le=100, description="Repeated trials per measurement.")
+    duration: Duration = Field(1.0, gt=0, description="Measured time of each open-loop trial.")
+    warmup: Duration = Field(0.3, description="Operations before this are not recorded.")
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Of the verdict's intervals.")
+    tolerance: float = Field(0.10, ge=0, lt=1.0, description="Noise band against a baseline.")
+    profiles: dict[Name, SloTarget] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _profile_known(self) -> SloConfig:
+        known = [*BUILTIN_SLO_PROFILES, *self.profiles]
+        if self.profile not in known:
+            raise ValueError(
+                f"unknown SLO profile '{self.profile}'{did_you_mean(self.profile, known)}"
+                f" (accepted: {one_of(known)})"
+            )
+        return self
+
+
+class ToxicConfig(Model):
+    """One toxic of a network fault, in toxiproxy's vocabulary.
+
+    ```toml
+    { type = "latency", latency = "100ms", jitter = "20ms", stream = "downstream" }
+    ```
+    """
+
+    type: Literal["latency", "bandwidth", "slow_close", "timeout", "reset_peer"]
+    stream: Literal["upstream", "downstream", "both"] = "both"
+    latency: Duration = Field(0.0, description="latency: added delay per chunk.")
+    jitter: Duration = Field(0.0, description="latency: +/- random spread.")
+    rate: int = Field(0, ge=0, description="bandwidth: KB/s (0: nothing passes).")
+    delay: Duration = Field(0.0, description="slow_close / reset_peer: wait before closing.")
+    timeout: Duration = Field(
+        0.0, description="timeout: drop data, close after this (0: never; a partition)."
+    )
+    toxicity: float = Field(1.0, ge=0, le=1, description="Share of connections affected.")
+
+
+class FaultProfileConfig(Model):
+    """A user-defined network fault: toxics applied for `duration`, then removed (healed).
+
+    ```toml
+    [faults.custom.lossy-uplink]
+    toxics = [{ type = "bandwidth", rate = 64, stream = "upstream" }]
+    duration = "2s"
+    ```
+    """
+
+    toxics: list[ToxicConfig] = Field(min_length=1)
+    duration: Duration | None = Field(None, description="Default: faults.duration.")
+
+
+class FaultsConfig(Model):
+    """Which fault profiles `omnicloud faults` runs, and for how long.
+
+    ```toml
+    [faults]
+    profiles = ["crash_restart", "hang", "slow_network", "reset_peer", "partition"]
+    duration = "1.5s"      # how long each fault lasts before it heals
+    ```
+
+    Built-in profiles: `crash_restart` (SIGKILL the server, start it again on the same data),
+    `hang` (SIGSTOP, then SIGCONT), and network faults through the fault proxy: `slow_network`
+    (latency 50ms +/- 10ms), `reset_peer`, `partition` (traffic dropped, then healed),
+    `bandwidth`, `slow_close`.
+    """
+
+    profiles: list[str] = Field(
+        default_factory=lambda: ["crash_restart", "hang", "slow_network", "reset_peer", "partition"]
+    )
+    duration: Duration = Field(1.5, gt=0, description="How long each fault lasts.")
+    custom: dict[Name, FaultProfileConfig] = Field(default_factory=dict)
+
+    def known_profiles(self) -> list[str]:
+        return [*BUILTIN_FAULT_PROFILES, *self.custom]
+
+
+class ProviderFaults(Model):
+    """What a provider promises under faults; `omnicloud faults` holds it to it.
+
+    ```toml
+    [providers.redis-aof]
+    faults = { durable = true, timeout = "1s", recovery = "5s" }
+    ```
+
+    `durable`: an acknowledged write survives a crash and restart of the service (checked;
+    a backend that is not durable says so and is not held to it). `timeout`: no operation
+    hangs longer than this, fault or not (it fails with an error instead). `recovery`: after a
+    fault heals, operations succeed again within this long.
+    """
+
+    durable: bool = Field(False, description="Acknowledged writes survive a crash.")
+    timeout: Duration = Field(5.0, gt=0, description="No operation hangs longer than this.")
+    recovery: Duration = Field(10.0, gt=0, description="Healthy again this long after a heal.")
+    profiles: list[str] | None = Field(None, description="Profiles to run (default: faults.*).")
+    enabled: bool = Field(True, description="false: never fault-tested.")
+
+
 class ProviderConfig(Model):
     """A provider to certify.
 
@@ -254,6 +427,11 @@ class ProviderConfig(Model):
         description="An in-memory reference implementation: not counted as a real backend in"
         " the matrix summary.",
     )
+    slo: Annotated[dict[str, SloTarget], BeforeValidator(_slo_shorthand)] = Field(
+        default_factory=dict,
+        description='SLO targets per interface (or `"*"`), or a profile name for all.',
+    )
+    faults: ProviderFaults = Field(default_factory=ProviderFaults)
 
     @field_validator("contract")
     @classmethod
@@ -689,6 +867,7 @@ class FailuresConfig(Model):
     defaults = true
     history = ".omnicloud/history.sqlite"
     reruns = 2
+    sink_deadline = "60s"   # per remote sink, all requests and retries included
     [failures.webhook]
     url = "http://127.0.0.1:8080/hook"
     ```
@@ -700,6 +879,11 @@ class FailuresConfig(Model):
     reruns: int = Field(0, ge=0, le=20)
     webhook: WebhookSink | None = None
     github: GitHubSink | None = None
+    sink_deadline: Duration = Field(
+        60.0,
+        description="Total time one remote sink may take (all requests and retries); a sink"
+        " still busy then is abandoned and reported.",
+    )
 
 
 class ApplicationConfig(Model):
@@ -837,6 +1021,8 @@ class Config(Model):
     applications: dict[Name, ApplicationConfig] = Field(default_factory=dict)
     workflows: dict[Name, WorkflowConfig] = Field(default_factory=dict)
     traceability: TraceabilityConfig = Field(default_factory=TraceabilityConfig)
+    slo: SloConfig = Field(default_factory=SloConfig)
+    faults: FaultsConfig = Field(default_factory=FaultsConfig)
 
     #: Where the configuration was read from (not part of the TOML).
     source: Path | None = Field(None, exclude=True)
