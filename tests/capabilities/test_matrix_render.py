@@ -12,7 +12,8 @@ from omnicloud.capabilities import EXPECTED_PREFIX
 from omnicloud.config import load_config
 from omnicloud.config.models import Config
 from omnicloud.report.html_matrix import render_html
-from omnicloud.report.matrix import Matrix, build_matrix, render_markdown, to_json
+from omnicloud.report.matrix import Matrix, build_matrix, to_json
+from omnicloud.report.matrix_markdown import render_markdown
 from omnicloud.results import Results, TestResult
 
 CONFIG = """[project]

@@ -11,7 +11,8 @@ from rich.console import Console
 
 from omnicloud.config.models import Config
 from omnicloud.report.html_matrix import render_html
-from omnicloud.report.matrix import Matrix, build_matrix, real_summary, render_markdown, to_json
+from omnicloud.report.matrix import Matrix, build_matrix, real_summary, to_json
+from omnicloud.report.matrix_markdown import render_markdown
 from omnicloud.report.matrix_terminal import render_terminal, split_columns
 from omnicloud.report.terminal import render_table
 from omnicloud.results import Results, TestResult

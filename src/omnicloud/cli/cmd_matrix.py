@@ -142,7 +142,8 @@ def _report(
     from omnicloud.certificate import build_certificate, write_certificate
     from omnicloud.console import make_console
     from omnicloud.report.html_matrix import render_html
-    from omnicloud.report.matrix import build_matrix, render_markdown, to_json
+    from omnicloud.report.matrix import build_matrix, to_json
+    from omnicloud.report.matrix_markdown import render_markdown
     from omnicloud.report.matrix_terminal import render_terminal
 
     meta = {

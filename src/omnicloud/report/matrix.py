@@ -1,8 +1,9 @@
 """The compliance matrix: interfaces (rows) x providers (columns), claims versus results.
 
 ``build_matrix`` is pure: configuration (what each provider claims and expects to fail) plus the
-typed results of a run in, a ``Matrix`` out. The renderers below turn it into Markdown (also the
-GitHub job summary) and JSON; ``matrix_terminal`` prints it, ``html_matrix`` renders the page.
+typed results of a run in, a ``Matrix`` out. ``to_json`` below writes it as JSON;
+``matrix_markdown`` renders Markdown (also the GitHub job summary), ``matrix_terminal`` prints it,
+``html_matrix`` renders the page.
 
 Columns are the providers that claim (or, probed, could claim) interfaces; providers with only a
 contract suite get their own section. ``real_summary`` gives RFC-015's headline, "N/45 interfaces
@@ -305,106 +306,9 @@ def to_json(matrix: Matrix) -> dict[str, Any]:
     }
 
 
-def render_markdown(matrix: Matrix, *, rows: Iterable[str] | None = None) -> str:
-    """Markdown for reports and the GitHub job summary: the headline, the interface table
-    (rows in play unless ``rows`` says otherwise), contract suites, problems, suggestions."""
-    title = f"## Interface compliance matrix ({matrix.meta.get('project', '')})"
-    lines = [title.replace(" ()", ""), "", _md_headline(matrix), ""]
-    columns = matrix.interface_providers()
-    if columns:
-        lines += _md_interfaces(matrix, columns, matrix.rows_in_play() if rows is None else rows)
-    if matrix.contract_providers():
-        lines += _md_contracts(matrix)
-    lines += _md_findings(matrix)
-    lines.append(
-        "Legend: "
-        + "; ".join(f"{s} {v[0]} = {v[1]}" for v, s in ((v, v[2]) for v in LABELS.values()))
-    )
-    return "\n".join(lines) + "\n"
-
-
-def _md_headline(matrix: Matrix) -> str:
-    real = real_summary(matrix)
-    text = f"**{real.line}**"
-    if real.backends:
-        text += f" ({', '.join(f'`{p}`' for p in real.backends)})"
-    if real.references:
-        text += f"; reference: {', '.join(f'`{p}`' for p in real.references)}"
-    return text + "."
-
-
-def _md_interfaces(matrix: Matrix, columns: Sequence[str], rows: Iterable[str]) -> list[str]:
-    heads = [f"`{p}`" + (" (reference)" if p in matrix.references else "") for p in columns]
-    lines = ["| interface | " + " | ".join(heads) + " |", "|---|" + "---|" * len(columns)]
-    for row in rows:
-        if row == CONTRACT_ROW:
-            continue
-        cells = [matrix.cell(p, row) for p in columns]
-        lines.append(f"| {row} | " + " | ".join(_md_cell(c) for c in cells) + " |")
-    lines += [
-        "",
-        "| provider | claimed | pass | false claims | expected failures |"
-        " unexpected passes | probe passes |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for provider in columns:
-        n = matrix.counts(provider, interfaces_only=True)
-        claimed = sum(matrix.cell(provider, r).claimed for r in matrix.interfaces)
-        lines.append(
-            f"| `{provider}` | {claimed} | {n.get('pass', 0)} |"
-            f" {n.get('false_claim', 0)} | {n.get('expected_failure', 0)} |"
-            f" {n.get('unexpected_pass', 0)} | {n.get('probe_pass', 0)} |"
-        )
-    return [*lines, ""]
-
-
-def _md_contracts(matrix: Matrix) -> list[str]:
-    lines = [
-        "### Contract suites",
-        "",
-        "| provider | contract | result | passed | failed |",
-        "|---|---|---|---|---|",
-    ]
-    for provider in matrix.contract_providers():
-        cell = matrix.cell(provider, CONTRACT_ROW)
-        symbol, short = LABELS[cell.status][2], LABELS[cell.status][0]
-        lines.append(
-            f"| `{provider}` | {cell.suite} | {symbol} {short} | {cell.passed} | {cell.failed} |"
-        )
-    return [*lines, ""]
-
-
-def _md_findings(matrix: Matrix) -> list[str]:
-    lines: list[str] = []
-    if matrix.problems():
-        lines.append("### Problems")
-        lines += [
-            f"- `{c.provider}` **{c.row if c.row != CONTRACT_ROW else c.suite}**:"
-            f" {LABELS[c.status][1]}" + (f" ({c.failed} failing tests)" if c.failed else "")
-            for c in matrix.problems()
-        ]
-        lines.append("")
-    if matrix.suggestions():
-        lines.append("### Could declare (passes, not declared: add to `implements`)")
-        lines += [f"- `{p}`: {', '.join(rows)}" for p, rows in by_provider(matrix.suggestions())]
-        lines.append("")
-    if matrix.not_implemented():
-        lines.append("### Does not implement (probed, fails, not declared: no problem)")
-        lines += [
-            f"- `{p}`: {len(rows)} interfaces" for p, rows in by_provider(matrix.not_implemented())
-        ]
-        lines.append("")
-    return lines
-
-
 def by_provider(cells: Iterable[Cell]) -> list[tuple[str, list[str]]]:
     """(provider, rows) pairs, in the order the cells come."""
     grouped: dict[str, list[str]] = {}
     for cell in cells:
         grouped.setdefault(cell.provider, []).append(cell.row)
     return list(grouped.items())
-
-
-def _md_cell(cell: Cell) -> str:
-    symbol = LABELS[cell.status][2]
-    return symbol if cell.status == "not_claimed" else f"{symbol} {cell.label}"
