@@ -9,6 +9,7 @@ gets wrong.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import tempfile
@@ -24,6 +25,7 @@ from omnicloud.providers.aws import (
     S3ObjectStorage,
     SecretsManagerSecrets,
     create_object_storage,
+    create_queues,
     create_secrets,
 )
 from omnicloud.provision.base import STATE_DIR_ENV
@@ -194,3 +196,43 @@ async def test_the_suite_catches_secrets_matched_by_name_prefix(moto_url: str) -
             )
     finally:
         await _closing(made)
+
+
+# -- SQS: why no queue interface is claimed (docs/backends/aws.md) ------------------------------
+
+
+async def test_sqs_has_no_peek_that_is_not_a_delivery(moto_url: str) -> None:
+    """queue_basic's peek must not count as a delivery; an SQS receive always does."""
+    queues = await create_queues(**_options(moto_url))
+    try:
+        await queues.queue_enqueue("q", b"head")
+        peeked = await queues.queue_peek("q")
+        taken = await queues.queue_dequeue("q")
+        assert peeked is not None
+        assert taken is not None
+        assert (peeked.message_id, taken.delivery_count) == (taken.message_id, 2)
+    finally:
+        await queues.aclose()
+
+
+async def test_sqs_fifo_queues_refuse_per_message_delays(moto_url: str) -> None:
+    """queue_delayed needs per-message delays; FIFO queues (which queue_basic's order needs)
+    refuse them."""
+    queues = await create_queues(**_options(moto_url))
+    try:
+        with pytest.raises(Exception, match="DelaySeconds"):
+            await queues.queue_enqueue_delayed("q", b"later", 1)
+    finally:
+        await queues.aclose()
+
+
+async def test_sqs_visibility_is_counted_in_whole_seconds(moto_url: str) -> None:
+    """queue_visibility asks for 0.1 s timeouts; SQS holds the message a whole second."""
+    queues = await create_queues(**_options(moto_url))
+    try:
+        await queues.queue_enqueue("q", b"job")
+        assert await queues.queue_dequeue_with_timeout("q", 0.1) is not None
+        await asyncio.sleep(0.4)
+        assert await queues.queue_dequeue_with_timeout("q", 30) is None
+    finally:
+        await queues.aclose()

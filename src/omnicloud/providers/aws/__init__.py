@@ -9,12 +9,15 @@ from __future__ import annotations
 from omnicloud.providers.aws._client import AwsOptions, omnicloud_preflight
 from omnicloud.providers.aws.s3 import S3ObjectStorage, create_object_storage
 from omnicloud.providers.aws.secrets import SecretsManagerSecrets, create_secrets
+from omnicloud.providers.aws.sqs import SqsQueues, create_queues
 
 __all__ = [
     "AwsOptions",
     "S3ObjectStorage",
     "SecretsManagerSecrets",
+    "SqsQueues",
     "create_object_storage",
+    "create_queues",
     "create_secrets",
     "omnicloud_preflight",
 ]
