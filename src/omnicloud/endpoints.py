@@ -45,11 +45,21 @@ def load_endpoints(environ: Mapping[str, str] | None = None) -> Endpoints:
 
 
 def write_endpoints(path: Path, endpoints: Endpoints) -> Path:
-    """Write endpoints atomically so a reader never sees a half-written file."""
+    """Write endpoints atomically so a reader never sees a half-written file; readable by
+    this user only (they hold the services' passwords)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(endpoints, indent=2, sort_keys=True), encoding="utf-8")
+    write_private(tmp, json.dumps(endpoints, indent=2, sort_keys=True))
     tmp.replace(path)
     return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a file created with mode 0600 (never world-readable, not even
+    between creation and a later chmod)."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def needed_services(value: Any) -> set[str]:

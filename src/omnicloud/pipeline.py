@@ -13,8 +13,8 @@ import secrets as _random
 import signal
 import sys
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +34,7 @@ from omnicloud.errors import (
     one_of,
 )
 from omnicloud.plan import Selection, Target, plan_targets, skipped_providers
+from omnicloud.redaction import Redactor
 from omnicloud.results import Results, load_results
 from omnicloud.runner import PYTEST_FAILED, PYTEST_NO_TESTS, PYTEST_OK, RunRequest, TestCounts
 from omnicloud.signals import Interrupts, handle_interrupts
@@ -82,6 +83,7 @@ class RunState:
     run_folder: RunFolder | None = None
     resume: ResumePlan | None = None
     signals: Interrupts | None = None
+    redactor: Redactor = field(default_factory=Redactor)
 
     def was_interrupted(self) -> bool:
         """A signal arrived (even one whose KeyboardInterrupt a library swallowed)."""
@@ -108,7 +110,15 @@ def load(state: RunState) -> int | None:
                 raise
             path = _discovered_only_config(state)
     state.config = merge_discovered(load_config(path), state.plugins)
+    state.redactor.add(config_secrets(state.config))
     return None
+
+
+def config_secrets(config: Config) -> list[str]:
+    """Values marked secret, and every credential inside a URL-shaped value."""
+    from omnicloud.redaction import secrets_in
+
+    return [*config.secret_values(), *secrets_in(config.model_dump(mode="python"))]
 
 
 def _discovered_only_config(state: RunState) -> Path:
@@ -266,6 +276,10 @@ def provision(state: RunState) -> int | None:
     state.environment = state.stack.enter_context(
         services_for_run(state.config, providers, environment=state.options.selection.environment)
     )
+    if state.environment is not None:
+        from omnicloud.redaction import secrets_in
+
+        state.redactor.add(secrets_in(state.environment.endpoints()))
     return None
 
 
@@ -560,7 +574,7 @@ def certify(options: CertifyOptions, console: Console | None = None) -> int:
     interrupted run exits 130 and its report says INCOMPLETE.
     """
     state = RunState(options=options, console=console or make_console())
-    with handle_interrupts() as interrupts:
+    with handle_interrupts() as interrupts, redacted_output(state.redactor):
         state.signals = interrupts
         try:
             code = _run(state, interrupts)
@@ -579,6 +593,23 @@ def certify(options: CertifyOptions, console: Console | None = None) -> int:
     return code
 
 
+@contextmanager
+def redacted_output(redactor: Redactor) -> Iterator[None]:
+    """Everything printed during the run (pytest's terminal, errors, service log tails)
+    passes the redactor, which learns the services' secrets as they start."""
+    from omnicloud.redaction import RedactingStream
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout = RedactingStream(saved[0], redactor)
+    sys.stderr = RedactingStream(saved[1], redactor)
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        sys.stdout, sys.stderr = saved
+
+
 def _run(state: RunState, interrupts: Interrupts) -> int:
     code = _stages(state, interrupts)
     interrupts.shield()  # from here on a signal is recorded, never raised: cleanup completes
@@ -594,8 +625,10 @@ def _run(state: RunState, interrupts: Interrupts) -> int:
             print(exc.render(), file=sys.stderr)
             code = exc.exit_code if code is None else code
     if state.run_folder is not None:
+        from omnicloud.redaction import redact_tree
         from omnicloud.run_folder import publish, release
 
+        redact_tree(state.run_folder.staging, state.redactor)
         publish(state.run_folder)
         release(state.run_folder)
     return code if code is not None else exit_code(state)

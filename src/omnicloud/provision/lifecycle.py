@@ -26,7 +26,7 @@ from types import FrameType
 from typing import Any
 
 from omnicloud.config.models import Config, EnvironmentConfig
-from omnicloud.endpoints import ENV_ENDPOINTS, needed_services, write_endpoints
+from omnicloud.endpoints import ENV_ENDPOINTS, needed_services, write_endpoints, write_private
 from omnicloud.errors import ConfigError, InfrastructureError, SelectionError, did_you_mean, one_of
 from omnicloud.provision.base import (
     Leftover,
@@ -275,7 +275,7 @@ def _save_state(run: RunContext, env: Environment) -> None:
         "handles": {n: h.to_json() for n, h in env.handles.items()},
     }
     tmp = run.directory / "state.json.tmp"
-    tmp.write_text(json.dumps(state), encoding="utf-8")
+    write_private(tmp, json.dumps(state))  # 0600: it holds the services' credentials
     tmp.replace(run.directory / "state.json")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -27,6 +28,7 @@ from typing import Any, Protocol
 
 from omnicloud.config.models import FailuresConfig, GitHubSink, WebhookSink
 from omnicloud.errors import InfrastructureError
+from omnicloud.redaction import safe_url, url_secrets
 from omnicloud.triage.model import ClassifiedFailure, TriageReport
 from omnicloud.triage.render import owner_slug, render_json, render_markdown, report_to_dict
 
@@ -88,8 +90,10 @@ def http_json(
     body: Any = None,
     timeout: float = 10.0,
     auth_scheme: str = "Bearer",
+    shown_url: str | None = None,
 ) -> tuple[int, Any, dict[str, str]]:
-    """One JSON request; raises ``SinkError`` (token-free) on any failure."""
+    """One JSON request; raises ``SinkError`` (token-free, and naming the URL as
+    ``shown_url`` when the URL itself is a credential) on any failure."""
     data = None if body is None else json.dumps(body, default=str).encode()
     headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
     if data is not None:
@@ -97,6 +101,8 @@ def http_json(
     if token:
         headers["Authorization"] = f"{auth_scheme} {token}"
     request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    shown = shown_url or url
+    hidden = [token or "", *([url] if shown_url else []), *url_secrets(url)]
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             raw = response.read()
@@ -105,11 +111,11 @@ def http_json(
     except urllib.error.HTTPError as exc:
         detail = exc.read()[:300].decode("utf-8", "replace")
         raise SinkError(
-            _redact(f"{method} {url} answered HTTP {exc.code}: {detail}", [token or ""])
+            _redact(f"{method} {shown} answered HTTP {exc.code}: {detail}", hidden)
         ) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise SinkError(_redact(f"{method} {url} failed: {reason}", [token or ""])) from None
+        raise SinkError(_redact(f"{method} {shown} failed: {reason}", hidden)) from None
 
 
 # -- sinks ------------------------------------------------------------------------------------
@@ -150,9 +156,14 @@ class WebhookSinkDriver:
         for attempt in range(self.config.retries + 1):
             try:
                 status, _, _ = http_json(
-                    "POST", self.config.url, token=token, body=body, timeout=self.config.timeout
+                    "POST",
+                    self.config.url,
+                    token=token,
+                    body=body,
+                    timeout=self.config.timeout,
+                    shown_url=safe_url(self.config.url),  # a webhook's path is its credential
                 )
-                return f"webhook: delivered to {self.config.url} (HTTP {status})"
+                return f"webhook: delivered to {safe_url(self.config.url)} (HTTP {status})"
             except SinkError as exc:
                 last = str(exc)
                 if attempt < self.config.retries:
@@ -284,8 +295,40 @@ def configured_sinks(config: FailuresConfig) -> list[Sink]:
     for name, factory in SINKS.items():
         section = getattr(config, name, None)
         if section is not None:
-            sinks.append(factory(section))
+            sinks.append(DeadlineSink(factory(section), float(config.sink_deadline)))
     return sinks
+
+
+class DeadlineSink:
+    """A sink bounded in total time: a server that answers one byte every few seconds keeps
+    each read under its timeout, so only a deadline over the whole delivery ends it. The
+    abandoned delivery runs on in a daemon thread that dies with the process."""
+
+    def __init__(self, sink: Sink, deadline: float) -> None:
+        self.sink = sink
+        self.name = sink.name
+        self.deadline = deadline
+
+    def send(self, report: TriageReport) -> str:
+        outcome: list[str | BaseException] = []
+
+        def deliver() -> None:
+            try:
+                outcome.append(self.sink.send(report))
+            except BaseException as exc:  # handed to the caller's thread below
+                outcome.append(exc)
+
+        worker = threading.Thread(target=deliver, name=f"omnicloud-sink-{self.name}", daemon=True)
+        worker.start()
+        worker.join(self.deadline)
+        if not outcome:
+            raise SinkError(
+                f"{self.name}: not done within {self.deadline:g} s (failures.sink_deadline);"
+                " abandoned"
+            )
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
 
 
 def deliver(report: TriageReport, sinks: list[Sink]) -> tuple[list[str], list[str]]:
