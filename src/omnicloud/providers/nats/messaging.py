@@ -10,7 +10,7 @@ A consumer acknowledges a message only after the shared retry policy
 (:mod:`omnicloud.providers.delivery`) is done with it: handled, or moved to the dead-letter
 topic (``<topic>.dlq`` unless the consumer config names ``dead_letter_topic``). While the
 handler runs, the consumer tells JetStream the message is in progress every third of
-``ack_wait`` (2 s by default); a consumer that stops or dies before acknowledging leaves the
+``ack_wait`` (5 s by default); a consumer that stops or dies before acknowledging leaves the
 message to another member after ``ack_wait``: at-least-once, and a slow handler is not
 mistaken for a dead one.
 
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 KEY_HEADER = "Omnicloud-Key"
 HEADERS_HEADER = "Omnicloud-Headers"
-DEFAULT_ACK_WAIT = 2.0
+DEFAULT_ACK_WAIT = 5.0
 DEFAULT_PUBLISH_TIMEOUT = 5.0
 READER_GROUP = "omnicloud-reader"
 CONSUMER_GROUP = "omnicloud"
