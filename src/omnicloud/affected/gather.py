@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from omnicloud.affected.changes import ChangeSet, FileChange, collect_changes, read_at, resolve_base
@@ -19,6 +19,7 @@ from omnicloud.affected.history import per_item, read_durations, recent_failures
 from omnicloud.affected.imports import ImportGraph, build_graph
 from omnicloud.affected.index import ScanStats, python_blobs, scan_imports
 from omnicloud.affected.select import (
+    MapView,
     PreviousConfig,
     Selection,
     SelectorInput,
@@ -27,10 +28,17 @@ from omnicloud.affected.select import (
     select,
 )
 from omnicloud.affected.testdiff import changed_tests
+from omnicloud.affected.testmap import (
+    DEFAULT_MAP,
+    load_map,
+    project_reader,
+    select_by_map,
+    toolchain_digest,
+)
 from omnicloud.config.loader import parse_config
 from omnicloud.config.models import Config
 from omnicloud.contracts import CONTRACTS
-from omnicloud.errors import OmnicloudError
+from omnicloud.errors import OmnicloudError, SelectionError
 
 _GRAPH_RULES = frozenset({"imports", "contracts", "tests"})
 
@@ -47,9 +55,17 @@ class AffectedResult:
 
 
 def compute_selection(
-    config: Config, *, base: str | None = None, environ: Mapping[str, str] | None = None
+    config: Config,
+    *,
+    base: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    test_map: Path | None = None,
 ) -> AffectedResult:
-    """Changed files -> Selection, for the repository holding the configuration."""
+    """Changed files -> Selection, for the repository holding the configuration.
+
+    ``test_map`` is the per-test map (default ``.omnicloud/testmap.json`` in the project);
+    without one, plain tests are selected file by file through the import graph.
+    """
     environ = os.environ if environ is None else environ
     project_dir = config.source.parent if config.source else Path.cwd()
     settings = config.affected
@@ -73,6 +89,12 @@ def compute_selection(
     if changes.full_run is None and _GRAPH_RULES & set(settings.rules):
         with _timed(timings, "imports"):
             graph, stats = _graph(project_dir, config, blobs, changes)
+    view = None
+    if test_files and "tests" in settings.rules and changes.full_run is None:
+        with _timed(timings, "map"):
+            view, problem = _map_view(project_dir, test_map)
+        if problem is not None:
+            changes = replace(changes, full_run=problem, warnings=(*changes.warnings, problem))
     with _timed(timings, "inputs"):
         data = SelectorInput(
             config,
@@ -84,6 +106,7 @@ def compute_selection(
             test_files,
             frozenset(blobs),
             _test_changes(project_dir, config, changes, graph, test_files),
+            test_map=view,
         )
     with _timed(timings, "select"):
         selection = select(data)
@@ -91,6 +114,29 @@ def compute_selection(
         with _timed(timings, "prioritise"):
             selection = prioritise(selection, *_history(config, project_dir, selection))
     return AffectedResult(selection, project_dir, base_ref.source, stats, timings)
+
+
+def _map_view(project_dir: Path, path: Path | None) -> tuple[MapView | None, str | None]:
+    """The map and its selection, or why everything must run (unreadable, other toolchain)."""
+    target = path or DEFAULT_MAP
+    target = target if target.is_absolute() else project_dir / target
+    shown = os.path.relpath(target, project_dir)
+    try:
+        test_map = load_map(target)
+    except SelectionError as exc:
+        return (
+            None,
+            f"{exc.message}: running everything; re-record it (omnicloud affected --record)",
+        )
+    if test_map is None:
+        return None, None
+    if test_map.toolchain != toolchain_digest(project_dir):
+        return None, (
+            f"the test map {shown} was recorded with other lock files or toolchain pins: running"
+            " everything; re-record it (omnicloud affected --record)"
+        )
+    read_text, read_bytes = project_reader(project_dir)
+    return MapView(test_map, select_by_map(test_map, read_text, read_bytes), shown), None
 
 
 def written_base_ref(config: Config) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from omnicloud.affected.changes import ChangeSet, FileChange
 from omnicloud.affected.globs import glob_match
 from omnicloud.affected.imports import ImportGraph, Reach, reach_changed, reach_dynamic
+from omnicloud.affected.testmap import MapSelection, TestMap
 from omnicloud.config.models import MAPPING_GROUP, Config
 
 Kind = Literal["provider", "tests"]
@@ -118,6 +119,22 @@ class SelectorInput:
     test_changes: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
     failures: Mapping[str, int] = field(default_factory=dict)
     durations: Mapping[str, float] = field(default_factory=dict)
+    test_map: MapView | None = None
+
+
+@dataclass(frozen=True)
+class MapView:
+    """The per-test map and what it selects against the working tree (``testmap.py``)."""
+
+    test_map: TestMap
+    selection: MapSelection
+    path: str = ""
+
+    def by_file(self) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for hit in self.selection.hits:
+            out.setdefault(hit.test.partition("::")[0], {})[hit.test] = hit.reason
+        return out
 
 
 @dataclass(frozen=True)
@@ -357,16 +374,59 @@ def rule_mappings(ctx: _Context) -> Iterator[Hit]:
 
 
 def rule_tests(ctx: _Context) -> Iterator[Hit]:
-    """Plain test files (``affected.test_paths``) that changed or import a changed file."""
+    """Plain test files (``affected.test_paths``) that changed or import a changed file; with a
+    per-test map, down to the tests that executed changed code or opened changed data."""
+    graph = ctx.data.graph
+    view = ctx.data.test_map
+    known = frozenset(view.test_map.test_files) if view is not None else frozenset()
+    # A test file that changed is narrowed to its changed tests only when it reaches no other
+    # change: the changes elsewhere may break any of its tests.
+    elsewhere = [p for p in ctx.touched if p not in ctx.data.test_files]
+    others = reach_changed(graph, elsewhere) if graph is not None and elsewhere else Reach({})
     for test_file in ctx.data.test_files:
-        if test_file not in ctx.via:
+        if test_file in known:
             continue
-        narrowed = None
-        if ctx.via.changed(test_file) and ctx.config.affected.test_level:
-            narrowed = ctx.data.test_changes.get(test_file)
-        if narrowed is not None:
-            narrowed = frozenset(f"{test_file}::{t}" for t in narrowed)
-        yield Hit("tests", test_file, Reason("tests", _chain_text(ctx, test_file)), narrowed)
+        if test_file in others:
+            yield Hit("tests", test_file, Reason("tests", _chain_text(ctx, test_file, others)))
+        elif test_file in ctx.via:
+            yield _own_changes(ctx, test_file)
+    if view is not None and graph is not None:
+        yield from _tests_by_map(ctx, view, graph, known)
+
+
+def _own_changes(ctx: _Context, test_file: str) -> Hit:
+    narrowed = None
+    if ctx.via.changed(test_file) and ctx.config.affected.test_level:
+        narrowed = ctx.data.test_changes.get(test_file)
+    if narrowed is not None:
+        narrowed = frozenset(f"{test_file}::{t}" for t in narrowed)
+    return Hit("tests", test_file, Reason("tests", _chain_text(ctx, test_file)), narrowed)
+
+
+def _tests_by_map(
+    ctx: _Context, view: MapView, graph: ImportGraph, known: frozenset[str]
+) -> Iterator[Hit]:
+    """Test files the map recorded: the map's tests; the file's own changed tests (new ones
+    included); the whole file when it reaches a changed file the map has never seen (new code,
+    code that runs only at import)."""
+    unseen = [p for p in ctx.touched if p not in view.test_map.code]
+    via_unseen = reach_changed(graph, unseen) if unseen else Reach({})
+    hits = view.by_file()
+    for test_file in ctx.data.test_files:
+        if test_file not in known:
+            continue
+        if test_file in via_unseen:
+            chain = _chain_text(ctx, test_file, via_unseen)
+            yield Hit(
+                "tests", test_file, Reason("tests", f"{chain}, which the test map has not seen")
+            )
+        if ctx.via.changed(test_file):
+            yield _own_changes(ctx, test_file)
+        found = hits.get(test_file)
+        if found:
+            first, why = sorted(found.items())[0]
+            more = f" (and {len(found) - 1} more test(s))" if len(found) > 1 else ""
+            yield Hit("tests", test_file, Reason("map", f"{first} {why}{more}"), frozenset(found))
 
 
 RULES: dict[str, Callable[[_Context], Iterator[Hit]]] = {
@@ -392,8 +452,8 @@ def _enabled(config: Config) -> Iterator[tuple[str, Any]]:
     return ((n, p) for n, p in config.providers.items() if p.enabled)
 
 
-def _chain_text(ctx: _Context, start: str) -> str:
-    steps = ctx.via.chain(start)
+def _chain_text(ctx: _Context, start: str, via: Reach | None = None) -> str:
+    steps = (via or ctx.via).chain(start)
     last = ctx.touched.get(steps[-1])
     if last is None:
         tail = f"{steps[-1]} (changed)"

@@ -1,0 +1,315 @@
+"""Test-level selection by the per-test map on a generated src-layout project with a history of
+seeded source and data edits: shadow runs measure recall 100 % with a selection smaller than
+the import graph's; data edits, which the import graph cannot see, are caught."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from affected_repo import Project
+
+from omnicloud.affected import compute_selection
+from omnicloud.affected.testmap import TestMap, cut_units, digest, select_by_map
+from omnicloud.cli import main
+from omnicloud.config import load_config
+
+CONFIG = """\
+[project]
+name = "shop"
+base_ref = "main"
+
+[affected]
+test_paths = ["tests"]
+"""
+
+FILES = {
+    "src/shop/__init__.py": "",
+    "src/shop/pricing.py": """\
+TAX_RATE = 0.2
+
+
+def net(price):
+    return round(price, 2)
+
+
+def gross(price):
+    return round(price * (1 + TAX_RATE), 2)
+
+
+def discount(price, percent):
+    if percent >= 100:
+        return 0.0
+    return round(price * (100 - percent) / 100, 2)
+""",
+    "src/shop/cart.py": """\
+from shop.pricing import discount, gross
+
+
+class Cart:
+    def __init__(self):
+        self.lines = []
+
+    def add(self, price, quantity=1):
+        self.lines.append((price, quantity))
+
+    def total(self):
+        return round(sum(gross(p) * q for p, q in self.lines), 2)
+
+    def total_with(self, percent):
+        return discount(self.total(), percent)
+""",
+    "src/shop/catalog.py": """\
+import json
+from pathlib import Path
+
+
+def load(path):
+    return json.loads(Path(path).read_text())
+
+
+def price_of(catalog, sku):
+    return catalog[sku]["price"]
+""",
+    "src/shop/stock.py": """\
+def reserve(stock, sku, count):
+    if stock.get(sku, 0) < count:
+        raise ValueError(sku)
+    stock[sku] -= count
+    return stock[sku]
+""",
+    "tests/fixtures/catalog.json": '{"apple": {"price": 1.5}, "pear": {"price": 2.0}}\n',
+    "tests/fixtures/stock.toml": "apple = 10\npear = 3\n",
+    "tests/test_pricing.py": """\
+from shop.pricing import discount, gross, net
+
+
+def test_net():
+    assert net(1.234) == 1.23
+
+
+def test_gross():
+    assert gross(10) == 12.0
+
+
+def test_discount():
+    assert discount(50, 10) == 45.0
+
+
+def test_full_discount():
+    assert discount(50, 100) == 0.0
+""",
+    "tests/test_cart.py": """\
+from shop.cart import Cart
+
+
+def test_empty():
+    assert Cart().total() == 0
+
+
+def test_total():
+    cart = Cart()
+    cart.add(10, 2)
+    assert cart.total() == 24.0
+
+
+def test_total_with_discount():
+    cart = Cart()
+    cart.add(10)
+    assert cart.total_with(50) == 6.0
+""",
+    "tests/test_catalog.py": """\
+from pathlib import Path
+
+from shop.catalog import load, price_of
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_apple_price():
+    assert price_of(load(FIXTURES / "catalog.json"), "apple") == 1.5
+
+
+def test_names():
+    assert sorted(load(FIXTURES / "catalog.json")) == ["apple", "pear"]
+""",
+    "tests/test_stock.py": """\
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from shop.stock import reserve
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def stock():
+    return tomllib.loads((FIXTURES / "stock.toml").read_text())
+
+
+def test_reserve():
+    assert reserve(stock(), "pear", 2) == 1
+
+
+def test_too_many():
+    with pytest.raises(ValueError):
+        reserve({"pear": 1}, "pear", 2)
+""",
+}
+
+Edit = Callable[[Project], None]
+
+
+def replace_in(path: str, old: str, new: str) -> Edit:
+    def edit(project: Project) -> None:
+        text = (project.root / path).read_text()
+        assert old in text, (path, old)
+        (project.root / path).write_text(text.replace(old, new))
+
+    return edit
+
+
+#: Seeded edits, each a bug that some tests catch (or a harmless edit that none do).
+EDITS: dict[str, Edit] = {
+    "discount off by one": replace_in("src/shop/pricing.py", "(100 - percent)", "(99 - percent)"),
+    "tax rate constant": replace_in("src/shop/pricing.py", "TAX_RATE = 0.2", "TAX_RATE = 0.25"),
+    "reserve takes one": replace_in("src/shop/stock.py", "stock[sku] -= count", "stock[sku] -= 1"),
+    "catalog fixture price": replace_in("tests/fixtures/catalog.json", "1.5", "1.25"),
+    "stock fixture count": replace_in("tests/fixtures/stock.toml", "pear = 3", "pear = 2"),
+    "harmless comment in net": replace_in(
+        "src/shop/pricing.py", "    return round(price, 2)", "    return round(price, 2)  # cents"
+    ),
+}
+
+
+def omnicloud(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_BASE_REF", "PYTHONPATH")}
+    return subprocess.run(
+        [sys.executable, "-m", "omnicloud", "affected", *args],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Project:
+    project = Project(tmp_path / "shop")
+    project.root.mkdir()
+    project.git("init", "-q", "-b", "main")
+    project.write("omnicloud.toml", CONFIG)
+    project.write(".gitignore", ".omnicloud/\n")
+    for path, text in FILES.items():
+        project.write(path, text)
+    project.commit("shop")
+    return project
+
+
+@pytest.mark.slow
+def test_shadow_runs_over_a_seeded_history_measure_full_recall(
+    shop: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_BASE_REF", raising=False)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    recorded = omnicloud(shop, "--record")  # through the real entry point once
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    assert (shop.root / ".omnicloud" / "testmap.json").is_file()
+    config = str(shop.root / "omnicloud.toml")
+    by_imports: list[int] = []
+    for number, (name, edit) in enumerate(EDITS.items()):
+        shop.git("checkout", "-q", "-B", f"change-{number}", "main")
+        edit(shop)
+        shop.commit(name)
+        main(["affected", "-c", config, "--shadow"])
+        out = capsys.readouterr().out
+        assert "shadow: selected" in out, (name, out)
+        assert "MISSED" not in out, (name, out)
+        without_map = compute_selection(load_config(Path(config)), test_map=Path("none.json"))
+        by_imports.append(len(without_map.selection.tests))
+        shop.git("checkout", "-q", "main")
+        shop.git("branch", "-q", "-D", f"change-{number}")
+    stats = omnicloud(shop, "--stats")
+    assert stats.returncode == 0
+    assert "per-change recall: 100.0% (5 of 5 failing changes" in stats.stdout, stats.stdout
+    assert "per-test recall:   100.0%" in stats.stdout
+    records = [
+        json.loads(line)
+        for line in (shop.root / ".omnicloud" / "shadow.jsonl").read_text().splitlines()
+    ]
+    assert len(records) == len(EDITS)
+    harmless = records[-1]
+    assert (harmless["selected"], harmless["failing"]) == (0, [])  # a comment changes nothing
+    discount = records[0]
+    assert discount["selected"] < discount["total"] / 2  # 3 of 13: the tests that call it
+    catalog = records[3]
+    assert catalog["failing"] == ["tests/test_catalog.py::test_apple_price"]
+    assert catalog["selected"] == 2  # both tests that opened the fixture
+    assert by_imports[3] == 0  # the import graph cannot see a data edit: the map does
+
+
+def test_units_fold_lines_into_innermost_functions() -> None:
+    units = cut_units(
+        "X = 1\n\n\nclass C:\n    y = 2\n\n    def m(self):\n        def inner():\n"
+        "            return 1\n        return inner()\n"
+    )
+    assert units is not None
+    assert [units.unit_of(n) for n in (1, 5, 7, 9, 10)] == [
+        "<module>",
+        "<module>",
+        "C.m",
+        "C.m.inner",
+        "C.m",
+    ]
+    moved = cut_units(
+        "X = 1\n\n# a comment\n\nclass C:\n    y = 2\n\n    def m(self):\n        def inner():\n"
+        "            return 1\n        return inner()\n"
+    )
+    assert moved is not None
+    assert moved.fingerprints == units.fingerprints
+    assert cut_units("def broken(:\n") is None
+
+
+def test_select_by_map_reasons() -> None:
+    source = "A = 1\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return 2\n"
+    units = cut_units(source)
+    assert units is not None
+    test_map = TestMap(
+        tests=["t.py::test_f", "t.py::test_g", "t.py::test_data"],
+        code={
+            "m.py": {
+                "fingerprint": digest(source),
+                "units": dict(units.fingerprints),
+                "used": {"f": [0], "g": [1]},
+            }
+        },
+        data={"d.json": {"fingerprint": digest(b"{}"), "used": [2]}},
+    )
+    files: dict[str, bytes] = {
+        "m.py": source.replace("return 2", "return 3").encode(),
+        "d.json": b"{}",
+    }
+
+    def text(path: str) -> str | None:
+        return files[path].decode() if path in files else None
+
+    def raw(path: str) -> bytes | None:
+        return files.get(path)
+
+    found = select_by_map(test_map, text, raw)
+    assert [(h.test, h.reason) for h in found.hits] == [
+        ("t.py::test_g", "executed g in m.py (changed)")
+    ]
+    files["d.json"] = b'{"x": 1}'
+    files["m.py"] = source.replace("A = 1", "A = 2").encode()
+    found = select_by_map(test_map, text, raw)
+    assert [h.test for h in found.hits] == ["t.py::test_data", "t.py::test_f", "t.py::test_g"]
+    assert found.hits[0].reason == "opened d.json (changed since recorded)"
+    assert found.hits[1].reason == "executed m.py, whose module-level code changed"
