@@ -26,6 +26,7 @@ from omnicloud.providers.postgres.interfaces import (
     graph,
     keyvalue,
     lists,
+    pubsub,
     queue,
     sets,
     sortedsets,
@@ -38,6 +39,7 @@ from omnicloud.providers.postgres.interfaces.graph import GraphMixin
 from omnicloud.providers.postgres.interfaces.keyvalue import KeyValueMixin
 from omnicloud.providers.postgres.interfaces.kv_transactions import KeyValueTransactionsMixin
 from omnicloud.providers.postgres.interfaces.lists import ListMixin
+from omnicloud.providers.postgres.interfaces.pubsub import PubSubMixin
 from omnicloud.providers.postgres.interfaces.queue import QueueMixin
 from omnicloud.providers.postgres.interfaces.sets import SetMixin
 from omnicloud.providers.postgres.interfaces.sortedsets import SortedSetMixin
@@ -52,6 +54,10 @@ IMPLEMENTS: tuple[str, ...] = (
     "keyvalue_transactional",
     "keyvalue_batch",
     "keyvalue_cas",
+    "pubsub_basic",
+    "pubsub_persistent",
+    "pubsub_filtering",
+    "pubsub_ordering",
     "stream_basic",
     "stream_consumer_groups",
     "stream_replay",
@@ -98,9 +104,10 @@ DDL: tuple[str, ...] = (
     *sortedsets.DDL,
     *lists.DDL,
     *streams.DDL,
+    *pubsub.DDL,
 )
 #: Created last by ``DDL``: when it exists, so do all the others.
-LAST_TABLE = "ocs_stream_partitions"
+LAST_TABLE = "ocs_pubsub_durable"
 #: Tables holding a namespace's rows, emptied when a private store closes.
 TABLES = (
     "ocs_kv",
@@ -115,6 +122,7 @@ TABLES = (
     "ocs_zset",
     "ocs_list",
     *streams.TABLES,
+    *pubsub.TABLES,
 )
 
 
@@ -129,14 +137,20 @@ class PostgresStore(
     SortedSetMixin,
     ListMixin,
     StreamMixin,
+    PubSubMixin,
 ):
     """Key-value, stream, queue, list, set, sorted-set, time-series, graph and document
     interfaces (every one PostgreSQL can honestly implement; see docs/backends/postgres.md)."""
 
-    def __init__(self, conn: Any, ns: str, private: bool) -> None:
+    def __init__(
+        self, conn: Any, ns: str, private: bool, url: str = DEFAULT_URL, schema: str = "public"
+    ) -> None:
         super().__init__(conn, ns)
         self._private = private
+        self._url = url
+        self._schema = schema
         self._loop = asyncio.get_running_loop()
+        self._init_pubsub()
 
     async def aclose(self) -> None:
         """Close the connection (after removing a private namespace's rows and indexes).
@@ -151,6 +165,7 @@ class PostgresStore(
             await asyncio.wrap_future(future)
             return
         try:
+            await self._close_listener()
             if self._private:
                 await self._purge()
         finally:
@@ -187,4 +202,4 @@ async def create_store(
         await conn.close()
         conn = await connect(url, schema, DDL)
     private = namespace is None
-    return PostgresStore(conn, namespace or uuid.uuid4().hex, private)
+    return PostgresStore(conn, namespace or uuid.uuid4().hex, private, url, schema)
