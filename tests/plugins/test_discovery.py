@@ -48,6 +48,22 @@ class WrongSignatureKV(AcmeKV):
 
 BAD_SIGNATURE = {"contract": "kv_store", "factory": "acme_kv:WrongSignatureKV"}
 UNKNOWN_CONTRACT = {"contract": "kv_stor", "factory": "acme_kv:AcmeKV"}
+NOTHING_DECLARED = {"factory": "acme_kv:AcmeKV"}
+
+
+class AcmeInterfaces:
+    """Acme's interface-only store (no exists: keyvalue_basic is not met)."""
+
+    omnicloud_implements = ["keyvalue_basic"]
+
+    async def get(self, key):
+        return None
+
+    async def set(self, key, value):
+        return None
+
+    async def delete(self, key):
+        return None
 '''
 
 
@@ -140,3 +156,23 @@ def test_configuration_overrides_a_plugin_of_the_same_name(tmp_path: Path, workd
     )
     done = run(workdir, site, "certify")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_interface_only_plugins_are_checked_for_their_interfaces(
+    tmp_path: Path, workdir: Path
+) -> None:
+    site = install(
+        tmp_path / "site",
+        {"acme-ifaces": "acme_kv:AcmeInterfaces", "acme-empty": "acme_kv:NOTHING_DECLARED"},
+    )
+    done = run(workdir, site, "plugins", "--check", "--json")
+    assert done.returncode == 4, done.stderr
+    rows = {r["name"]: r for r in json.loads(done.stdout)}
+    assert rows["acme-ifaces"]["contract"] is None
+    assert rows["acme-ifaces"]["implements"] == ["keyvalue_basic"]
+    assert rows["acme-ifaces"]["problems"] == [
+        "keyvalue_basic: missing 'exists' (async def exists(key: str) -> bool)"
+    ]
+    assert rows["acme-empty"]["problems"] == [
+        "declares neither 'contract' nor 'implements': nothing to certify"
+    ]
