@@ -38,7 +38,7 @@ from tck_py.interfaces.stream import (
     BaseTestStreamRetentionInterface,
 )
 
-pytestmark = pytest.mark.services("nats")
+pytestmark = [pytest.mark.services("nats"), pytest.mark.xdist_group("nats")]
 
 Factory = Callable[..., Awaitable[Any]]
 

@@ -23,7 +23,7 @@ from tck_py.messaging.consumer import BaseTestConsumerContract
 from tck_py.messaging.producer import BaseTestProducerContract
 from tck_py.shared.models import ConsumedMessage
 
-pytestmark = pytest.mark.services("nats")
+pytestmark = [pytest.mark.services("nats"), pytest.mark.xdist_group("nats")]
 __all__ = ["nats_url"]  # the session fixture, imported so pytest finds it here
 
 Factory = Callable[..., Awaitable[Any]]

@@ -52,7 +52,12 @@ from tck_py.messaging.consumer import BaseTestConsumerContract
 from tck_py.messaging.delayed_messaging import BaseTestDelayedMessagingContract
 from tck_py.messaging.producer import BaseTestProducerContract
 
-pytestmark = [pytest.mark.services("rabbitmq"), pytest.mark.slow]
+# One worker runs the whole module under --dist loadgroup: the node boots once, not per worker.
+pytestmark = [
+    pytest.mark.services("rabbitmq"),
+    pytest.mark.slow,
+    pytest.mark.xdist_group("rabbitmq"),
+]
 
 Factory = Callable[..., Awaitable[Any]]
 CONFIG = """
