@@ -42,9 +42,9 @@ provisioner = "process"
 """
 
 
-@pytest.fixture(scope="session")
-def postgres_endpoint() -> Iterator[dict[str, Any]]:
-    """A PostgreSQL server of this session (per xdist worker): its ``url`` and ``schema``."""
+@contextlib.contextmanager
+def _postgres_server() -> Iterator[dict[str, Any]]:
+    """A PostgreSQL server started by the process provisioner: its ``url`` and ``schema``."""
     require_binary("initdb", "postgresql")
     with tempfile.TemporaryDirectory(prefix="omnicloud-postgres-backend-") as state:
         # PostgreSQL runs as an unprivileged user that must reach its data dir in here
@@ -57,6 +57,13 @@ def postgres_endpoint() -> Iterator[dict[str, Any]]:
                 patch.setenv(STATE_DIR_ENV, state)
                 env = stack.enter_context(provision(config))
             yield dict(env.endpoints()["postgres"])
+
+
+@pytest.fixture(scope="session")
+def postgres_endpoint() -> Iterator[dict[str, Any]]:
+    """A PostgreSQL server of this session (per xdist worker)."""
+    with _postgres_server() as endpoint:
+        yield endpoint
 
 
 async def _factory_for(
@@ -338,3 +345,22 @@ async def test_a_store_is_closed_on_the_loop_that_made_it(
         owner.call_soon_threadsafe(owner.stop)
         thread.join(5)
         owner.close()
+
+
+@pytest.mark.slow
+async def test_a_server_gone_mid_run_is_an_error_not_silence() -> None:
+    """Pub/sub receive must not answer "no message" when the server died: the listener's
+    connection error reaches the caller, so the run reports an infrastructure failure."""
+    with _postgres_server() as endpoint:
+        store = await create_store(str(endpoint["url"]), "omnicloud_gone")
+        await store.subscribe("topic", "subscriber")
+        await store.publish("topic", b"before")
+        assert await store.receive("subscriber", 5) is not None
+    try:
+        with pytest.raises(psycopg.OperationalError):
+            await store.receive("subscriber", 5)
+        with pytest.raises(psycopg.OperationalError):
+            await store.get("k")
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            await store.aclose()
