@@ -482,7 +482,13 @@ def triage(state: RunState) -> int | None:
     if state.results is None or state.folder is None or state.junit is None:
         return None
     try:
-        report = triage_results(state.config, [state.junit], state.folder, run_id=state.run_id)
+        report = triage_results(
+            state.config,
+            [state.junit],
+            state.folder,
+            run_id=state.run_id,
+            skip={(t.provider, t.suite) for t in state.targets if t.probe},  # no verdict
+        )
     except OmnicloudError as exc:
         print(f"warning: triage skipped: {exc.message}", file=sys.stderr)
         return None

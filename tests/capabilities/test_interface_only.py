@@ -242,3 +242,8 @@ def test_certify_probe_failures_are_no_verdict(tmp_path: Path) -> None:
     assert "probe scanner: could declare nothing more; does not implement 1" in done.stdout
     assert "VIOLATION" not in done.stdout
     assert "violated" not in done.stdout
+    assert "failure(s)" not in done.stdout  # nothing triaged, routed or recorded as history
+    triage = json.loads(
+        (folder / "omnicloud-results" / "triage" / "triage.json").read_text("utf-8")
+    )
+    assert triage["failures"] == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -148,8 +148,12 @@ def triage_results(
     include_skipped: bool = False,
     service_logs: Mapping[str, str] | None = None,
     max_junit_bytes: int = MAX_JUNIT_BYTES,
+    skip: Collection[tuple[str, str]] = (),
 ) -> TriageReport:
     """Triage a run: read JUnit, classify, route, compare with history, write, deliver.
+
+    ``skip`` lists (provider, suite) pairs whose failures are not triaged: the interfaces a
+    ``--probe`` run tried without the provider declaring them, which are no verdict.
 
     Writes ``<results_dir>/triage/triage.{json,md}`` and ``owners/<owner>.{json,md}``; records
     the run in the history database (``failures.history``); then tries the configured sinks and
@@ -161,6 +165,7 @@ def triage_results(
     run_id = run_id or new_run_id()
     junit = read_failures(list(junit_paths), max_bytes=max_junit_bytes)
     failures = junit.failures + (junit.skipped if include_skipped else [])
+    failures = [f for f in failures if (f.provider, f.contract) not in skip]
     failures = redact_failures(failures, secret_values(config))
     items = triage_failures(
         failures, config, root=root, results_dir=results_dir, service_logs=service_logs
