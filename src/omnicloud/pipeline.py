@@ -416,6 +416,7 @@ def report(state: RunState) -> int | None:
         "elapsed": round(time.monotonic() - state.started, 3),
         "environment": state.options.selection.environment,
         "sat_out": dict(state.sat_out),
+        "probes": sorted(t.node_name for t in state.targets if t.probe),
         "services_down": dict(state.services_down),
         **completeness(state),
     }

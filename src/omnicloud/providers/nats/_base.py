@@ -162,9 +162,12 @@ class NatsBase:
             try:
                 await self._create_stream(name, subjects, config)
             except BaseException as exc:
-                del self._creating[name]
-                pending.set_exception(exc)
-                pending.exception()  # retrieved: later callers retry instead
+                del self._creating[name]  # later callers try again
+                if isinstance(exc, Exception):
+                    pending.set_exception(exc)
+                    pending.exception()  # marked retrieved: no "never retrieved" warning
+                else:
+                    pending.cancel()  # the creator was cancelled: so are its waiters
                 raise
             pending.set_result(None)
         await asyncio.shield(pending)
