@@ -1,4 +1,4 @@
-"""The etcd interface store: keyvalue_basic, _scan, _ttl, _cas and _transactional.
+"""The etcd interface store: keyvalue_basic, _scan, _ttl, _cas, _batch and _transactional.
 
 Every store keeps its keys under ``<prefix><namespace>/kv/`` (the namespace is random unless
 given), so the stores a suite creates never see each other's keys. Conditional writes are etcd
@@ -14,6 +14,7 @@ import asyncio
 import math
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from omnicloud.providers.etcd._gateway import (
@@ -21,6 +22,7 @@ from omnicloud.providers.etcd._gateway import (
     EtcdGateway,
     b64,
     delete,
+    key_values,
     put,
     range_end,
     unchanged,
@@ -33,8 +35,11 @@ IMPLEMENTS: tuple[str, ...] = (
     "keyvalue_scan",
     "keyvalue_ttl",
     "keyvalue_transactional",
+    "keyvalue_batch",
     "keyvalue_cas",
 )
+#: etcd's default ``--max-txn-ops``: a batch is sent as transactions of at most this many keys.
+MAX_TXN_OPS = 128
 
 _DELETED = object()
 
@@ -211,6 +216,44 @@ class EtcdStore:
                 return False
             if await self._swap(key, revision, [delete(self._key(key))]):
                 return True
+
+    # ------------------------------------------------------------------------------ batch
+    async def _batches(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run ``ops`` as transactions of up to ``MAX_TXN_OPS``; their responses, in order."""
+        responses: list[dict[str, Any]] = []
+        for start in range(0, len(ops), MAX_TXN_OPS):
+            chunk = ops[start : start + MAX_TXN_OPS]
+            reply = await self._gateway.call("kv/txn", {"compare": [], "success": chunk})
+            responses.extend(reply.get("responses", [{}] * len(chunk)))
+        return responses
+
+    async def batch_set(self, items: Mapping[str, str]) -> None:
+        await self._batches([put(self._key(k), encode_value(v)) for k, v in items.items()])
+
+    async def batch_get(self, keys: Sequence[str]) -> list[str | None]:
+        distinct = list(dict.fromkeys(keys))
+        ranges = [{"request_range": {"key": b64(self._key(k))}} for k in distinct]
+        now, found = time.time(), {}
+        for key, response in zip(distinct, await self._batches(ranges), strict=True):
+            for kv in key_values(response.get("response_range", {})):
+                stored = decode_value(kv.value)
+                if stored.alive(now):
+                    found[key] = stored.value
+        return [found.get(key) for key in keys]
+
+    async def batch_delete(self, keys: Sequence[str]) -> int:
+        """Delete ``keys``; the count is of live values removed (``prev_kv`` tells)."""
+        distinct = list(dict.fromkeys(keys))
+        deletes = [
+            {"request_delete_range": {"key": b64(self._key(k)), "prev_kv": True}} for k in distinct
+        ]
+        now, removed = time.time(), 0
+        for response in await self._batches(deletes):
+            previous = response.get("response_delete_range", {}).get("prev_kvs", [])
+            removed += sum(
+                decode_value(kv.value).alive(now) for kv in key_values({"kvs": previous})
+            )
+        return removed
 
     # ----------------------------------------------------------------------- transactions
     async def begin_transaction(self) -> EtcdTransaction:
