@@ -247,3 +247,7 @@ def test_certify_probe_failures_are_no_verdict(tmp_path: Path) -> None:
         (folder / "omnicloud-results" / "triage" / "triage.json").read_text("utf-8")
     )
     assert triage["failures"] == []
+    report = (folder / "omnicloud-results" / "report.md").read_text("utf-8")
+    assert "| scanner | keyvalue_ttl |" in report
+    assert "does not implement (probe)" in report
+    assert "VIOLATION" not in report

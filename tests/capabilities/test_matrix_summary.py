@@ -10,6 +10,8 @@ import pytest
 from rich.console import Console
 
 from omnicloud.config.models import Config
+from omnicloud.report.documents import render_markdown as render_report
+from omnicloud.report.documents import report_data
 from omnicloud.report.html_matrix import render_html
 from omnicloud.report.matrix import Matrix, build_matrix, real_summary, to_json
 from omnicloud.report.matrix_markdown import render_markdown
@@ -229,3 +231,22 @@ def test_html_failing_cells_link_to_their_messages() -> None:
     assert "AssertionError: boom" in section
     assert '<a href="#cell-sqlite-kv-contract">' in page
     assert '<section id="cell-sqlite-kv-contract">' in page
+
+
+def test_certify_report_documents_probes_as_findings() -> None:
+    results = Results(
+        (
+            _test("redis", "keyvalue_basic"),
+            _test("redis", "set_basic"),
+            _test("redis", "graph_basic", outcome="failed"),
+            _test("redis", "list_basic", outcome="failed"),
+        )
+    )
+    meta = {"project": "demo", "probes": ["redis:graph_basic", "redis:set_basic"]}
+    data = report_data(results, meta)
+    assert [v["suite"] for v in data["violations"]] == ["list_basic"]  # declared, failing
+    assert [t["suite"] for t in data["targets"] if t.get("probe")] == ["graph_basic", "set_basic"]
+    text = render_report(data)
+    assert "| redis | set_basic | 1 | 0 | 0 | 0 | 0.00s | could declare (probe) |" in text
+    assert "| redis | graph_basic | 0 | 1 | 0 | 0 | 0.00s | does not implement (probe) |" in text
+    assert text.count("**VIOLATION**") == 1

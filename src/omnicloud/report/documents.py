@@ -1,4 +1,9 @@
-"""``report.json`` and ``report.md``: the run's results for machines and for people."""
+"""``report.json`` and ``report.md``: the run's results for machines and for people.
+
+Suites that ``--probe`` ran (``meta["probes"]``: ``provider:suite`` of interfaces a provider does
+not declare) are no verdict: their rows say "could declare" or "does not implement", and their
+failures are not violations.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,13 @@ from omnicloud.results import Results
 
 def report_data(results: Results, meta: Mapping[str, Any]) -> dict[str, Any]:
     summary = results.summary()
+    probes = set(meta.get("probes") or ())
     return {
         "meta": dict(meta),
         "summary": asdict(summary) | {"total": summary.total},
         "targets": [
             {"provider": p, "suite": s, **asdict(v)}
+            | ({"probe": True} if f"{p}:{s}" in probes else {})
             for (p, s), v in sorted(results.by_target().items())
         ],
         "violations": [
@@ -31,6 +38,7 @@ def report_data(results: Results, meta: Mapping[str, Any]) -> dict[str, Any]:
                 "message": t.message,
             }
             for t in results.failures
+            if f"{t.provider}:{t.suite}" not in probes
         ],
     }
 
@@ -52,6 +60,8 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         lines[1:1] = ["", f"**INCOMPLETE**: {data['meta'].get('incomplete_reason', '')}"]
     for t in data["targets"]:
         verdict = "compliant" if t["failed"] + t["errors"] == 0 else "**VIOLATION**"
+        if t.get("probe"):  # not declared: a finding, never a verdict
+            verdict = _probe_finding(t)
         if f"{t['provider']}:{t['suite']}" in unfinished and verdict == "compliant":
             verdict = "**INCOMPLETE**"
         lines.append(
@@ -72,6 +82,12 @@ def render_markdown(data: Mapping[str, Any]) -> str:
                 f"{': ' + first if first else ''}"
             )
     return "\n".join(lines) + "\n"
+
+
+def _probe_finding(target: Mapping[str, Any]) -> str:
+    if target["failed"] + target["errors"]:
+        return "does not implement (probe)"
+    return "could declare (probe)" if target["passed"] else "probe: no test ran"
 
 
 def write_documents(
