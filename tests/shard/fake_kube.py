@@ -58,7 +58,7 @@ class FakeCluster:
         name = f"{job['metadata']['name']}-{index}-abcde"
         template = job["spec"]["template"]["spec"]
         container = template["containers"][0]
-        pod = {
+        pod: dict[str, Any] = {
             "metadata": {
                 "name": name,
                 "namespace": namespace,

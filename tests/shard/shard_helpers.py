@@ -69,6 +69,8 @@ QUIET_PLUGINS = (
     "no:hypothesispytest",
     "-p",
     "no:split",
+    "-p",
+    "no:asyncio",  # no async tests here; and without an omnicloud.toml it is left as installed
 )
 
 

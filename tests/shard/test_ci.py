@@ -26,7 +26,7 @@ def generated(capsys: pytest.CaptureFixture[str], *args: str) -> str:
 @pytest.mark.parametrize("shards", [1, 4, 8])
 def test_github_workflow_parses_with_a_shard_matrix_and_a_merge_job(
     capsys: pytest.CaptureFixture[str], shards: int
-):
+) -> None:
     workflow = yaml.safe_load(generated(capsys, "github", "--shards", str(shards)))
     certify, merge = workflow["jobs"]["certify"], workflow["jobs"]["merge"]
     assert certify["strategy"]["matrix"] == {"shard": list(range(1, shards + 1))}
@@ -40,7 +40,7 @@ def test_github_workflow_parses_with_a_shard_matrix_and_a_merge_job(
     assert all("\n" not in r for r in runs + merge_runs)
 
 
-def test_matrix_json_is_what_fromjson_needs(capsys: pytest.CaptureFixture[str]):
+def test_matrix_json_is_what_fromjson_needs(capsys: pytest.CaptureFixture[str]) -> None:
     text = generated(capsys, "github", "--shards", "3", "--matrix-json")
     assert text == '{"shard":[1,2,3]}\n'
     assert json.loads(text) == github.matrix(3)
@@ -48,7 +48,7 @@ def test_matrix_json_is_what_fromjson_needs(capsys: pytest.CaptureFixture[str]):
 
 def test_gitlab_pipeline_parses_with_parallel_jobs_and_junit_reports(
     capsys: pytest.CaptureFixture[str],
-):
+) -> None:
     pipeline = yaml.safe_load(generated(capsys, "gitlab", "--shards", "4", "--image", "acme:1"))
     certify, merge = pipeline["omnicloud-certify"], pipeline["omnicloud-merge"]
     assert certify["parallel"] == 4
@@ -64,7 +64,7 @@ def test_gitlab_pipeline_parses_with_parallel_jobs_and_junit_reports(
     assert merge["script"][-1].startswith("omnicloud merge --expect 4 ")
 
 
-def test_one_gitlab_shard_is_a_plain_job(capsys: pytest.CaptureFixture[str]):
+def test_one_gitlab_shard_is_a_plain_job(capsys: pytest.CaptureFixture[str]) -> None:
     job = yaml.safe_load(generated(capsys, "gitlab", "--shards", "1"))["omnicloud-certify"]
     assert "parallel" not in job
     assert job["variables"] == {"CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "1"}
@@ -82,12 +82,12 @@ def test_one_gitlab_shard_is_a_plain_job(capsys: pytest.CaptureFixture[str]):
 )
 def test_bad_shard_counts_are_selection_errors(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str
-):
+) -> None:
     assert main(["ci", *args]) == ExitCode.SELECTION
     assert capsys.readouterr().err.splitlines()[0] == message
 
 
-def test_custom_commands_must_be_one_line():
+def test_custom_commands_must_be_one_line() -> None:
     with pytest.raises(ValueError, match="shard_command must be one line"):
         CiOptions(shards=2, shard_command="a\nb")
 
@@ -127,7 +127,7 @@ def collected(project: Path) -> list[str]:
 
 
 @pytest.mark.slow
-def test_github_commands_run_locally_and_merge_to_the_whole_suite(tiny: Path):
+def test_github_commands_run_locally_and_merge_to_the_whole_suite(tiny: Path) -> None:
     options = CiOptions(shards=2)
     for shard in (1, 2):
         done = bash(github.shard_command(options, str(shard)), tiny)
@@ -149,7 +149,7 @@ def test_github_commands_run_locally_and_merge_to_the_whole_suite(tiny: Path):
 
 
 @pytest.mark.slow
-def test_gitlab_commands_run_locally_with_the_ci_node_variables(tiny: Path):
+def test_gitlab_commands_run_locally_with_the_ci_node_variables(tiny: Path) -> None:
     options = CiOptions(shards=2)
     for shard in ("1", "2"):
         done = bash(gitlab.shard_command(options), tiny, CI_NODE_INDEX=shard, CI_NODE_TOTAL="2")

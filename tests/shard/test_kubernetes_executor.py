@@ -19,9 +19,9 @@ from omnicloud.executors.kubernetes import (
     job_manifest,
     namespace_manifest,
     pods_by_index,
-    validate_manifest,
 )
 from omnicloud.executors.pod import extract_junit, frame_junit
+from omnicloud.kube import validate_manifest
 from omnicloud.shard.junit import case_id, case_outcome, cases, read_junit
 
 pytest.importorskip("kubernetes", reason="the kubernetes extra is not installed")
@@ -33,7 +33,7 @@ def config(**overrides: object) -> KubernetesExecutorConfig:
     return KubernetesExecutorConfig.model_validate(values)
 
 
-def test_the_job_is_indexed_one_pod_per_shard_with_image_and_resources():
+def test_the_job_is_indexed_one_pod_per_shard_with_image_and_resources() -> None:
     job = job_manifest(
         config(resources={"cpu": "1", "memory": "1Gi"}, service_account="ci"),
         name="omnicloud-r1",
@@ -66,13 +66,13 @@ def test_the_job_is_indexed_one_pod_per_shard_with_image_and_resources():
     assert model.metadata.labels["omnicloud.run-id"] == "r1"
 
 
-def test_the_namespace_manifest_validates():
+def test_the_namespace_manifest_validates() -> None:
     assert (
         validate_manifest(namespace_manifest("omnicloud-r1", "r1")).metadata.name == "omnicloud-r1"
     )
 
 
-def test_a_field_the_model_does_not_know_is_refused():
+def test_a_field_the_model_does_not_know_is_refused() -> None:
     job = job_manifest(config(), name="j", namespace="ns", run_id="r")
     job["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Never"
     with pytest.raises(
@@ -83,12 +83,12 @@ def test_a_field_the_model_does_not_know_is_refused():
         validate_manifest(job)
 
 
-def test_without_an_image_the_error_names_the_key():
+def test_without_an_image_the_error_names_the_key() -> None:
     with pytest.raises(InfrastructureError, match=r"executors\.kubernetes\.image is not set"):
         job_manifest(config(image=None), name="j", namespace="ns", run_id="r")
 
 
-def test_junit_survives_the_pod_log_framing():
+def test_junit_survives_the_pod_log_framing() -> None:
     data = b'<testsuites><testsuite name="x"/></testsuites>' * 200
     log = "collected 3 items\n" + frame_junit("junit.xml", data) + "bye\n"
     assert extract_junit(log) == {"junit.xml": data}
@@ -96,7 +96,7 @@ def test_junit_survives_the_pod_log_framing():
     assert extract_junit("\n".join(truncated)) == {}
 
 
-def test_job_status_and_pod_choice_are_pure():
+def test_job_status_and_pod_choice_are_pure() -> None:
     assert not job_finished({"active": 2, "succeeded": 1}, 3)
     assert job_finished({"succeeded": 2, "failed": 1}, 3)
     assert job_finished({"active": 1, "conditions": [{"type": "Failed", "status": "True"}]}, 3)
@@ -121,7 +121,7 @@ def test_job_status_and_pod_choice_are_pure():
     assert pods_by_index(retried)[0]["metadata"]["name"] == "a"
 
 
-def test_the_executor_is_registered_by_name():
+def test_the_executor_is_registered_by_name() -> None:
     assert executor_class("kubernetes") is KubernetesExecutor
 
 
@@ -142,7 +142,7 @@ QUICK_POD = [
 ]
 
 
-def test_shards_run_as_pods_and_merge_to_the_whole_suite(project: Path, tmp_path: Path):
+def test_shards_run_as_pods_and_merge_to_the_whole_suite(project: Path, tmp_path: Path) -> None:
     cluster = FakeCluster()
     with serve(cluster) as url:
         executor = KubernetesExecutor(shard_config(project, api_url=url), poll_interval=0.05)
@@ -165,7 +165,9 @@ def test_shards_run_as_pods_and_merge_to_the_whole_suite(project: Path, tmp_path
     assert cluster.jobs == {}
 
 
-def test_a_lost_pod_is_a_missing_shard_and_everything_is_cleaned_up(project: Path, tmp_path: Path):
+def test_a_lost_pod_is_a_missing_shard_and_everything_is_cleaned_up(
+    project: Path, tmp_path: Path
+) -> None:
     cluster = FakeCluster()
     cluster.lost_indexes = {1}
     with serve(cluster) as url:
@@ -180,7 +182,7 @@ def test_a_lost_pod_is_a_missing_shard_and_everything_is_cleaned_up(project: Pat
 
 def test_a_job_that_never_finishes_times_out_naming_the_key_and_cleans_up(
     project: Path, tmp_path: Path
-):
+) -> None:
     cluster = FakeCluster()
     cluster.hang = True
     now = [0.0]
@@ -207,7 +209,7 @@ def test_a_job_that_never_finishes_times_out_naming_the_key_and_cleans_up(
 
 def test_an_api_refusal_is_an_infrastructure_error_and_the_namespace_is_removed(
     project: Path, tmp_path: Path
-):
+) -> None:
     cluster = FakeCluster()
     cluster.forbid = {"POST /apis/batch/v1/"}
     with serve(cluster) as url, pytest.raises(InfrastructureError) as caught:
@@ -219,7 +221,7 @@ def test_an_api_refusal_is_an_infrastructure_error_and_the_namespace_is_removed(
     assert cluster.namespaces == {}
 
 
-def test_an_existing_namespace_is_used_and_kept(project: Path, tmp_path: Path):
+def test_an_existing_namespace_is_used_and_kept(project: Path, tmp_path: Path) -> None:
     cluster = FakeCluster()
     cluster.namespaces["team-ci"] = {"metadata": {"name": "team-ci"}}
     with serve(cluster) as url:
@@ -232,18 +234,18 @@ def test_an_existing_namespace_is_used_and_kept(project: Path, tmp_path: Path):
     assert ("POST", "/api/v1/namespaces") not in cluster.requests
 
 
-def test_without_the_client_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch):
-    from omnicloud.executors import kubernetes as executor
+def test_without_the_client_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from omnicloud import kube
 
     monkeypatch.setitem(sys.modules, "kubernetes", None)
     with pytest.raises(InfrastructureError) as caught:
-        executor.validate_manifest({"kind": "Job"})
+        kube.validate_manifest({"kind": "Job"})
     assert caught.value.hint == "pip install 'open-omni-cloud-tck[kubernetes]'"
 
 
 def test_an_unreachable_api_server_is_an_infrastructure_error(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-):
+) -> None:
     import socket
 
     with socket.socket() as probe:  # a port nothing listens on

@@ -45,7 +45,7 @@ def junit(path: Path, shard: str | None, tests: dict[str, str], durations: str =
     return path
 
 
-def test_complete_shards_merge_cleanly(tmp_path: Path):
+def test_complete_shards_merge_cleanly(tmp_path: Path) -> None:
     a = junit(tmp_path / "a.xml", "1/2", {"t.py::test_a": "passed", "t.py::test_b": "failed"})
     b = junit(tmp_path / "b.xml", "2/2", {"t.py::test_c": "skipped"})
     result = merge_junit([a, b])
@@ -62,7 +62,7 @@ def test_complete_shards_merge_cleanly(tmp_path: Path):
     assert result.xml.failures == 1
 
 
-def test_a_missing_shard_is_named(tmp_path: Path):
+def test_a_missing_shard_is_named(tmp_path: Path) -> None:
     a = junit(tmp_path / "a.xml", "1/3", {"t.py::a": "passed"})
     c = junit(tmp_path / "c.xml", "3/3", {"t.py::c": "passed"})
     result = merge_junit([a, c])
@@ -70,7 +70,7 @@ def test_a_missing_shard_is_named(tmp_path: Path):
     assert result.problems == ["missing shard(s) 2/3: expected 3, got 2"]
 
 
-def test_expect_overrides_and_catches_a_lost_last_shard(tmp_path: Path):
+def test_expect_overrides_and_catches_a_lost_last_shard(tmp_path: Path) -> None:
     a = junit(tmp_path / "a.xml", "1/2", {"t.py::a": "passed"})
     with pytest.raises(
         ResultsError, match=r"shard files disagree on the shard count \(expected 3\)"
@@ -78,7 +78,7 @@ def test_expect_overrides_and_catches_a_lost_last_shard(tmp_path: Path):
         merge_junit([a], expect=3)
 
 
-def test_a_duplicated_shard_and_its_tests_are_named(tmp_path: Path):
+def test_a_duplicated_shard_and_its_tests_are_named(tmp_path: Path) -> None:
     a = junit(tmp_path / "a.xml", "1/2", {"t.py::a": "passed"})
     again = junit(tmp_path / "again.xml", "1/2", {"t.py::a": "passed"})
     b = junit(tmp_path / "b.xml", "2/2", {"t.py::b": "passed"})
@@ -89,7 +89,7 @@ def test_a_duplicated_shard_and_its_tests_are_named(tmp_path: Path):
     ]
 
 
-def test_shards_disagreeing_on_the_count_are_an_error(tmp_path: Path):
+def test_shards_disagreeing_on_the_count_are_an_error(tmp_path: Path) -> None:
     a = junit(tmp_path / "a.xml", "1/2", {"t.py::a": "passed"})
     b = junit(tmp_path / "b.xml", "2/3", {"t.py::b": "passed"})
     with pytest.raises(ResultsError) as caught:
@@ -99,14 +99,14 @@ def test_shards_disagreeing_on_the_count_are_an_error(tmp_path: Path):
     )
 
 
-def test_foreign_junit_without_properties_merges_with_a_count_check(tmp_path: Path):
+def test_foreign_junit_without_properties_merges_with_a_count_check(tmp_path: Path) -> None:
     a = junit(tmp_path / "a.xml", None, {"t.py::a": "passed"})
     result = merge_junit([a], expect=2)
     assert result.missing_shards == (2,)
     assert "expected 2 shard files, got 1" in result.warnings
 
 
-def test_different_durations_stores_are_flagged(tmp_path: Path):
+def test_different_durations_stores_are_flagged(tmp_path: Path) -> None:
     a = junit(tmp_path / "a.xml", "1/2", {"t.py::a": "passed"}, durations="aaa")
     b = junit(tmp_path / "b.xml", "2/2", {"t.py::b": "passed"}, durations="bbb")
     assert any("different durations stores" in w for w in merge_junit([a, b]).warnings)
@@ -131,7 +131,7 @@ EXTERNAL = """<?xml version="1.0"?>
 )
 def test_hostile_or_malformed_xml_is_refused_naming_the_file(
     tmp_path: Path, text: str, message: str
-):
+) -> None:
     path = tmp_path / "evil.xml"
     path.write_text(
         text if text.startswith("<?") else text.replace("<testsuite>", "\n\n<testsuite>")
@@ -143,13 +143,13 @@ def test_hostile_or_malformed_xml_is_refused_naming_the_file(
     assert caught.value.exit_code == ExitCode.RESULTS
 
 
-def test_a_bare_testsuite_root_is_accepted(tmp_path: Path):
+def test_a_bare_testsuite_root_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "one.xml"
     path.write_text('<testsuite name="x"><testcase classname="m" name="t"/></testsuite>')
     assert [c.name for _s, c in cases(read_junit(path))] == ["t"]
 
 
-def test_node_ids_of_foreign_junit_are_rebuilt(tmp_path: Path):
+def test_node_ids_of_foreign_junit_are_rebuilt(tmp_path: Path) -> None:
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_x.py").write_text("")
     path = tmp_path / "foreign.xml"
@@ -184,7 +184,7 @@ def shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_cli_merges_folders_updates_durations_and_lists_failures(
     shards: Path, capsys: pytest.CaptureFixture[str]
-):
+) -> None:
     code = main(["merge", "--expect", "2", "--failed-ids", "-", "in"])
     assert code == ExitCode.VIOLATIONS
     out, err = capsys.readouterr()
@@ -202,7 +202,9 @@ def test_cli_merges_folders_updates_durations_and_lists_failures(
     }
 
 
-def test_cli_refuses_to_write_an_incomplete_merge(shards: Path, capsys: pytest.CaptureFixture[str]):
+def test_cli_refuses_to_write_an_incomplete_merge(
+    shards: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (shards / "in" / "s2" / "junit.xml").unlink()
     code = main(["merge", "--expect", "2", "in"])
     assert code == ExitCode.RESULTS
@@ -214,14 +216,14 @@ def test_cli_refuses_to_write_an_incomplete_merge(shards: Path, capsys: pytest.C
     assert (shards / "omnicloud-results" / "junit-merged.xml").is_file()
 
 
-def test_cli_names_a_missing_file(shards: Path, capsys: pytest.CaptureFixture[str]):
+def test_cli_names_a_missing_file(shards: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["merge", "nope.xml"]) == ExitCode.RESULTS
     assert capsys.readouterr().err.startswith("error: nope.xml: no such JUnit file")
 
 
 def test_cli_uses_the_config_for_results_dir_and_durations(
     shards: Path, capsys: pytest.CaptureFixture[str]
-):
+) -> None:
     (shards / "omnicloud.toml").write_text(
         '[project]\nresults_dir = "out"\n[run]\ndurations = "timings/d.json"\n'
     )
@@ -232,7 +234,7 @@ def test_cli_uses_the_config_for_results_dir_and_durations(
 
 def test_inside_github_actions_merge_writes_the_summary_and_annotations(
     shards: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     summary = shards / "summary.md"
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))

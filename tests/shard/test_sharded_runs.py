@@ -32,7 +32,7 @@ def four_shards(shared_project: Path) -> Path:
     return shared_project
 
 
-def test_four_shards_merged_equal_the_unsharded_run(four_shards: Path):
+def test_four_shards_merged_equal_the_unsharded_run(four_shards: Path) -> None:
     expected = outcomes(four_shards / "whole.xml")
     assert len(expected) == 19
     per_shard = [outcomes(four_shards / f"shards/s{i}.xml") for i in range(1, 5)]
@@ -58,11 +58,11 @@ def test_four_shards_merged_equal_the_unsharded_run(four_shards: Path):
     assert "merged 4 file(s): 19 tests, 15 passed, 2 failed, 1 errors, 1 skipped" in merged.stderr
 
 
-def test_the_slow_test_gets_a_shard_of_its_own(four_shards: Path):
+def test_the_slow_test_gets_a_shard_of_its_own(four_shards: Path) -> None:
     assert outcomes(four_shards / "shards/s1.xml") == [("test_alpha.py::test_slow", "passed")]
 
 
-def test_failed_ids_rerun_exactly_the_failures(four_shards: Path):
+def test_failed_ids_rerun_exactly_the_failures(four_shards: Path) -> None:
     if not (four_shards / "failed.txt").exists():
         run_omnicloud(
             four_shards, "merge", "--no-durations", "--failed-ids", "failed.txt", "shards"
@@ -86,7 +86,7 @@ def test_failed_ids_rerun_exactly_the_failures(four_shards: Path):
     assert [t for t, _o in outcomes(four_shards / "rerun.xml")] == ids
 
 
-def test_xdist_workers_run_exactly_the_shard(four_shards: Path):
+def test_xdist_workers_run_exactly_the_shard(four_shards: Path) -> None:
     for index in (2, 3):
         xdist = run_pytest(four_shards, "-n", "2", f"--shard={index}/4", f"--junitxml=x{index}.xml")
         assert xdist.returncode in (0, 1), xdist.stdout + xdist.stderr
@@ -97,19 +97,21 @@ def test_xdist_workers_run_exactly_the_shard(four_shards: Path):
         assert suite_property(suites[0], SHARD_PROPERTY) == f"{index}/4"
 
 
-def test_shards_record_their_index_for_merge(shared_project: Path):
+def test_shards_record_their_index_for_merge(shared_project: Path) -> None:
     project = shared_project
     run_pytest(project, "--junitxml=s.xml", CI_NODE_INDEX="2", CI_NODE_TOTAL="3")
     suites = list(read_junit(project / "s.xml"))
     assert [suite_property(s, SHARD_PROPERTY) for s in suites] == ["2/3"]
 
 
-def test_kubernetes_completion_index_selects_the_same_shard_as_the_option(four_shards: Path):
+def test_kubernetes_completion_index_selects_the_same_shard_as_the_option(
+    four_shards: Path,
+) -> None:
     run_pytest(four_shards, "--junitxml=k.xml", JOB_COMPLETION_INDEX="2", OMNICLOUD_SHARD_COUNT="4")
     assert outcomes(four_shards / "k.xml") == outcomes(four_shards / "shards/s3.xml")
 
 
-def test_class_grouping_keeps_a_class_together(project: Path):
+def test_class_grouping_keeps_a_class_together(project: Path) -> None:
     owners = {}
     for index in (1, 2, 3):
         run_pytest(project, f"--shard={index}/3", "--shard-group=class", f"--junitxml=g{index}.xml")
@@ -128,7 +130,7 @@ def test_class_grouping_keeps_a_class_together(project: Path):
         ("x", "ERROR: --shard: invalid shard 'x': not of the form i/N"),
     ],
 )
-def test_bad_shard_values_are_usage_errors(shared_project: Path, value: str, message: str):
+def test_bad_shard_values_are_usage_errors(shared_project: Path, value: str, message: str) -> None:
     result = run_pytest(shared_project, f"--shard={value}")
     assert result.returncode == pytest.ExitCode.USAGE_ERROR
     assert result.stderr.splitlines()[:2] == [
@@ -138,7 +140,7 @@ def test_bad_shard_values_are_usage_errors(shared_project: Path, value: str, mes
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]])
-def test_an_empty_shard_succeeds(shared_project: Path, workers: list[str]):
+def test_an_empty_shard_succeeds(shared_project: Path, workers: list[str]) -> None:
     """19 tests in 20 shards: one shard has nothing to run, which is not a failure."""
     result = run_pytest(shared_project, *workers, "--shard=20/20")
     assert result.returncode == 0, result.stdout + result.stderr

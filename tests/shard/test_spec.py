@@ -14,12 +14,12 @@ ACCEPTED = "accepted: i/N with 1 <= i <= N (e.g. 2/4), or 'off'"
     ("text", "expected"),
     [("1/4", ShardSpec(1, 4)), (" 4 / 4 ", ShardSpec(4, 4)), ("1/1", ShardSpec(1, 1))],
 )
-def test_parse_accepts_i_of_n(text: str, expected: ShardSpec):
+def test_parse_accepts_i_of_n(text: str, expected: ShardSpec) -> None:
     assert parse_shard(text) == expected
 
 
 @pytest.mark.parametrize("text", ["off", "OFF", "none"])
-def test_off_disables_sharding(text: str):
+def test_off_disables_sharding(text: str) -> None:
     assert parse_shard(text) is None
 
 
@@ -33,7 +33,7 @@ def test_off_disables_sharding(text: str):
         ("-1/3", "--shard: invalid shard '-1/3': not of the form i/N"),
     ],
 )
-def test_bad_values_are_selection_errors_naming_the_option(text: str, message: str):
+def test_bad_values_are_selection_errors_naming_the_option(text: str, message: str) -> None:
     with pytest.raises(SelectionError) as caught:
         parse_shard(text)
     assert caught.value.message == message
@@ -41,24 +41,24 @@ def test_bad_values_are_selection_errors_naming_the_option(text: str, message: s
     assert caught.value.exit_code == ExitCode.SELECTION == 3
 
 
-def test_gitlab_variables_are_one_based():
+def test_gitlab_variables_are_one_based() -> None:
     spec = shard_from_environment({"CI_NODE_INDEX": "2", "CI_NODE_TOTAL": "5"})
     assert spec == ShardSpec(2, 5, "CI_NODE_INDEX/CI_NODE_TOTAL")
 
 
-def test_kubernetes_completion_index_is_zero_based():
+def test_kubernetes_completion_index_is_zero_based() -> None:
     spec = shard_from_environment({"JOB_COMPLETION_INDEX": "0", "OMNICLOUD_SHARD_COUNT": "3"})
     assert spec == ShardSpec(1, 3, "JOB_COMPLETION_INDEX/OMNICLOUD_SHARD_COUNT")
 
 
-def test_kubernetes_index_without_a_count_is_an_error():
+def test_kubernetes_index_without_a_count_is_an_error() -> None:
     with pytest.raises(
         SelectionError, match="JOB_COMPLETION_INDEX is set but OMNICLOUD_SHARD_COUNT"
     ):
         shard_from_environment({"JOB_COMPLETION_INDEX": "1"})
 
 
-def test_gitlab_index_beyond_total_is_an_error():
+def test_gitlab_index_beyond_total_is_an_error() -> None:
     with pytest.raises(SelectionError) as caught:
         shard_from_environment({"CI_NODE_INDEX": "4", "CI_NODE_TOTAL": "3"})
     assert caught.value.message == (
@@ -66,7 +66,7 @@ def test_gitlab_index_beyond_total_is_an_error():
     )
 
 
-def test_precedence_option_then_omnicloud_then_kubernetes_then_gitlab():
+def test_precedence_option_then_omnicloud_then_kubernetes_then_gitlab() -> None:
     env = {
         "OMNICLOUD_SHARD": "2/2",
         "JOB_COMPLETION_INDEX": "0",
@@ -84,6 +84,6 @@ def test_precedence_option_then_omnicloud_then_kubernetes_then_gitlab():
     assert resolve_shard(None, {}) is None
 
 
-def test_str_is_the_one_based_form():
+def test_str_is_the_one_based_form() -> None:
     assert str(ShardSpec(2, 4)) == "2/4"
     assert ShardSpec(2, 4).zero_based == 1

@@ -29,7 +29,7 @@ def failing_junit(path: Path, count: int, message: str = "boom") -> Path:
 
 def test_annotations_stop_at_githubs_per_step_limit_with_a_notice(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
-):
+) -> None:
     result = merge_junit([failing_junit(tmp_path / "j.xml", 25)])
     publish_github(result, {"GITHUB_WORKSPACE": str(tmp_path)})
     lines = capsys.readouterr().out.splitlines()
@@ -40,7 +40,7 @@ def test_annotations_stop_at_githubs_per_step_limit_with_a_notice(
     )
 
 
-def test_the_summary_is_cut_within_the_limit_with_a_note(tmp_path: Path):
+def test_the_summary_is_cut_within_the_limit_with_a_note(tmp_path: Path) -> None:
     result = merge_junit([failing_junit(tmp_path / "j.xml", 400, "x" * 200)])
     text = render_summary(result, limit=20_000)
     assert len(text.encode()) <= 20_000 + 200
@@ -49,7 +49,7 @@ def test_the_summary_is_cut_within_the_limit_with_a_note(tmp_path: Path):
     assert f"{400 - listed} more failures are in the merged JUnit file" in text
 
 
-def test_the_summary_is_appended_to_the_step_summary_file(tmp_path: Path):
+def test_the_summary_is_appended_to_the_step_summary_file(tmp_path: Path) -> None:
     summary = tmp_path / "step.md"
     summary.write_text("earlier step\n")
     result = merge_junit([failing_junit(tmp_path / "j.xml", 1)])
@@ -59,7 +59,7 @@ def test_the_summary_is_appended_to_the_step_summary_file(tmp_path: Path):
     assert "- `omnicloud.toml::redis-kv:kv_store::test_000` (failed): boom 0" in text
 
 
-def test_workflow_command_values_are_escaped():
+def test_workflow_command_values_are_escaped() -> None:
     annotation = Annotation("a,b:c.py", 3, "failed: x::y", "line1\nline2 100%")
     assert annotation.command() == (
         "::error file=a%2Cb%3Ac.py,line=3,title=failed%3A x%3A%3Ay::line1%0Aline2 100%25"
@@ -77,7 +77,7 @@ def failure(traceback: str, classname: str = "omnicloud.toml.redis-kv:kv_store")
     )
 
 
-def test_the_provider_frame_in_the_repository_is_preferred(tmp_path: Path):
+def test_the_provider_frame_in_the_repository_is_preferred(tmp_path: Path) -> None:
     trace = (
         f"{tmp_path}/src/tck_py/primitives/kv_store.py:88: in test_get\n"
         f"{tmp_path}/src/acme/kv.py:41: in get\n"
@@ -86,14 +86,14 @@ def test_the_provider_frame_in_the_repository_is_preferred(tmp_path: Path):
     assert locate_failure(failure(trace), tmp_path, None, None) == ("src/acme/kv.py", 41)
 
 
-def test_without_a_provider_frame_the_config_entry_is_annotated(tmp_path: Path):
+def test_without_a_provider_frame_the_config_entry_is_annotated(tmp_path: Path) -> None:
     config = tmp_path / "omnicloud.toml"
     text = '[project]\nname = "x"\n\n[providers.redis-kv]\ncontract = "kv"\n'
     trace = f"{tmp_path}/src/tck_py/primitives/kv_store.py:88: AssertionError"
     assert locate_failure(failure(trace), tmp_path, config, text) == ("omnicloud.toml", 4)
 
 
-def test_error_annotations_use_the_first_message_line(tmp_path: Path):
+def test_error_annotations_use_the_first_message_line(tmp_path: Path) -> None:
     path = tmp_path / "j.xml"
     path.write_text(
         "<testsuites><testsuite>"
@@ -107,7 +107,7 @@ def test_error_annotations_use_the_first_message_line(tmp_path: Path):
 
 def test_ci_summary_command_publishes_already_merged_results(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     from omnicloud.cli import main
 
     summary = tmp_path / "step.md"
