@@ -19,6 +19,7 @@ from omnicloud.adapters.runtime import ProviderRuntime
 from omnicloud.contracts import CONTRACTS
 from omnicloud.providers.nats import NatsBroker, create_broker
 from omnicloud.providers.nats._base import connect
+from omnicloud.providers.nats.messaging import NatsConsumer, decode_message
 from tck_py.messaging.consumer import BaseTestConsumerContract
 from tck_py.messaging.producer import BaseTestProducerContract
 from tck_py.shared.models import ConsumedMessage
@@ -103,10 +104,41 @@ async def test_the_producer_suite_catches_topics_that_leak(
         await BaseTestProducerContract().test_topics_are_isolated(factory)
 
 
-async def test_the_consumer_suite_catches_a_consumer_that_drops_retries(
+class _AckFirstConsumer(NatsConsumer):
+    """Acknowledges a message when it arrives, before the handler has it."""
+
+    async def _handle(self, msg: Any) -> None:
+        await self._broker.ack(msg)
+        await self._deliver(decode_message(msg.data, msg.headers))
+
+
+class _AckOnReceipt(NatsBroker):
+    """Its consumers lose the message they hold when stopped: it was acknowledged already."""
+
+    def consumer(self, handler: Any, topic: str, config: Mapping[str, Any] | None = None) -> Any:
+        consumer = _AckFirstConsumer(self, handler, topic, config or {})
+        self._children.append(consumer)
+        return consumer
+
+
+CONSUMER_BUGS = [
+    (_NoRetries, BaseTestConsumerContract.test_retry_outcome_redelivers_message),
+    (
+        _AckOnReceipt,
+        BaseTestConsumerContract.test_unacknowledged_message_survives_a_consumer_restart,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("broken", "test"), CONSUMER_BUGS, ids=[b.__name__ for b, _ in CONSUMER_BUGS]
+)
+async def test_the_consumer_suite_catches_a_broken_consumer(
     broken_broker: Callable[[type[NatsBroker]], Awaitable[NatsBroker]],
+    broken: type[NatsBroker],
+    test: Callable[[BaseTestConsumerContract, Factory], Awaitable[None]],
 ) -> None:
-    broker = await broken_broker(_NoRetries)
+    broker = await broken_broker(broken)
     consumers: list[Any] = []
 
     async def factory(handler: Any, topic: str, config: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -122,5 +154,5 @@ async def test_the_consumer_suite_catches_a_consumer_that_drops_retries(
         return consumers[-1], publish, dead_letters
 
     with pytest.raises(pytest.fail.Exception):
-        await BaseTestConsumerContract().test_retry_outcome_redelivers_message(factory)
+        await test(BaseTestConsumerContract(), factory)
     await asyncio.gather(*(c.aclose() for c in consumers))
