@@ -2,6 +2,7 @@
 
     python bench/affected.py [--modules 10000] [--tests 100000] [--peers]
                              [--peer-python /tmp/affected-peers/bin/python]
+                             [--map] [--overhead-tests 2000]
 
 Generates a git repository in a temporary folder: ``--modules`` Python modules in 100 packages,
 each importing three others (absolute, relative and function-level imports), test files holding
@@ -13,6 +14,12 @@ one module in the middle of a package near the top of the layers. It then times,
   everything on every run);
 - warm: the import cache keyed by git blob id (median of 5 runs);
 - the ``omnicloud affected --json`` command end to end (interpreter start-up included).
+
+``--map`` also writes a per-test map for every test (what ``omnicloud affected --record``
+would record: each test executes the ``late`` function of the module it tests) and times the
+selection with the map kept warm (median of 5). ``--overhead-tests N`` generates a separate
+small project of N real tests that call into their code, and times the same full pytest run
+with and without the recorder plugin (median of 3 each): the map's recording overhead.
 
 ``--peers`` also times ``pytest --picked`` and ``pytest --testmon`` (installed in the separate
 environment named by ``--peer-python``, so their pytest plugins never load in the project's own
@@ -33,8 +40,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
-from omnicloud.affected import compute_selection
+from omnicloud.affected import AffectedResult, compute_selection
 from omnicloud.config import load_config
 
 PACKAGES = 100
@@ -181,6 +189,8 @@ def main() -> int:
     parser.add_argument("--peers", action="store_true", help="also time pytest-picked/testmon")
     parser.add_argument("--peer-python", default="/tmp/affected-peers/bin/python")
     parser.add_argument("--keep", action="store_true", help="keep the generated repository")
+    parser.add_argument("--map", action="store_true", help="time selection with a per-test map")
+    parser.add_argument("--overhead-tests", type=int, default=0, metavar="N")
     options = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="omnicloud-bench-affected-"))
     try:
@@ -209,6 +219,10 @@ def main() -> int:
         )
         command, _ = time_command(root, "omnicloud", "affected", "--json")
         print(f"'omnicloud affected --json' end to end, warm: {command:.3f} s")
+        if options.map:
+            with_map(root, options.tests)
+        if options.overhead_tests:
+            recording_overhead(options.overhead_tests)
         if options.peers:
             peers(root, options.peer_python, options.modules)
     finally:
@@ -217,6 +231,130 @@ def main() -> int:
         else:
             shutil.rmtree(root, ignore_errors=True)
     return 0
+
+
+def write_map(root: Path) -> int:
+    """A per-test map as a recording would write it; returns the number of tests in it."""
+    from omnicloud.affected.testmap import TestMap, cut_units, digest, save_map, toolchain_digest
+
+    test_map = TestMap(toolchain=toolchain_digest(root))
+    for test_file in sorted((root / "tests").rglob("test_*.py")):
+        rel = test_file.relative_to(root).as_posix()
+        text = test_file.read_text()
+        units = cut_units(text)
+        assert units is not None
+        first = len(test_map.tests)
+        names = [n for n in units.fingerprints if n.startswith("test_")]
+        test_map.tests += [f"{rel}::{name}" for name in names]
+        ids = list(range(first, len(test_map.tests)))
+        test_map.test_files[rel] = digest(text)
+        test_map.code[rel] = {
+            "fingerprint": digest(text),
+            "units": dict(units.fingerprints),
+            "used": {name: [first + i] for i, name in enumerate(names)},
+        }
+        module = rel.split("/")[1], rel.rpartition("_")[2].removesuffix(".py")
+        source_rel = f"src/{module[0]}/{module[1]}.py"
+        source = (root / source_rel).read_text()
+        source_units = cut_units(source)
+        assert source_units is not None
+        if "late" not in source_units.fingerprints:
+            continue  # no test executes a line of it: a recording leaves it out
+        entry = test_map.code.setdefault(
+            source_rel,
+            {"fingerprint": digest(source), "units": dict(source_units.fingerprints), "used": {}},
+        )
+        entry["used"].setdefault("late", []).extend(ids)
+    save_map(test_map, root / ".omnicloud" / "testmap.json")
+    return len(test_map.tests)
+
+
+def with_map(root: Path, tests: int) -> None:
+    started = time.perf_counter()
+    count = write_map(root)
+    print(f"per-test map: {count} tests written in {time.perf_counter() - started:.1f} s")
+    runs = [time_selection(root, cold=False) for _ in range(5)]
+    wall = statistics.median(r[0] for r in runs)
+    cpu = statistics.median(r[1] for r in runs)
+    result = runs[-1][2]
+    selection = result.selection  # type: ignore[attr-defined]
+    chosen = sum(len(i.tests) or TESTS_PER_FILE for i in selection.tests)
+    print(
+        f"warm with the map: {wall:.3f} s wall, {cpu:.3f} s CPU (median of 5), map phase"
+        f" {result.timings.get('map', 0.0):.3f} s; {len(selection.tests)} test files,"  # type: ignore[attr-defined]
+        f" {chosen} of {tests} tests (a module-level change: the import graph decides)"
+    )
+    body = root / "src" / "pkg90" / "mod1.py"  # a function body, which the map can narrow
+    body.write_text(body.read_text().replace("    return VALUE", "    return VALUE + 0"))
+    git(root, "commit", "-q", "-am", "change one function body")
+    by_map = _count_tests(time_selection(root, cold=False)[2])
+    (root / ".omnicloud" / "testmap.json").rename(root / ".omnicloud" / "off.json")
+    by_imports = _count_tests(time_selection(root, cold=False)[2])
+    print(
+        f"a function-body change: {by_map} tests selected with the map, {by_imports} by the"
+        " import graph alone"
+    )
+
+
+def _count_tests(result: object) -> int:
+    selection = cast(AffectedResult, result).selection
+    return sum(len(i.tests) or TESTS_PER_FILE for i in selection.tests)
+
+
+OVERHEAD_MODULE = """def score(values):
+    total = 0
+    for value in values:
+        if value % 3 == 0:
+            total += value * 2
+        else:
+            total += value
+    return total
+
+
+def words(text):
+    return sorted(set(text.split()))
+"""
+
+
+def recording_overhead(tests: int) -> None:
+    """The same full pytest run with and without the recorder plugin."""
+    root = Path(tempfile.mkdtemp(prefix="omnicloud-bench-record-"))
+    try:
+        (root / "src" / "work").mkdir(parents=True)
+        (root / "src" / "work" / "__init__.py").write_text("")
+        (root / "src" / "work" / "calc.py").write_text(OVERHEAD_MODULE)
+        (root / "tests").mkdir()
+        (root / "tests" / "data.txt").write_text("alpha beta gamma beta\n")
+        per_file = 50
+        for number in range(max(1, tests // per_file)):
+            lines = ["from pathlib import Path", "", "from work.calc import score, words", ""]
+            for test in range(per_file):
+                lines += [
+                    "",
+                    f"def test_{test}():",
+                    f"    assert score(range({test + 200})) > 0",
+                    "    text = (Path(__file__).parent / 'data.txt').read_text()",
+                    "    assert words(text)[0] == 'alpha'",
+                    "",
+                ]
+            (root / "tests" / f"test_w{number}.py").write_text("\n".join(lines))
+        (root / "pytest.ini").write_text("[pytest]\npythonpath = src\n")
+        base = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly")
+        plain = [time_command(root, *base, "tests")[0] for _ in range(3)]
+        record = [
+            time_command(
+                root, *base, "-p", "omnicloud.affected.recorder",
+                "--omnicloud-record-map", ".omnicloud/testmap.json", "tests",
+            )[0]
+            for _ in range(3)
+        ]  # fmt: skip
+        without, recorded = statistics.median(plain), statistics.median(record)
+        print(
+            f"recording overhead, {tests} tests: {without:.2f} s without the recorder,"
+            f" {recorded:.2f} s with it (median of 3): +{(recorded / without - 1):.0%}"
+        )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def peers(root: Path, python: str, modules: int) -> None:

@@ -86,7 +86,11 @@ def reserve(stock, sku, count):
     "tests/fixtures/catalog.json": '{"apple": {"price": 1.5}, "pear": {"price": 2.0}}\n',
     "tests/fixtures/stock.toml": "apple = 10\npear = 3\n",
     "tests/test_pricing.py": """\
-from shop.pricing import discount, gross, net
+from shop.pricing import TAX_RATE, discount, gross, net
+
+
+def test_rate():  # uses a constant: executes no line of pricing.py while it runs
+    assert TAX_RATE == 0.2
 
 
 def test_net():
@@ -248,7 +252,9 @@ def test_shadow_runs_over_a_seeded_history_measure_full_recall(
     harmless = records[-1]
     assert (harmless["selected"], harmless["failing"]) == (0, [])  # a comment changes nothing
     discount = records[0]
-    assert discount["selected"] < discount["total"] / 2  # 3 of 13: the tests that call it
+    assert discount["selected"] < discount["total"] / 2  # 3 of 12: the tests that call it
+    tax = records[1]
+    assert "tests/test_pricing.py::test_rate" in tax["failing"]  # found by the import graph
     catalog = records[3]
     assert catalog["failing"] == ["tests/test_catalog.py::test_apple_price"]
     assert catalog["selected"] == 2  # both tests that opened the fixture

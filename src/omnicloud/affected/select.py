@@ -410,6 +410,7 @@ def _tests_by_map(
     included); the whole file when it reaches a changed file the map has never seen (new code,
     code that runs only at import)."""
     unseen = [p for p in ctx.touched if p not in view.test_map.code]
+    unseen += [p for p in view.selection.unknown if p not in unseen]
     via_unseen = reach_changed(graph, unseen) if unseen else Reach({})
     hits = view.by_file()
     for test_file in ctx.data.test_files:
@@ -418,7 +419,7 @@ def _tests_by_map(
         if test_file in via_unseen:
             chain = _chain_text(ctx, test_file, via_unseen)
             yield Hit(
-                "tests", test_file, Reason("tests", f"{chain}, which the test map has not seen")
+                "tests", test_file, Reason("tests", f"{chain}: code the test map cannot vouch for")
             )
         if ctx.via.changed(test_file):
             yield _own_changes(ctx, test_file)

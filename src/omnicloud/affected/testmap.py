@@ -8,7 +8,9 @@ stored with a fingerprint of its source, every data file with a hash of its cont
 
 Selection compares the working tree with the recording, not with the base: a unit whose source
 differs (or is gone) selects the tests that executed it; a changed ``<module>`` part selects every
-test that touched the file; a data file whose content differs selects the tests that opened it.
+test that touched the file and, since a test can use a constant without executing a line of its
+module, every test file that imports it (the import graph); a data file whose content differs
+selects the tests that opened it.
 What the map has not seen (a new test, a new file, a test file edited since) is left to the import
 graph. Everything here is pure apart from ``load_map``/``save_map``.
 """
@@ -177,7 +179,8 @@ class MapHit:
 @dataclass(frozen=True)
 class MapSelection:
     hits: tuple[MapHit, ...]
-    #: Files the map cannot speak for (unparsable now): left to the import graph.
+    #: Files whose import-time code changed (or that no longer parse, or are gone): a test can
+    #: depend on it without executing any of its lines in the test, so the import graph decides.
     unknown: tuple[str, ...] = ()
 
 
@@ -258,8 +261,7 @@ def _code_hits(
     used: Mapping[str, list[int]] = entry["used"]
     units = cut_units(text) if text is not None else None
     if units is None:
-        if text is not None:
-            unknown.append(path)
+        unknown.append(path)
         state = "deleted" if text is None else "does not parse"
         for unit_tests in used.values():
             for index in unit_tests:
@@ -267,6 +269,7 @@ def _code_hits(
         return
     recorded: Mapping[str, str] = entry["units"]
     if units.fingerprints.get(MODULE_UNIT) != recorded.get(MODULE_UNIT):
+        unknown.append(path)
         for unit_tests in used.values():
             for index in unit_tests:
                 yield test_map.tests[index], f"executed {path}, whose module-level code changed"
