@@ -210,11 +210,18 @@ async def _amqp_roundtrip(endpoint: dict[str, Any]) -> str:
 
 
 def _erlang_processes(directory: Path) -> list[str]:
-    """beam and epmd processes whose command line mentions ``directory`` or its epmd port."""
-    listing = subprocess.run(
-        ["pgrep", "-a", "beam|epmd"], capture_output=True, text=True, check=False
-    ).stdout
-    return [line for line in listing.splitlines() if str(directory) in line]
+    """beam and epmd processes started for ``directory``: by working directory or by argument
+    (beam carries its home there); read from /proc, like ``pgrep -a 'beam|epmd'``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        command = _cmdline(int(proc.name)).replace(b"\0", b" ").decode(errors="replace")
+        if ("beam" in command or "epmd" in command) and (
+            str(directory) in command or int(proc.name) in processes_in(directory)
+        ):
+            found.append(f"{proc.name} {command[:80]}")
+    return found
 
 
 def _start_and_check(
@@ -277,12 +284,31 @@ def test_rabbitmq_starts_serves_the_worker_vhost_and_leaves_no_epmd_or_beam(
 ) -> None:
     require_binary("rabbitmq-server", "rabbitmq-server")
     require_binary("epmd", "erlang-base")
-    result, endpoint = _start_and_check(
-        make_config, state_dir, "rabbitmq", lambda ep: asyncio.run(_amqp_roundtrip(ep))
-    )
+
+    def use(endpoint: dict[str, Any]) -> tuple[str, int]:
+        return asyncio.run(_amqp_roundtrip(endpoint)), _epmd_port(state_dir)
+
+    (result, epmd_port), endpoint = _start_and_check(make_config, state_dir, "rabbitmq", use)
     assert result == "gw1.jobs:b'job'"
     assert endpoint["url"].endswith("/%2F")
     assert _erlang_processes(state_dir) == []
+    # A daemonised epmd (what erl starts by itself) runs from / and would still listen here.
+    assert not port_open("127.0.0.1", epmd_port)
+
+
+def _epmd_port(state_dir: Path) -> int:
+    """The private epmd port the broker under ``state_dir`` was given (its environment)."""
+    for pid in processes_in(state_dir):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        for entry in environ:
+            if entry.startswith(b"ERL_EPMD_PORT="):
+                port = int(entry.split(b"=", 1)[1])
+                assert port_open("127.0.0.1", port), "the private epmd is not listening"
+                return port
+    raise AssertionError("no process of the broker has ERL_EPMD_PORT")
 
 
 def test_a_kind_whose_helper_binary_is_missing_names_it_and_its_package(
