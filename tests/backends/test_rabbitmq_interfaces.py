@@ -30,6 +30,7 @@ from omnicloud.providers.rabbitmq import (
     create_store,
 )
 from omnicloud.providers.rabbitmq._base import connect
+from omnicloud.providers.rabbitmq.messaging import RabbitConsumer, decode_message
 from omnicloud.provision.base import STATE_DIR_ENV
 from omnicloud.provision.lifecycle import provision
 from service_guard import require_binary
@@ -290,6 +291,46 @@ async def test_the_delayed_suite_catches_per_message_ttl_head_of_line_blocking(
                 (publisher.publish, get_message)
             )
     finally:
+        await broker.aclose()
+
+
+class _AckFirstConsumer(RabbitConsumer):
+    """Acknowledges a message when it arrives, before the handler has it."""
+
+    async def _handle(self, message: Any) -> None:
+        await message.ack()
+        await self._deliver(decode_message(message))
+
+
+async def test_the_consumer_suite_catches_a_consumer_that_acks_on_receipt(
+    rabbitmq_url: str,
+) -> None:
+    connection, channel = await connect(rabbitmq_url)
+    broker = RabbitBroker(connection, channel, "tck.", url=rabbitmq_url)
+    consumers: list[RabbitConsumer] = []
+
+    async def factory(handler: Any, topic: str, config: dict[str, Any]) -> tuple[Any, Any, Any]:
+        consumers.append(_AckFirstConsumer(broker, handler, topic, config))
+        producer = await broker.producer(None)
+
+        async def publish(payload: bytes, key: str | None = None, headers: Any = None) -> None:
+            await producer.publish(topic=topic, payload=payload, key=key, headers=headers)
+
+        async def dead_letters(timeout: float = 2.5) -> Any:
+            return await broker.get_message(broker.dead_letter_topic(topic, config), timeout)
+
+        return consumers[-1], publish, dead_letters
+
+    try:
+        with pytest.raises(pytest.fail.Exception):
+            await (
+                BaseTestConsumerContract().test_unacknowledged_message_survives_a_consumer_restart(
+                    factory
+                )
+            )
+    finally:
+        for consumer in consumers:
+            await consumer.aclose()
         await broker.aclose()
 
 
