@@ -207,7 +207,7 @@ KIND = Kind(
             "RABBITMQ_ENABLED_PLUGINS_FILE": "{data_dir}/enabled_plugins",
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-start_epmd false",
         },
-        fields={"user": "omnicloud", "password": "omnicloud", "vhost": "/", "prefix": ""},
+        fields={"user": "omnicloud", "password": "omnicloud-rabbitmq", "vhost": "/", "prefix": ""},
         url="amqp://{user}:{password}@{host}:{port}/%2F",
         ready={"tcp": True, "ping": True, "timeout": 60.0},
         local_ports=("epmd", "dist"),
