@@ -248,6 +248,18 @@ def plan_sessions(config: Config) -> tuple[SessionSpec, ...]:
                 ("matrix",),
             ),
             SessionSpec(
+                "slo",
+                "Measure providers against their SLO profiles (pass / fail / inconclusive)",
+                ("slo",),
+                ("slo",),
+            ),
+            SessionSpec(
+                "faults",
+                "Certify providers under faults: crash, hang, slow network, resets, partitions",
+                ("faults",),
+                ("faults",),
+            ),
+            SessionSpec(
                 "triage",
                 "Classify failures of the last run and route them to owners",
                 ("triage",),

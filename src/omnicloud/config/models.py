@@ -269,9 +269,9 @@ class SloConfig(Model):
     ```toml
     [slo]
     profile = "rfc015"     # providers that declare no `slo` get this one (RFC-015: p99 5ms, 10k/s)
-    trials = 5             # repeated trials: the spread between them bounds the verdict
-    duration = "1s"        # measured time of each open-loop trial (warm-up excluded)
-    warmup = "300ms"
+    trials = 3             # repeated trials: the spread between them bounds the verdict
+    duration = "500ms"     # measured time of each trial (warm-up excluded); --full: 10 x 5s
+    warmup = "200ms"
     confidence = 0.95      # of the bootstrap intervals a verdict rests on
     tolerance = 0.10       # --baseline: a change inside this fraction is noise, not regression
     [slo.profiles.ci-runner]
@@ -281,9 +281,9 @@ class SloConfig(Model):
     """
 
     profile: str = Field("rfc015", description="Default profile of providers with no `slo`.")
-    trials: int = Field(5, ge=2, le=100, description="Repeated trials per measurement.")
-    duration: Duration = Field(1.0, gt=0, description="Measured time of each open-loop trial.")
-    warmup: Duration = Field(0.3, description="Operations before this are not recorded.")
+    trials: int = Field(3, ge=2, le=100, description="Repeated trials per measurement.")
+    duration: Duration = Field(0.5, gt=0, description="Measured time of each trial.")
+    warmup: Duration = Field(0.2, description="Operations before this are not recorded.")
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Of the verdict's intervals.")
     tolerance: float = Field(0.10, ge=0, lt=1.0, description="Noise band against a baseline.")
     profiles: dict[Name, SloTarget] = Field(default_factory=dict)
@@ -470,7 +470,9 @@ class RunConfig(Model):
     ```
     """
 
-    workers: int | Literal["auto"] = Field(0, description="xdist workers; 0 runs in-process.")
+    workers: Annotated[int, Field(ge=0, le=1024)] | Literal["auto"] = Field(
+        0, description="xdist workers (0 to 1024, or 'auto'); 0 runs in-process."
+    )
     dist: Literal["load", "loadscope", "loadfile", "loadgroup", "worksteal", "no"] = "loadscope"
     durations: Path = Field(Path(".omnicloud/durations.json"))
     default_duration: Duration | Literal["auto"] = Field(

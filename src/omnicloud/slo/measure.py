@@ -43,6 +43,7 @@ class Trial:
     latencies_ns: array[int] = field(default_factory=lambda: array("q"))
     errors: int = 0
     behind: int = 0  # open loop: operations that started after their intended time
+    abandoned: int = 0  # open loop: due operations never started (the service fell too far behind)
 
     @property
     def count(self) -> int:
@@ -73,7 +74,12 @@ async def open_loop(
     workers: int,
 ) -> Trial:
     """Operations due at a fixed ``rate`` for ``warmup + duration`` seconds; the warm-up ones
-    run but are not recorded."""
+    run but are not recorded.
+
+    A service too slow for the rate would stretch the trial without end: operations still not
+    started ``duration`` after the window closed are abandoned, each recorded with the time it
+    had already waited (a lower bound of its latency), so the stall still shows.
+    """
     trial = Trial("open", elapsed=duration)
     interval = 1e9 / rate
     total = int((warmup + duration) * rate)
@@ -81,6 +87,7 @@ async def open_loop(
     counter = itertools.count()
     now = time.perf_counter_ns
     start = now() + 1_000_000
+    give_up = start + int((warmup + 2 * duration) * 1e9)
     size = len(schedule)
 
     async def worker() -> None:
@@ -89,6 +96,11 @@ async def open_loop(
                 return
             due = start + int(i * interval)
             ready = now()
+            if ready > give_up:
+                trial.abandoned += 1
+                if i >= warm:
+                    trial.latencies_ns.append(ready - due)
+                continue
             if ready < due:
                 await asyncio.sleep((due - ready) / 1e9)
                 begin = now()  # idle and woke late: the timer's slack is not charged

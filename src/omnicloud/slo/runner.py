@@ -151,6 +151,7 @@ def _summary(trials: Sequence[Trial]) -> dict[str, Any]:
                 "count": trial.count,
                 "errors": trial.errors,
                 "behind": trial.behind,
+                "abandoned": trial.abandoned,
                 "elapsed": round(trial.elapsed, 4),
                 "throughput": round(trial.throughput, 1),
                 **{m: _seconds(hist)(q * 100) for m, q in (("p50", 0.5), ("p99", 0.99))},

@@ -105,37 +105,27 @@ def latency_verdict(
     measured = pooled(quantile * 100)
     tail = count * (1 - quantile)
     allowed = tail + z_score(confidence) * math.sqrt(count * quantile * (1 - quantile)) + 1
-    if count and exceeding > allowed:
-        return MetricVerdict(
-            metric,
-            target,
-            measured,
-            min(measured, target),
-            measured,
-            "fail",
-            confidence,
-            count,
-            f"{exceeding} of {count} samples exceed the target, at most {allowed:.0f}"
-            f" may for the {metric} to meet it",
-        )
+    too_many = f"{exceeding} of {count} samples exceed the target, at most {allowed:.0f} may"
     if tail < MIN_TAIL_SAMPLES:
         needed = math.ceil(MIN_TAIL_SAMPLES / (1 - quantile))
+        if count and exceeding > allowed:
+            return MetricVerdict(
+                metric, target, measured, measured, measured, "fail", confidence, count,
+                f"{too_many} (too few samples to estimate the {metric}, enough to miss it)",
+            )  # fmt: skip
         return MetricVerdict(
-            metric,
-            target,
-            measured,
-            measured,
-            measured,
-            "inconclusive",
-            confidence,
-            count,
+            metric, target, measured, measured, measured, "inconclusive", confidence, count,
             f"too few samples: {metric} needs at least {needed}, got {count}",
-        )
+        )  # fmt: skip
     rank_low, rank_high = rank_interval(count, quantile, confidence)
     low, high = pooled(rank_low), pooled(rank_high)
     if len(per_trial) >= 2:
         boot_low, boot_high, _ = bootstrap_mean(per_trial, confidence)
         low, high = min(low, boot_low), max(high, boot_high)
+    if exceeding > allowed:
+        return MetricVerdict(
+            metric, target, measured, low, high, "fail", confidence, count, too_many
+        )
     outcome, reason = _decide(low, high, lambda v: v <= target, "lower is better")
     return MetricVerdict(metric, target, measured, low, high, outcome, confidence, count, reason)
 
