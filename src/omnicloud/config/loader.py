@@ -28,6 +28,9 @@ ENV_CONFIG = "OMNICLOUD_CONFIG"
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|credential|api[_-]?key)", re.I)
 _VAR = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _HINT = "see docs/configuration.md for every key and its accepted values"
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 32  # levels of tables, arrays and dotted keys
+MAX_INT = 2**63 - 1
 
 
 def find_config(start: Path | None = None) -> Path:
@@ -61,16 +64,35 @@ def load_config(
     """Load, interpolate, validate and cross-check a configuration file."""
     source = Path(path) if path is not None else find_config()
     try:
-        text = source.read_text(encoding="utf-8")
+        raw = source.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read {source}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a NUL in the path
+        raise ConfigError(f"cannot read {str(source)!r}: {exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{source} is {len(raw)} bytes; a configuration file is at most"
+            f" {MAX_CONFIG_BYTES} bytes",
+            location=Location(str(source)),
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded",
+            location=Location(str(source), line, 0),
+            hint="is this the right file? configuration files are UTF-8 TOML",
+        ) from None
     return parse_config(text, source, environ=os.environ if environ is None else environ)
 
 
 def parse_config(text: str, source: Path, *, environ: Mapping[str, str]) -> Config:
+    _check_dotted_keys(text, source)
     data, prefix = _parse_toml(text, source)
     locator = KeyLocator(text)
     where = _Where(source, locator, prefix)
+    _check_values(data, where)
     data = _interpolate(data, (), environ, where)
     try:
         config = Config.model_validate({**data, "source": source.resolve()})
@@ -95,9 +117,51 @@ class _Where:
         return Location(str(self.source), line, column)
 
 
+def _check_dotted_keys(text: str, source: Path) -> None:
+    """A key of more than ``MAX_DEPTH`` dotted parts is refused before parsing (the TOML
+    parser's time grows with the square of it)."""
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        key = line.split("=", 1)[0] if "=" in line else line
+        if key.count(".") > MAX_DEPTH:
+            raise ConfigError(
+                f"a key of more than {MAX_DEPTH} dotted parts",
+                location=Location(str(source), lineno, 1),
+                hint=f"configuration keys nest at most {MAX_DEPTH} levels",
+            )
+
+
+def _check_values(data: dict[str, Any], where: _Where) -> None:
+    """Refuse what no key accepts, naming the key: nesting deeper than ``MAX_DEPTH``, a NUL
+    character in a string, an integer outside the 64-bit range. Iterative: hostile nesting
+    must not exhaust the stack."""
+    stack: list[tuple[tuple[str, ...], Any]] = [((), data)]
+    while stack:
+        key, value = stack.pop()
+        problem = None
+        if len(key) > MAX_DEPTH:
+            problem = f"nested more than {MAX_DEPTH} levels deep"
+        elif isinstance(value, str) and "\0" in value:
+            problem = "a NUL character is not allowed in a value"
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+            problem = f"integer {value} is out of range (at most {MAX_INT})"
+        if problem:
+            shown = key[: MAX_DEPTH // 4] + (("...",) if len(key) > MAX_DEPTH // 4 else ())
+            raise ConfigError(problem, location=where.at(key), key=".".join(shown), hint=_HINT)
+        if isinstance(value, dict):
+            stack.extend(((*key, str(k)), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*key, str(i)), v) for i, v in enumerate(value))
+
+
 def _parse_toml(text: str, source: Path) -> tuple[dict[str, Any], tuple[str, ...]]:
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(
+            "invalid TOML: arrays or inline tables nested too deeply to parse",
+            location=Location(str(source)),
+            hint=f"configuration values nest at most {MAX_DEPTH} levels",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = re.search(r"\(at line (\d+), column (\d+)\)", message)
@@ -151,11 +215,28 @@ def _interpolate(
 def _validation_error(exc: ValidationError, where: _Where, data: dict[str, Any]) -> ConfigError:
     errors = [e for e in exc.errors() if e["loc"] != ("source",)]
     first = errors[0]
-    loc = tuple(str(part) for part in first["loc"])
+    loc = _in_data(tuple(str(part) for part in first["loc"]), data)
     message = _describe(first, loc, data)
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more)"
+    others = {_in_data(tuple(str(p) for p in e["loc"]), data) for e in errors[1:]} - {loc}
+    if others:  # the branches of one union are one mistake, not several
+        message += f" (and {len(others)} more)"
     return ConfigError(message, location=where.at(loc), key=".".join(loc), hint=_HINT)
+
+
+def _in_data(loc: tuple[str, ...], data: Any) -> tuple[str, ...]:
+    """``loc`` without the union-branch tags pydantic appends (``constrained-int``...): the
+    longest prefix that names something in the data, plus a missing last key."""
+    value = data
+    for depth, part in enumerate(loc):
+        if isinstance(value, dict):
+            if part not in value:
+                return loc[: depth + 1]
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return loc[:depth]
+    return loc
 
 
 def _describe(error: Any, loc: tuple[str, ...], data: dict[str, Any]) -> str:

@@ -58,7 +58,8 @@ class KeyLocator:
                     self._record(path, lineno, column)
                     path = (*path, str(index))
                 table = path
-                self._record(table, lineno, column)
+                for cut in range(1, len(table) + 1):  # [provders.x] locates 'provders' too
+                    self._record(table[:cut], lineno, column)
                 continue
             self._scan_assignments(line, table, lineno)
 
