@@ -1,4 +1,5 @@
-"""The NATS JetStream broker certified by the producer and consumer contract suites.
+"""The NATS JetStream broker certified by the producer, consumer and delayed-messaging
+contract suites.
 
 The suites run through the same adapter (:mod:`omnicloud.adapters.messaging`) that
 ``omnicloud certify`` uses, against the session's nats-server (``nats_url``, shared with
@@ -19,8 +20,10 @@ from omnicloud.adapters.runtime import ProviderRuntime
 from omnicloud.contracts import CONTRACTS
 from omnicloud.providers.nats import NatsBroker, create_broker
 from omnicloud.providers.nats._base import connect
+from omnicloud.providers.nats.delayed import NatsDelayedPublisher
 from omnicloud.providers.nats.messaging import NatsConsumer, decode_message
 from tck_py.messaging.consumer import BaseTestConsumerContract
+from tck_py.messaging.delayed_messaging import BaseTestDelayedMessagingContract
 from tck_py.messaging.producer import BaseTestProducerContract
 from tck_py.shared.models import ConsumedMessage
 
@@ -57,6 +60,10 @@ class TestNatsProducer(_OnNats, BaseTestProducerContract):
 
 class TestNatsConsumer(_OnNats, BaseTestConsumerContract):
     provider_factory = _provider_factory("consumer")
+
+
+class TestNatsDelayedMessaging(_OnNats, BaseTestDelayedMessagingContract):
+    provider_factory = _provider_factory("delayed_messaging")
 
 
 # -- broken brokers: each must fail the suite test named with it -------------------------------
@@ -119,6 +126,40 @@ class _AckOnReceipt(NatsBroker):
         consumer = _AckFirstConsumer(self, handler, topic, config or {})
         self._children.append(consumer)
         return consumer
+
+
+class _DueTooSoon(NatsDelayedPublisher):
+    """Treats every delay as ten times shorter: messages arrive early."""
+
+    async def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        key: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+        delay_seconds: float | None = None,
+    ) -> None:
+        await super().publish(topic, payload, key, headers, delay_seconds and delay_seconds / 10)
+
+
+async def test_the_delayed_suite_catches_early_delivery(
+    broken_broker: Callable[[type[NatsBroker]], Awaitable[NatsBroker]],
+) -> None:
+    broker = await broken_broker(NatsBroker)
+    publisher = _DueTooSoon(broker)
+
+    async def get_message(topic: str) -> Any:
+        while (found := await broker.get_message(topic, 1.0)) is None:
+            pass
+        return found
+
+    try:
+        with pytest.raises(AssertionError):
+            await BaseTestDelayedMessagingContract().test_delayed_message_is_never_delivered_early(
+                (publisher.publish, get_message)
+            )
+    finally:
+        await publisher.aclose()
 
 
 CONSUMER_BUGS = [

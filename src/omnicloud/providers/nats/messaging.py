@@ -1,4 +1,5 @@
-"""NATS JetStream message broker (contracts ``producer`` and ``consumer``).
+"""NATS JetStream message broker (contracts ``producer``, ``consumer`` and
+``delayed_messaging``, the last one described in :mod:`omnicloud.providers.nats.delayed`).
 
 All topics of a broker live in one JetStream stream (``<ns>-m``, subjects ``<ns>.m.<topic>``),
 so a publish is acknowledged by the server only once stored (a lost connection or a missing
@@ -16,7 +17,7 @@ mistaken for a dead one.
 
 ```toml
 [providers.nats-producer]
-contract = "producer"        # the same factory certifies "consumer"
+contract = "producer"        # the same factory certifies "consumer" and "delayed_messaging"
 factory = "omnicloud.providers.nats:create_broker"
 options = { url = "{services.nats.url}", prefix = "{services.nats.prefix}" }
 services = ["nats"]
@@ -39,6 +40,7 @@ from typing import Any
 
 from omnicloud.providers.delivery import Handler, RetryingConsumer
 from omnicloud.providers.nats._base import DEFAULT_URL, NatsBase, connect, token
+from omnicloud.providers.nats.delayed import NatsDelayedPublisher
 from tck_py.shared.exceptions import PublishError
 from tck_py.shared.models import ConsumedMessage
 
@@ -190,11 +192,35 @@ class NatsBroker(NatsBase):
         return f"{self._ns}.m.{token(topic)}"
 
     async def start(self) -> NatsBroker:
-        await self._ensure_stream(self.stream, [f"{self._ns}.m.>"])
+        await self._ensure_stream(self.stream, [f"{self._ns}.m.>", f"{self._ns}.d.>"])
         return self
 
     async def store(self, topic: str, payload: bytes, headers: Mapping[str, str]) -> int:
         return await self._publish(self.subject(topic), payload, headers)
+
+    async def schedule(self, topic: str, payload: bytes, headers: Mapping[str, str]) -> int:
+        """Store a delayed message on the delay subject (see :mod:`.delayed`)."""
+        return await self._publish(f"{self._ns}.d.{token(topic)}", payload, headers)
+
+    async def delay_consumer(self) -> str:
+        """The durable consumer the delayed publisher's mover reads (created once)."""
+        durable = "delayed"
+        config = {
+            "durable_name": durable,
+            "deliver_policy": "all",
+            "ack_policy": "explicit",
+            "ack_wait": int(30 * 1e9),
+            "max_deliver": -1,
+            "max_ack_pending": 1_000_000,  # every scheduled message is pending until due
+            "filter_subject": f"{self._ns}.d.>",
+        }
+        answer = await self._api(
+            f"CONSUMER.DURABLE.CREATE.{self.stream}.{durable}",
+            {"stream_name": self.stream, "config": config},
+        )
+        if "error" in answer:
+            raise RuntimeError(f"cannot create the delayed messages' consumer: {answer['error']}")
+        return durable
 
     async def group(self, topic: str, group: str) -> str:
         """The durable consumer of ``group`` on ``topic`` (created on first use)."""
@@ -251,6 +277,11 @@ class NatsBroker(NatsBase):
     def dead_letter_topic(self, topic: str, config: Mapping[str, Any] | None = None) -> str:
         configured = (config or {}).get("dead_letter_topic")
         return str(configured) if configured else f"{topic}.dlq"
+
+    def delayed_publisher(self) -> NatsDelayedPublisher:
+        publisher = NatsDelayedPublisher(self)
+        self._children.append(publisher)
+        return publisher
 
     async def aclose(self) -> None:
         """Stop the consumers, delete the broker's stream, close the connection."""
