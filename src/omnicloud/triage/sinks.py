@@ -15,6 +15,7 @@ does not lose anything: the local report is already written and the failure is r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -47,8 +48,38 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+MAX_TEXT = 64 * 1024  # characters of one failure text kept in reports and sent to sinks
+
+
+def bounded_text(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` cut to ``limit`` characters, keeping its head and its tail (where the error
+    usually is) and saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n[... {len(text) - 2 * half} characters cut ...]\n{text[-half:]}"
+
+
+def bounded(report: TriageReport, limit: int = MAX_TEXT) -> TriageReport:
+    """The report with every failure text bounded: a 10 MB failure is not copied whole."""
+    items = []
+    for item in report.failures:
+        f = item.failure
+        cut = dataclasses.replace(
+            f,
+            message=bounded_text(f.message, limit),
+            traceback=bounded_text(f.traceback, limit),
+            stdout=bounded_text(f.stdout, limit),
+            stderr=bounded_text(f.stderr, limit),
+            log=bounded_text(f.log, limit),
+        )
+        items.append(dataclasses.replace(item, failure=cut))
+    return dataclasses.replace(report, failures=tuple(items))
+
+
 def write_local(report: TriageReport, out_dir: Path) -> list[Path]:
     """Write the run's and every owner's Markdown and JSON; returns the paths written."""
+    report = bounded(report)
     written: list[Path] = []
     try:
         for name, text in (
@@ -148,7 +179,7 @@ class WebhookSinkDriver:
 
     def send(self, report: TriageReport) -> str:
         token = _token(self.config.token_env)
-        body = report_to_dict(report)
+        body = report_to_dict(bounded(report))
         body["by_owner"] = {
             o: [f.fingerprint for f in items] for o, items in report.by_owner().items()
         }

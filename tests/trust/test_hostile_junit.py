@@ -1,0 +1,46 @@
+"""Hostile JUnit: deep nesting is exit 6, huge failure texts are not copied whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trust_support import omnicloud
+
+NESTED = 50_000
+HUGE = 10_000_000
+
+
+def test_fifty_thousand_nested_testsuites_are_exit_6(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    junit.write_text(
+        '<?xml version="1.0"?><testsuites>'
+        + '<testsuite name="s">' * NESTED
+        + "</testsuite>" * NESTED
+        + "</testsuites>",
+        encoding="utf-8",
+    )
+    for argv in (["triage", "junit.xml", "--no-history", "--no-sinks"], ["merge", "junit.xml"]):
+        result = omnicloud(tmp_path, *argv)
+        assert result.returncode == 6, result.stdout + result.stderr
+        assert "RecursionError" not in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_a_ten_megabyte_failure_text_is_bounded_in_triage_reports(tmp_path: Path) -> None:
+    big = "x" * HUGE
+    (tmp_path / "junit.xml").write_text(
+        '<?xml version="1.0"?><testsuites><testsuite name="s" tests="1" failures="1">'
+        '<testcase classname="omnicloud.toml.p:kv_store" name="t"><failure message="boom">'
+        f"{big}</failure><system-out>{big}</system-out></testcase></testsuite></testsuites>",
+        encoding="utf-8",
+    )
+    result = omnicloud(
+        tmp_path, "triage", "junit.xml", "--no-history", "--no-sinks", "--exit-zero",
+        "--results-dir", "out",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert any(p.name == "triage.json" for p in written)
+    for path in written:
+        assert path.stat().st_size < 1_000_000, path
+    assert "characters cut ..." in (tmp_path / "out" / "triage" / "triage.json").read_text()
