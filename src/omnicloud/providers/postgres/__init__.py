@@ -1,6 +1,6 @@
-"""PostgreSQL providers (extra ``postgres``): the interface store (``create_store``: key-value,
-queues, time series, documents, graphs, sets, sorted sets), and the contract providers KV store,
-document database, transactional outbox, saga state repository.
+"""PostgreSQL providers (extra ``postgres``): the interface store (``create_store``: 44 interfaces:
+key-value, pub/sub, streams, queues, lists, sets, sorted sets, time series, graphs, documents), and
+the contract providers KV store, document database, transactional outbox, saga state repository.
 
 Each factory takes ``url`` (``{services.postgres.url}``) and ``schema``
 (``{services.postgres.schema}``: under xdist each worker's own) and connects with psycopg's
