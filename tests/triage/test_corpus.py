@@ -255,3 +255,20 @@ def test_counts_without_testcases_exit_1_and_are_reported(tmp_path: Path) -> Non
     assert done.returncode == 1, done.stdout + done.stderr
     assert "[incomplete results] com.acme.queue.LostResultsTest" in done.stdout
     assert "says tests=3 but holds no testcase" in done.stderr
+
+
+def test_results_read_once_are_triaged_without_reading_again(tmp_path: Path) -> None:
+    from omnicloud.shard.junit import durations_from_junit, durations_from_results
+    from omnicloud.triage.run import triage_results
+
+    path = CORPUS / "gotestsum-rerun-fails.xml"
+    results = load_results([path])
+    report = triage_results(
+        None, [tmp_path / "never-read.xml"], tmp_path, results=results, use_history=False
+    )
+    assert sorted((f.failure.test_id, f.category) for f in report.failures) == [
+        ("github.com/acme/platform/queue::TestOrdering", "contract violation"),
+        ("github.com/acme/platform/queue::TestRedeliver", "flaky"),
+    ]
+    assert durations_from_results(results) == durations_from_junit([path])
+    assert durations_from_results(results)["github.com/acme/platform/queue::TestRedeliver"] == 0.9

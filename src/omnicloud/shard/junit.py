@@ -13,7 +13,13 @@ from typing import Any
 
 from junitparser import JUnitXml, TestCase, TestSuite
 
-from omnicloud.results import NODEID_PROPERTY, SHARD_PROPERTY, load_results, parse_tree
+from omnicloud.results import (
+    NODEID_PROPERTY,
+    SHARD_PROPERTY,
+    TestResult,
+    load_results,
+    parse_tree,
+)
 
 #: Testsuite property with a digest of the durations the partition used.
 DURATIONS_PROPERTY = "omnicloud.durations"
@@ -27,6 +33,7 @@ __all__ = [
     "case_property",
     "cases",
     "durations_from_junit",
+    "durations_from_results",
     "read_junit",
     "suite_property",
     "suites",
@@ -126,7 +133,14 @@ def durations_from_junit(paths: Iterable[Path]) -> dict[str, float]:
     ``update_durations(store, durations_from_junit([junit]))`` after any run."""
     measured: dict[str, float] = {}
     for path in paths:
-        for test in load_results([path]):
-            if test.origin == "testcase":
-                measured[test.node_id or f"{test.classname}::{test.name}"] = test.duration
+        measured.update(durations_from_results(load_results([path])))
     return measured
+
+
+def durations_from_results(results: Iterable[TestResult]) -> dict[str, float]:
+    """The same from results already read (the certify pipeline reads its JUnit once)."""
+    return {
+        test.node_id or f"{test.classname}::{test.name}": test.duration
+        for test in results
+        if test.origin == "testcase"
+    }

@@ -17,11 +17,11 @@ from pathlib import Path
 from omnicloud.config.models import Config, FailuresConfig
 from omnicloud.errors import ExitCode
 from omnicloud.redaction import redact
-from omnicloud.results import MAX_JUNIT_BYTES
+from omnicloud.results import MAX_JUNIT_BYTES, Results
 from omnicloud.triage.classify import Classifier
 from omnicloud.triage.defaults import effective_categories
 from omnicloud.triage.history import History, RecordedFailure, current_commit, fingerprint
-from omnicloud.triage.inputs import read_failures
+from omnicloud.triage.inputs import from_results, read_failures
 from omnicloud.triage.model import Classification, ClassifiedFailure, Failure, TriageReport
 from omnicloud.triage.route import Route, Router
 from omnicloud.triage.sinks import configured_sinks, deliver, write_local
@@ -149,11 +149,14 @@ def triage_results(
     service_logs: Mapping[str, str] | None = None,
     max_junit_bytes: int = MAX_JUNIT_BYTES,
     skip: Collection[tuple[str, str]] = (),
+    results: Results | None = None,
 ) -> TriageReport:
     """Triage a run: read JUnit, classify, route, compare with history, write, deliver.
 
     ``skip`` lists (provider, suite) pairs whose failures are not triaged: the interfaces a
     ``--probe`` run tried without the provider declaring them, which are no verdict.
+    ``results``, when the caller has already read the JUnit (the certify pipeline), is used
+    instead of reading ``junit_paths`` again.
 
     Writes ``<results_dir>/triage/triage.{json,md}`` and ``owners/<owner>.{json,md}``; records
     the run in the history database (``failures.history``); then tries the configured sinks and
@@ -163,7 +166,11 @@ def triage_results(
     """
     root = root or (config.source.parent if config and config.source else Path.cwd())
     run_id = run_id or new_run_id()
-    junit = read_failures(list(junit_paths), max_bytes=max_junit_bytes)
+    junit = (
+        from_results(results)
+        if results is not None
+        else read_failures(list(junit_paths), max_bytes=max_junit_bytes)
+    )
     failures = junit.failures + (junit.skipped if include_skipped else [])
     failures = [f for f in failures if (f.provider, f.contract) not in skip]
     failures = redact_failures(failures, secret_values(config))
