@@ -7,6 +7,8 @@ the backend behaviour it imitates.
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -49,6 +51,77 @@ class LongDelayDeliveredAtOnce(MemStore):
         return await super().queue_enqueue_delayed(
             queue, payload, 0 if delay > 60 else delay, metadata
         )
+
+
+# -- queue_visibility, queue_dead_letter ------------------------------------------------------
+
+
+class ExpiredLeaseDropsMessage(MemStore):
+    """A message whose lease runs out is deleted instead of made visible again (a queue that
+    treats an expired lease as finished, so it never redelivers)."""
+
+    def _reclaim(self, name: str) -> None:
+        now = time.monotonic()
+        entries = self._queue(name).entries
+        for entry in list(entries.values()):
+            if entry.invisible_until is not None and entry.invisible_until <= now:
+                del entries[entry.message_id]
+
+
+class DeadLettersLost(MemStore):
+    """After ``max_deliveries`` a message leaves its queue but never reaches the dead-letter
+    queue (a redrive to a queue that was never created)."""
+
+    def _return(self, name: str, entry: Any) -> None:
+        queue = self._queue(name)
+        if queue.dead_letter is not None and entry.deliveries >= queue.dead_letter[1]:
+            del queue.entries[entry.message_id]
+            return
+        super()._return(name, entry)
+
+
+class PeekIsAReceive(MemStore):
+    """A peek counts as a delivery, as an SQS receive with a zero visibility timeout does."""
+
+    async def queue_peek(self, queue: str) -> Any:
+        ready = self._visible(queue)
+        if ready:
+            ready[0].deliveries += 1
+        return await super().queue_peek(queue)
+
+
+# Not broken: backends with the service limits the queue suites accept must pass them.
+
+
+class WholeSecondLeases(MemStore):
+    """Visibility timeouts rounded up to whole seconds, as SQS counts them."""
+
+    async def queue_dequeue_with_timeout(self, queue: str, visibility_timeout: float) -> Any:
+        return await super().queue_dequeue_with_timeout(queue, math.ceil(visibility_timeout))
+
+    async def queue_extend_visibility(
+        self, queue: str, message_id: str, visibility_timeout: float
+    ) -> bool:
+        return await super().queue_extend_visibility(
+            queue, message_id, math.ceil(visibility_timeout)
+        )
+
+
+class RedriveOnNextReceive(MemStore):
+    """A failed message moves to its dead-letter queue only when its queue is next received
+    from (or peeked), as SQS's redrive policy does."""
+
+    def _return(self, name: str, entry: Any) -> None:
+        entry.invisible_until = None  # visible again; the move waits for the next receive
+
+    def _visible(self, name: str) -> Any:
+        self._reclaim(name)
+        queue = self._queue(name)
+        if queue.dead_letter is not None:
+            for entry in list(queue.entries.values()):
+                if entry.invisible_until is None and entry.deliveries >= queue.dead_letter[1]:
+                    MemStore._return(self, name, entry)
+        return super()._visible(name)
 
 
 # -- documents --------------------------------------------------------------------------------

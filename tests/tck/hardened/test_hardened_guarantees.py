@@ -24,7 +24,11 @@ from omnicloud.providers.memory.memstore import MemStore
 from omnicloud.providers.memory.messaging import InMemoryBroker
 from omnicloud.providers.sqlite.document import SQLiteDocumentDatabase
 from tck_py.interfaces.document import BaseTestDocumentQueryInterface
-from tck_py.interfaces.queue import BaseTestQueueDelayedInterface
+from tck_py.interfaces.queue import (
+    BaseTestQueueDeadLetterInterface,
+    BaseTestQueueDelayedInterface,
+    BaseTestQueueVisibilityInterface,
+)
 
 Factory = Callable[..., Any]
 
@@ -107,6 +111,36 @@ CASES: dict[str, Case] = {
         ("test_the_longest_shared_delay_is_honoured", "test_earlier_due_is_not_held_back"),
         lambda: interface_class(BaseTestQueueDelayedInterface, broken.LongDelayDeliveredAtOnce),
         {"memstore": lambda: interface_class(BaseTestQueueDelayedInterface, MemStore)},
+    ),
+    "queue-visibility-lease-of-a-whole-second": Case(
+        ("test_ack_after_the_timeout_is_refused",),
+        lambda: interface_class(BaseTestQueueVisibilityInterface, broken.ExpiredLeaseDropsMessage),
+        {
+            "memstore": lambda: interface_class(BaseTestQueueVisibilityInterface, MemStore),
+            "whole_seconds": lambda: interface_class(
+                BaseTestQueueVisibilityInterface, broken.WholeSecondLeases
+            ),
+        },
+    ),
+    "queue-dead-letter-after-a-receive": Case(
+        ("test_the_dead_letter_queue_is_a_queue",),
+        lambda: interface_class(BaseTestQueueDeadLetterInterface, broken.DeadLettersLost),
+        {
+            "memstore": lambda: interface_class(BaseTestQueueDeadLetterInterface, MemStore),
+            "lazy_redrive": lambda: interface_class(
+                BaseTestQueueDeadLetterInterface, broken.RedriveOnNextReceive
+            ),
+        },
+    ),
+    "queue-peek-is-not-a-delivery": Case(
+        ("test_a_peek_is_not_a_delivery",),
+        lambda: interface_class(BaseTestQueueDeadLetterInterface, broken.PeekIsAReceive),
+        {
+            "memstore": lambda: interface_class(BaseTestQueueDeadLetterInterface, MemStore),
+            "lazy_redrive": lambda: interface_class(
+                BaseTestQueueDeadLetterInterface, broken.RedriveOnNextReceive
+            ),
+        },
     ),
     "document-query-exact-lists-and-objects": Case(
         ("test_list_and_object_values_match_exactly",),
