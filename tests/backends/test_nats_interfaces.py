@@ -207,3 +207,20 @@ async def test_the_suites_catch_a_broken_nats_store(
     finally:
         for store in made:
             await store.aclose()
+
+
+async def test_close_deletes_every_stream_of_the_instance_and_only_those(nats_url: str) -> None:
+    kept = await create_store(url=nats_url, prefix="tck-")
+    try:
+        closed = await create_store(url=nats_url, prefix="tck-")
+        for store in (kept, closed):
+            await store.stream_append("s", b"x")
+            await store.stream_create_partitions("p", 2)
+            await store.publish_persistent("t", b"m")
+        namespace = closed._ns
+        await closed.aclose()
+        answer = await kept._api("STREAM.NAMES", {"subject": f"{namespace}.>"})
+        assert answer.get("streams") in (None, [])
+        assert await kept.stream_latest_offset("s") == 0
+    finally:
+        await kept.aclose()

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import pytest
 
 from omnicloud.adapters.messaging import build_fixtures
@@ -342,3 +343,26 @@ def test_every_claimed_interface_has_a_suite_class_here() -> None:
     }
     assert tested == set(IMPLEMENTS)
     assert set(IMPLEMENTS) <= set(INTERFACES)
+
+
+async def test_close_deletes_every_queue_of_the_instance_and_only_those(rabbitmq_url: str) -> None:
+    kept = await create_store(url=rabbitmq_url, prefix="tck.")
+    try:
+        closed = await create_store(url=rabbitmq_url, prefix="tck.")
+        for store in (kept, closed):
+            await store.queue_enqueue("q", b"x")
+            await store.queue_enqueue_delayed("q", b"later", 30)
+            await store.subscribe("t", "s")
+        names = list(closed._queues)
+        await closed.aclose()
+        for name in names:
+            connection, channel = await connect(rabbitmq_url)
+            try:
+                with pytest.raises(aio_pika.exceptions.ChannelNotFoundEntity):
+                    await channel.declare_queue(name, passive=True)
+            finally:
+                await connection.close()
+        assert await kept.queue_scheduled_count("q") == 1
+        assert await kept.queue_peek("q") is not None
+    finally:
+        await kept.aclose()
