@@ -187,6 +187,14 @@ class CarelessRelease(EtcdLock):
         await self._gateway.txn([], [delete(self._key)])
 
 
+class EverlastingLease(EtcdLock):
+    """Leases the lock for an hour whatever ``ttl`` says: a crashed holder blocks everyone."""
+
+    async def acquire(self) -> bool:
+        self._ttl = 3600
+        return await super().acquire()
+
+
 BROKEN_STORES: dict[str, tuple[type[EtcdStore], str, str]] = {
     "ImmortalTTL": (ImmortalTTL, "keyvalue_ttl", "test_value_expires"),
     "UnguardedCAS": (UnguardedCAS, "keyvalue_cas", "test_exactly_one_concurrent_creator_wins"),
@@ -199,6 +207,7 @@ BROKEN_STORES: dict[str, tuple[type[EtcdStore], str, str]] = {
 BROKEN_LOCKS: dict[str, tuple[type[EtcdLock], str]] = {
     "DoubleGrant": (DoubleGrant, "test_mutual_exclusion"),
     "CarelessRelease": (CarelessRelease, "test_release_by_non_owner_does_not_release"),
+    "EverlastingLease": (EverlastingLease, "test_lock_expires_after_ttl"),
 }
 
 
