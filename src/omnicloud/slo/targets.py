@@ -21,7 +21,7 @@ from omnicloud.endpoints import fill_placeholders
 from omnicloud.errors import SelectionError, did_you_mean, one_of
 from omnicloud.plan import skip_reason
 
-Creator = Callable[[], Awaitable[Any]]
+Creator = Callable[..., Awaitable[Any]]
 
 
 def select_providers(
@@ -66,8 +66,8 @@ def creator(
         where=f"providers.{provider}.options",
     )
 
-    async def create() -> Any:
-        return await instantiate(factory, **{**options, **extra})
+    async def create(**overrides: Any) -> Any:
+        return await instantiate(factory, **{**options, **extra, **overrides})
 
     return create
 

@@ -1,0 +1,109 @@
+"""From configuration to fault targets: proxies in front of the services, controls on them.
+
+``fault_targets`` starts one fault proxy per service a provider uses (owned by the run,
+closed with it), points the provider's options at the proxies (``{services.<name>.url}`` and
+``port`` rewritten), and takes control of the service processes when the environment's
+provisioner is ``process`` (crash, restart, hang). Nothing here changes the services' config.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from omnicloud.config.models import Config
+from omnicloud.endpoints import needed_services
+from omnicloud.faults.profiles import FaultProfile, fault_profile
+from omnicloud.faults.proxy import FaultProxy
+from omnicloud.faults.scenarios import FaultTarget, family_of, profiles_for, run_profile
+from omnicloud.faults.service import ServiceControl
+from omnicloud.provision.lifecycle import Environment, pick_environment, resolve_specs
+from omnicloud.slo.targets import creator
+
+KIND = "omnicloud-faults"
+FILE = "faults.json"
+
+
+def services_of(config: Config, provider: str) -> list[str]:
+    spec = config.providers[provider]
+    return sorted({*spec.services, *needed_services(spec.options)})
+
+
+def through_proxy(endpoint: Mapping[str, Any], proxy_port: int) -> dict[str, Any]:
+    """The endpoint with its port (and every ``host:port`` in its strings) on the proxy."""
+    old = f"{endpoint['host']}:{endpoint['port']}"
+    new = f"127.0.0.1:{proxy_port}"
+    rewritten = {k: v.replace(old, new) if isinstance(v, str) else v for k, v in endpoint.items()}
+    return {**rewritten, "host": "127.0.0.1", "port": proxy_port}
+
+
+@contextlib.contextmanager
+def fault_targets(
+    config: Config, env: Environment, providers: Sequence[str]
+) -> Iterator[list[FaultTarget]]:
+    """Targets for ``providers`` (those with a workload family); proxies closed on exit."""
+    env_name, env_config = pick_environment(config, env.name)
+    with contextlib.ExitStack() as stack:
+        targets = []
+        for name in providers:
+            family = family_of(config.providers[name])
+            services = services_of(config, name)
+            if family is None or not services:
+                continue
+            endpoints = env.endpoints()
+            proxies, controls = [], []
+            for service in services:
+                handle = env.handles[service]
+                proxy = stack.enter_context(FaultProxy(handle.host, handle.port))
+                proxies.append(proxy)
+                endpoints[service] = through_proxy(endpoints[service], proxy.port)
+                if handle.provisioner == "process":
+                    (spec,) = resolve_specs(config, env_name, env_config, [service])
+                    controls.append(ServiceControl.for_handle(spec, handle))
+            targets.append(
+                FaultTarget(
+                    name,
+                    family,
+                    config.providers[name].faults,
+                    creator(config, name, endpoints),
+                    controls,
+                    proxies,
+                    takes_namespace(config, name),
+                )
+            )
+        yield targets
+
+
+def takes_namespace(config: Config, provider: str) -> bool:
+    from omnicloud.build import add_import_roots, import_object
+
+    add_import_roots(config)
+    factory = import_object(config.providers[provider].factory, what=f"providers.{provider}")
+    try:
+        return "namespace" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def profiles_of(config: Config, provider: str, only: Sequence[str]) -> list[FaultProfile]:
+    declared = config.providers[provider].faults.profiles
+    names = declared if declared is not None else config.faults.profiles
+    return [fault_profile(config.faults, n) for n in names if not only or n in only]
+
+
+async def run_targets(
+    config: Config, targets: Sequence[FaultTarget], only: Sequence[str], echo: Any = print
+) -> list[dict[str, Any]]:
+    """Every target's profiles in turn (one fault at a time: services are shared)."""
+    records = []
+    for target in targets:
+        for profile in profiles_for(target, profiles_of(config, target.provider, only)):
+            for proxy in target.proxies:
+                proxy.clear()
+                proxy.enable()
+            record = await run_profile(target, profile)
+            records.append(record)
+            echo(f"faulted {target.provider} with {profile.name}: {record['outcome']}")
+    return records

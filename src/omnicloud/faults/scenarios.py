@@ -1,0 +1,286 @@
+"""One fault profile against one provider: a workload recorded before, during and after the
+fault, then the invariants checked on that history.
+
+Workloads by what the provider offers: ``kv`` (``keyvalue_basic`` or the ``kv_store``
+contract: every write goes to a fresh key, so each acknowledged write has one value to find
+again), ``queue`` (``queue_basic``: acknowledged enqueues drained afterwards) and ``lock``
+(the ``distributed_lock`` contract: owners acquire, hold briefly, release).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from omnicloud.adapters.runtime import close_quietly
+from omnicloud.config.models import ProviderConfig, ProviderFaults
+from omnicloud.faults.checkers import (
+    Check,
+    acknowledged_writes_survive,
+    no_acknowledged_message_lost,
+    no_operation_hangs,
+    one_lock_holder_at_a_time,
+    recovers_in_time,
+    verdict,
+)
+from omnicloud.faults.history import History
+from omnicloud.faults.profiles import FaultProfile
+from omnicloud.faults.proxy import FaultProxy
+from omnicloud.faults.service import ServiceControl
+
+Family = Literal["kv", "queue", "lock"]
+Creator = Callable[..., Awaitable[Any]]
+WORKERS = 4
+BEFORE = 0.3  # seconds of normal operation before the fault
+SETTLE = 0.5  # seconds of successes after the heal that end the run early
+LOCK_TTL = 1.0
+
+
+def family_of(provider: ProviderConfig) -> Family | None:
+    if "keyvalue_basic" in provider.implements or provider.contract == "kv_store":
+        return "kv"
+    if "queue_basic" in provider.implements:
+        return "queue"
+    if provider.contract == "distributed_lock":
+        return "lock"
+    return None
+
+
+@dataclass
+class FaultTarget:
+    """A provider ready for faults: how to open it, what it declared, what can be faulted."""
+
+    provider: str
+    family: Family
+    declared: ProviderFaults
+    create: Creator
+    services: list[ServiceControl] = field(default_factory=list)
+    proxies: list[FaultProxy] = field(default_factory=list)
+    namespaced: bool = False  # the factory takes ``namespace`` (a key space to reopen)
+
+    @property
+    def deadline(self) -> float:
+        """Calls are cancelled this long after they started: the declared timeout plus slack."""
+        return self.declared.timeout + max(0.25, 0.25 * self.declared.timeout)
+
+
+async def _open(target: FaultTarget, namespace: str) -> Any:
+    """A provider instance on the run's own key space: the read-back instance must find what
+    the writers wrote (factories without ``namespace`` are opened as configured)."""
+    if target.namespaced:
+        return await target.create(namespace=namespace)
+    return await target.create()
+
+
+# --- workloads: one coroutine per worker, until ``stop`` -----------------------------------
+async def _kv_worker(
+    store: Any, history: History, process: int, stop: asyncio.Event, deadline: float
+) -> None:
+    seq = 0
+    while not stop.is_set():
+        key, value = f"fault-{process}-{seq}", f"v{seq}"
+        op = await history.call(
+            process,
+            "write",
+            key=key,
+            value=value,
+            action=functools.partial(store.set, key, value),
+            deadline=deadline,
+        )
+        seq += 1
+        if op.outcome != "ok":
+            await asyncio.sleep(0.02)  # a failing backend is not hammered in a tight loop
+
+
+async def _queue_worker(
+    store: Any, history: History, process: int, stop: asyncio.Event, deadline: float
+) -> None:
+    seq = 0
+    while not stop.is_set():
+        payload = f"m-{process}-{seq}".encode()
+        op = await history.call(
+            process,
+            "enqueue",
+            key="faults",
+            value=payload,
+            action=functools.partial(store.queue_enqueue, "faults", payload),
+            deadline=deadline,
+        )
+        seq += 1
+        if op.outcome != "ok":
+            await asyncio.sleep(0.02)
+
+
+async def _lock_worker(
+    store: Any, history: History, process: int, stop: asyncio.Event, deadline: float
+) -> None:
+    seq = 0
+    while not stop.is_set():
+        handle = store.get_lock("faults", LOCK_TTL)
+        op = await history.call(
+            process, "acquire", key="faults", value=seq, action=handle.acquire, deadline=deadline
+        )
+        if op.outcome == "ok" and op.result:
+            await asyncio.sleep(0.01)  # the critical section
+            await history.call(
+                process,
+                "release",
+                key="faults",
+                value=seq,
+                action=handle.release,
+                deadline=deadline,
+            )
+        else:
+            await asyncio.sleep(0.01)
+        seq += 1
+
+
+WORKLOADS = {"kv": _kv_worker, "queue": _queue_worker, "lock": _lock_worker}
+
+
+# --- faults ---------------------------------------------------------------------------------
+async def _inject(target: FaultTarget, profile: FaultProfile) -> None:
+    """Apply the fault for its duration and heal it; returns once healed."""
+    if profile.kind == "network":
+        for proxy in target.proxies:
+            proxy.add(*profile.toxics)
+        await asyncio.sleep(profile.duration)
+        for proxy in target.proxies:
+            proxy.clear()
+    elif profile.kind == "hang":
+        for service in target.services:
+            service.pause()
+        try:
+            await asyncio.sleep(profile.duration)
+        finally:
+            for service in target.services:
+                service.resume()
+    else:
+        for service in target.services:
+            await asyncio.to_thread(service.crash)
+        await asyncio.sleep(min(profile.duration, 0.5))  # down for a moment, then back
+        for service in target.services:
+            await asyncio.to_thread(service.restart)
+
+
+async def _until_settled(history: History, recovery: float) -> None:
+    """After the heal: stop once operations have succeeded for ``SETTLE`` seconds, or when
+    the declared recovery time (plus ``SETTLE``) is over."""
+    healed = history.events["heal"]
+    while history.now() < healed + recovery + SETTLE:
+        await asyncio.sleep(0.05)
+        recent = [op for op in history.ops if op.start >= history.now() - SETTLE]
+        if history.now() >= healed + SETTLE and recent and all(o.outcome == "ok" for o in recent):
+            return
+
+
+async def _read_back(target: FaultTarget, namespace: str, history: History) -> dict[str, Any]:
+    """What a fresh instance finds afterwards (retried until the recovery time is over)."""
+    store = await _retry(lambda: _open(target, namespace), target.declared.recovery)
+    try:
+        if target.family == "kv":
+            keys = [op.key for op in history.of_kind("write") if op.outcome == "ok"]
+            return {key: await store.get(key) for key in keys}
+        drained: list[Any] = []
+        while (message := await store.queue_dequeue("faults")) is not None:
+            drained.append(message.payload)
+        return {"drained": drained}
+    finally:
+        await close_quietly(store)
+
+
+async def _retry(action: Callable[[], Awaitable[Any]], within: float) -> Any:
+    end = asyncio.get_running_loop().time() + within
+    while True:
+        try:
+            return await asyncio.wait_for(action(), max(0.5, within))
+        except Exception:
+            if asyncio.get_running_loop().time() >= end:
+                raise
+            await asyncio.sleep(0.1)
+
+
+def _checks(
+    target: FaultTarget, profile: FaultProfile, history: History, final: Any
+) -> list[Check]:
+    declared = target.declared
+    checks = [
+        no_operation_hangs(history, declared.timeout),
+        recovers_in_time(history, declared.recovery),
+    ]
+    crashed = profile.kind == "crash"
+    if target.family == "kv":
+        checks.insert(
+            0,
+            acknowledged_writes_survive(history, final, durable=declared.durable, crashed=crashed),
+        )
+    elif target.family == "queue":
+        check = no_acknowledged_message_lost(history, final["drained"])
+        if crashed and not declared.durable and check.outcome == "fail":
+            check = Check(
+                check.invariant,
+                "n/a",
+                f"{check.detail} across the crash; the provider is not declared durable",
+                check.examples,
+            )
+        checks.insert(0, check)
+    else:
+        checks.insert(0, one_lock_holder_at_a_time(history, LOCK_TTL))
+    return checks
+
+
+async def run_profile(target: FaultTarget, profile: FaultProfile) -> dict[str, Any]:
+    """Run the workload, inject and heal the fault, check the invariants: one JSON record."""
+    namespace = f"faults-{uuid.uuid4().hex[:8]}"
+    history = History()
+    store = await _open(target, namespace)
+    stop = asyncio.Event()
+    work = WORKLOADS[target.family]
+    tasks = [
+        asyncio.create_task(work(store, history, n, stop, target.deadline)) for n in range(WORKERS)
+    ]
+    try:
+        await asyncio.sleep(BEFORE)
+        history.mark("fault")
+        await _inject(target, profile)
+        history.mark("heal")
+        await _until_settled(history, target.declared.recovery)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(close_quietly(store), 2)
+    final = await _read_back(target, namespace, history) if target.family != "lock" else {}
+    checks = _checks(target, profile, history, final)
+    return {
+        "provider": target.provider,
+        "profile": profile.name,
+        "summary": profile.summary,
+        "family": target.family,
+        "outcome": verdict(checks),
+        "declared": target.declared.model_dump(),
+        "checks": [c.to_json() for c in checks],
+        "operations": _counts(history),
+        "events": history.events,
+    }
+
+
+def _counts(history: History) -> dict[str, int]:
+    counts = {"total": len(history.ops), "ok": 0, "fail": 0, "hung": 0}
+    for op in history.ops:
+        counts[op.outcome] += 1
+    return counts
+
+
+def profiles_for(target: FaultTarget, profiles: Sequence[FaultProfile]) -> list[FaultProfile]:
+    """Service faults need a process-provisioned service; network faults need a proxy."""
+    return [
+        p
+        for p in profiles
+        if (p.kind == "network" and target.proxies) or (p.kind != "network" and target.services)
+    ]
