@@ -2,22 +2,25 @@
 
 A certificate records what was certified and with what: the TCK version and a SHA-256 over the
 suite sources (every file of the installed ``tck_py``), the provider's distribution and version,
-the environment, each interface's status, the run id and time, and the SHA-256 of the JUnit file
-the results came from. ``digest`` is a SHA-256 over the canonical JSON of everything else, so
-editing any field, the digest included, is detected. When ``OMNICLOUD_CERTIFICATE_KEY`` is set,
-the content is also signed (HMAC-SHA256) and the signature is covered by the digest: a digest
-alone proves integrity against accidents and naive edits, the signature proves origin to whoever
-holds the key.
+the SHA-256 of the provider's configuration and the interfaces it claims, the environment, each
+interface's status, the verdict, the run id and time, and the SHA-256 of the JUnit file the
+results came from. ``digest`` is a SHA-256 over the canonical JSON of everything else: it detects
+accidents, not forgers (anyone can recompute it).
 
-``verify_certificate`` recomputes what it can: the digest, the signature (with the key), the
-suite hash against the installed ``tck_py``, and, given the JUnit file, its hash and every
-interface status.
+Against forgers: with ``OMNICLOUD_SIGNING_KEY`` naming an Ed25519 private key (``omnicloud
+keygen``), the content is signed as the predicate of an in-toto Statement in a DSSE envelope
+whose subjects are the JUnit files. Only the key holder can sign; anyone with the public key
+verifies.
+
+``verify_certificate`` recomputes what it can and says which: the digest; the signature, which
+is required when a trusted public key is given; the verdict from the statuses; the suite hash
+against the installed ``tck_py``; given the JUnit file, its hash and every status; given the
+configuration, the provider's configuration digest and its claimed interfaces.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import os
 import platform
@@ -30,16 +33,19 @@ from omnicloud.capabilities.validator import classify
 from omnicloud.config.models import Config
 from omnicloud.errors import ResultsError
 from omnicloud.report.matrix import CONTRACT_ROW, Matrix
+from omnicloud.signing import canonical
 
-FORMAT = "omnicloud-certificate/1"
-KEY_ENV = "OMNICLOUD_CERTIFICATE_KEY"
+FORMAT = "omnicloud-certificate/2"
+KEY_ENV = "OMNICLOUD_SIGNING_KEY"  # path of the Ed25519 private key that signs certificates
+TRUSTED_KEY_ENV = "OMNICLOUD_TRUSTED_KEY"  # path of the public key that verifies them
 TCK_DISTRIBUTION = "open-omni-cloud-tck"
 
 
 # ------------------------------------------------------------------------------------ hashing
-def canonical(data: Any) -> bytes:
-    """The canonical JSON bytes that digests and signatures are computed over."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def provider_config_digest(config: Config, provider: str) -> str:
+    """SHA-256 of the provider's configuration (secrets masked): binds the claimed interfaces,
+    options and factory to the certificate."""
+    return hashlib.sha256(canonical(config.providers[provider].model_dump(mode="json"))).hexdigest()
 
 
 def sha256_file(path: Path) -> str:
@@ -138,7 +144,6 @@ def build_certificate(
                 else None
             ),
         }
-    claimed = [r for r, v in interfaces.items() if v["claimed"]]
     content: dict[str, Any] = {
         "format": FORMAT,
         "project": config.project.name,
@@ -146,6 +151,8 @@ def build_certificate(
             "name": provider,
             "factory": config.providers[provider].factory,
             "distribution": provider_distribution(config, provider),
+            "config_sha256": provider_config_digest(config, provider),
+            "claims": sorted(config.providers[provider].implements),
         },
         "tck": {
             "distribution": TCK_DISTRIBUTION,
@@ -164,17 +171,7 @@ def build_certificate(
             else None  # an interface-only provider: its interfaces are the whole verdict
         ),
         "interfaces": interfaces,
-        "verdict": {
-            "claimed": len(claimed),
-            "certified": sorted(r for r in claimed if interfaces[r]["status"] == "pass"),
-            "problems": sorted(
-                r
-                for r, v in interfaces.items()
-                if v["status"] in ("false_claim", "unexpected_pass", "not_run")
-            ),
-            "compliant": (contract.status == "pass" or not contract.claimed)
-            and all(interfaces[r]["status"] in ("pass", "expected_failure") for r in claimed),
-        },
+        "verdict": verdict_of(interfaces, contract.status if contract.claimed else None),
         "datasets": _dataset_fingerprints(config),
         "run": {
             "id": run_id,
@@ -185,6 +182,22 @@ def build_certificate(
     return seal(content)
 
 
+def verdict_of(interfaces: Mapping[str, Any], contract_status: str | None) -> dict[str, Any]:
+    """The verdict that follows from the statuses (recomputed by every verification)."""
+    claimed = [r for r, v in interfaces.items() if v.get("claimed")]
+    return {
+        "claimed": len(claimed),
+        "certified": sorted(r for r in claimed if interfaces[r].get("status") == "pass"),
+        "problems": sorted(
+            r
+            for r, v in interfaces.items()
+            if v.get("status") in ("false_claim", "unexpected_pass", "not_run")
+        ),
+        "compliant": contract_status in (None, "pass")
+        and all(interfaces[r].get("status") in ("pass", "expected_failure") for r in claimed),
+    }
+
+
 def _dataset_fingerprints(config: Config) -> dict[str, str]:
     """Fingerprints (schema + seed + generator version) of the datasets the run could use."""
     from omnicloud.data.fingerprint import dataset_fingerprints
@@ -192,30 +205,22 @@ def _dataset_fingerprints(config: Config) -> dict[str, str]:
     return dataset_fingerprints(config) if config.data else {}
 
 
-def seal(content: Mapping[str, Any], key: str | None = None) -> dict[str, Any]:
-    """Add the signature (when a key is given or set in the environment) and the digest."""
+def seal(content: Mapping[str, Any], key: Path | str | None = None) -> dict[str, Any]:
+    """Add the signature (when a signing key is given or named by ``OMNICLOUD_SIGNING_KEY``)
+    and the digest."""
+    from omnicloud.signing import load_private_key, sign_envelope, statement
+
     sealed = {k: v for k, v in content.items() if k not in ("signature", "digest")}
     key = key if key is not None else os.environ.get(KEY_ENV)
     if key:
-        sealed["signature"] = {
-            "algorithm": "hmac-sha256",
-            "key_id": _key_id(key),
-            "value": _sign(sealed, key),
-        }
+        subjects = sealed.get("run", {}).get("junit", [])
+        envelope = sign_envelope(statement(subjects, sealed), load_private_key(Path(key)))
+        sealed["signature"] = {"format": "dsse", "algorithm": "ed25519", "envelope": envelope}
     sealed["digest"] = {
         "algorithm": "sha256",
         "value": hashlib.sha256(canonical(sealed)).hexdigest(),
     }
     return sealed
-
-
-def _key_id(key: str) -> str:
-    return hashlib.sha256(b"omnicloud-key-id:" + key.encode()).hexdigest()[:16]
-
-
-def _sign(content: Mapping[str, Any], key: str) -> str:
-    body = {k: v for k, v in content.items() if k not in ("signature", "digest")}
-    return hmac.new(key.encode(), canonical(body), hashlib.sha256).hexdigest()
 
 
 def write_certificate(path: Path, certificate: Mapping[str, Any]) -> Path:
@@ -246,10 +251,15 @@ def verify_certificate(
     certificate: Mapping[str, Any],
     *,
     junit: Path | None = None,
-    key: str | None = None,
+    key: Path | str | None = None,
     suites: Mapping[str, Any] | None = None,
+    config: Config | None = None,
 ) -> tuple[list[str], list[str]]:
-    """``(problems, checks)``: what does not hold, and what was verified. Valid if no problems."""
+    """``(problems, checks)``: what does not hold, and what was verified. Valid if no problems.
+
+    ``key`` is the trusted public key (default ``$OMNICLOUD_TRUSTED_KEY``): with one, an
+    unsigned certificate is invalid.
+    """
     problems: list[str] = []
     checks: list[str] = []
     body = {k: v for k, v in certificate.items() if k != "digest"}
@@ -262,6 +272,7 @@ def verify_certificate(
     else:
         checks.append("content digest")
     _verify_signature(certificate, key, problems, checks)
+    _verify_verdict(certificate, problems, checks)
     current = suites if suites is not None else suite_sources_hash()
     recorded = certificate.get("tck", {}).get("suites", {})
     if recorded != current:
@@ -271,27 +282,79 @@ def verify_certificate(
         )
     else:
         checks.append("suite sources hash")
+    if config is not None:
+        _verify_claims(certificate, config, problems, checks)
     if junit is not None:
         _verify_junit(certificate, junit, problems, checks)
     return problems, checks
 
 
 def _verify_signature(
-    certificate: Mapping[str, Any], key: str | None, problems: list[str], checks: list[str]
+    certificate: Mapping[str, Any], key: Path | str | None, problems: list[str], checks: list[str]
 ) -> None:
+    from omnicloud.signing import load_public_key, open_envelope
+
     signature = certificate.get("signature")
-    key = key if key is not None else os.environ.get(KEY_ENV)
-    if signature is None:
-        return
+    key = key if key is not None else os.environ.get(TRUSTED_KEY_ENV)
     if not key:
-        checks.append(f"signature present, not checked (set {KEY_ENV})")
+        if signature is not None:
+            checks.append(f"signature present, not checked (no trusted key: {TRUSTED_KEY_ENV})")
         return
-    if not isinstance(signature, Mapping) or signature.get("key_id") != _key_id(key):
-        problems.append("signature was made with another key")
-    elif not hmac.compare_digest(str(signature.get("value")), _sign(certificate, key)):
-        problems.append("signature does not match the content")
+    if not isinstance(signature, Mapping):
+        problems.append("the certificate is not signed, and a trusted key was given")
+        return
+    found, why = open_envelope(signature.get("envelope"), load_public_key(Path(key)))
+    if found is None:
+        problems.append(f"signature: {why}")
+        return
+    content = {k: v for k, v in certificate.items() if k not in ("signature", "digest")}
+    subjects = content.get("run", {}).get("junit", [])
+    from omnicloud.signing import statement
+
+    if found != statement(subjects, content):
+        problems.append("the signed statement differs from the certificate's content")
+        return
+    checks.append("Ed25519 signature (in-toto statement in a DSSE envelope)")
+
+
+def _verify_verdict(certificate: Mapping[str, Any], problems: list[str], checks: list[str]) -> None:
+    interfaces = certificate.get("interfaces")
+    if not isinstance(interfaces, Mapping):
+        problems.append("no interface statuses")
+        return
+    contract = certificate.get("contract")
+    status = contract.get("status") if isinstance(contract, Mapping) else None
+    claims = certificate.get("provider", {}).get("claims")
+    claimed = sorted(
+        r for r, v in interfaces.items() if isinstance(v, Mapping) and v.get("claimed")
+    )
+    if claims is not None and sorted(claims) != claimed:
+        problems.append(
+            f"claimed interfaces {claimed} differ from the provider's claims {sorted(claims)}"
+        )
+    if certificate.get("verdict") != verdict_of(interfaces, status):
+        problems.append("the verdict does not follow from the statuses")
     else:
-        checks.append("signature")
+        checks.append("verdict recomputed from the statuses")
+
+
+def _verify_claims(
+    certificate: Mapping[str, Any], config: Config, problems: list[str], checks: list[str]
+) -> None:
+    provider = certificate.get("provider", {})
+    name = provider.get("name")
+    if name not in config.providers:
+        problems.append(f"provider '{name}' is not in the configuration {config.source}")
+        return
+    if provider.get("config_sha256") != provider_config_digest(config, name):
+        problems.append(f"the configuration of provider '{name}' is not the certified one")
+    wanted = sorted(config.providers[name].implements)
+    interfaces = certificate.get("interfaces", {})
+    missing = [i for i in wanted if not interfaces.get(i, {}).get("claimed")]
+    if missing:
+        problems.append(f"claimed in the configuration, absent from the certificate: {missing}")
+    if not any(p.startswith(("the configuration", "claimed in")) for p in problems):
+        checks.append("provider configuration digest and claims")
 
 
 def _verify_junit(

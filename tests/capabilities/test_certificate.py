@@ -14,7 +14,6 @@ import pytest
 from omnicloud.certificate import (
     KEY_ENV,
     build_certificate,
-    canonical,
     load_certificate,
     verify_certificate,
     write_certificate,
@@ -24,6 +23,7 @@ from omnicloud.config import load_config
 from omnicloud.errors import ResultsError
 from omnicloud.report.matrix import build_matrix
 from omnicloud.results import Outcome, Results, TestResult
+from omnicloud.signing import canonical, generate_keypair
 
 CONFIG = """[project]
 name = "certs"
@@ -107,7 +107,11 @@ def test_an_untouched_certificate_is_valid(tmp_path: Path) -> None:
     certificate = _certificate(tmp_path)
     problems, checks = verify_certificate(certificate)
     assert problems == []
-    assert checks == ["content digest", "suite sources hash"]
+    assert checks == [
+        "content digest",
+        "verdict recomputed from the statuses",
+        "suite sources hash",
+    ]
     assert certificate["interfaces"]["list_basic"]["status"] == "expected_failure"
     assert certificate["verdict"]["compliant"] is True
     assert certificate["provider"]["distribution"]["name"] == "open-omni-cloud-tck"
@@ -137,22 +141,31 @@ def test_removing_or_adding_a_field_is_detected(tmp_path: Path) -> None:
 
 
 def test_signature_needs_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, "s3cret-key")
+    public = generate_keypair(tmp_path / "signing.pem")
+    other = generate_keypair(tmp_path / "other.pem")
+    monkeypatch.setenv(KEY_ENV, str(tmp_path / "signing.pem"))
     certificate = _certificate(tmp_path)
-    assert verify_certificate(certificate)[1][:2] == ["content digest", "signature"]
-    # Someone without the key edits the verdict and recomputes the digest: the signature breaks.
+    assert certificate["signature"]["envelope"]["payloadType"] == "application/vnd.in-toto+json"
+    problems, checks = verify_certificate(certificate, key=public)
+    assert problems == []
+    assert checks[1] == "Ed25519 signature (in-toto statement in a DSSE envelope)"
+    # Someone without the key edits a status and the verdict, recomputes the digest.
     forged = {k: v for k, v in copy.deepcopy(certificate).items() if k != "digest"}
-    forged["verdict"]["compliant"] = False
+    forged["interfaces"]["list_basic"]["status"] = "pass"
+    forged["verdict"]["certified"] = ["keyvalue_basic", "list_basic"]
     forged["digest"] = {
         "algorithm": "sha256",
         "value": hashlib.sha256(canonical(forged)).hexdigest(),
     }
-    problems, _ = verify_certificate(forged)
-    assert problems == ["signature does not match the content"]
-    assert verify_certificate(certificate, key="other-key")[0] == [
-        "signature was made with another key"
+    problems, _ = verify_certificate(forged, key=public)
+    assert problems == ["the signed statement differs from the certificate's content"]
+    assert verify_certificate(certificate, key=other)[0] == [
+        "signature: signed with another key than the trusted one"
     ]
-    monkeypatch.delenv(KEY_ENV)
+    stripped = {k: v for k, v in copy.deepcopy(certificate).items() if k != "signature"}
+    assert verify_certificate(stripped, key=public)[0][-1] == (
+        "the certificate is not signed, and a trusted key was given"
+    )
     assert "signature present, not checked" in verify_certificate(certificate)[1][1]
 
 
@@ -167,7 +180,8 @@ def test_another_tck_or_junit_is_detected(tmp_path: Path) -> None:
 
 
 def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write_certificate(tmp_path / "mem.json", _certificate(tmp_path))
+    # not next to the JUnit file (a placeholder here), so statuses are not recomputed
+    path = write_certificate(tmp_path / "a" / "b" / "mem.json", _certificate(tmp_path))
     assert main(["verify-certificate", str(path)]) == 0
     assert "valid certificate of provider 'mem'" in capsys.readouterr().out
     data = json.loads(path.read_text(encoding="utf-8"))

@@ -29,7 +29,7 @@ _COMMON_OPTIONS: dict[str, tuple[str, ...]] = {
     "plugins": (),
     "merge": ("config",),
     "init": (),
-    "verify-certificate": (),
+    "verify-certificate": ("config",),
     "ci": ("config",),
     "data": ("config",),
     "list": ("config",),
