@@ -140,13 +140,19 @@ def build_runtime(config: Config, target: Target) -> ProviderRuntime:
         from omnicloud.capabilities import require_shapes
 
         require_shapes(factory, [target.suite], what=f"providers.{target.provider}.implements")
-    return ProviderRuntime(
+    runtime = ProviderRuntime(
         name=target.provider,
         contract=spec,
         factory=factory,
         raw_options=provider.options,
         resolve=resolve_options,
     )
+    # Options an adapter turns into suite attributes (publish_error_within) are checked now,
+    # before any test, so a bad value is a configuration error naming its key.
+    suite_attributes = getattr(importlib.import_module(spec.adapter), "suite_attributes", None)
+    if suite_attributes is not None:
+        suite_attributes(runtime)
+    return runtime
 
 
 def check_option_names(

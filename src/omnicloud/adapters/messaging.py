@@ -32,19 +32,57 @@ topic, config)``       messages of ``topic``
 
 ``omnicloud.providers.memory.messaging.InMemoryBroker`` is the reference implementation. A
 Kafka or NATS wrapper typically implements ``get_message`` with a short-lived consumer.
+
+One option key is read by the adapter and NOT passed to the factory: ``publish_error_within``
+(producer contract), the seconds within which ``publish`` to an unreachable broker must raise
+``PublishError`` (the suite's ``publish_error_within``, 5.0 by default), for a provider whose
+client cannot fail faster::
+
+    [providers.my-kafka]
+    contract = "producer"
+    factory = "my_pkg.kafka:create_broker"
+    options = { bootstrap_servers = "{services.kafka.url}", publish_error_within = 12.0 }
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import pytest
 
 from omnicloud.adapters.runtime import ProviderRuntime, close_quietly, instantiate
+from omnicloud.errors import ConfigError
 
 READ_POLL = 1.0  # seconds per get_message call while a delayed-messaging test blocks on a topic
+PUBLISH_ERROR_WITHIN = "publish_error_within"
+#: Options this adapter consumes itself (the factory never receives them).
+ADAPTER_OPTIONS = (PUBLISH_ERROR_WITHIN,)
+
+
+def factory_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options the factory receives: all but the adapter's own."""
+    return {k: v for k, v in options.items() if k not in ADAPTER_OPTIONS}
+
+
+def suite_attributes(runtime: ProviderRuntime) -> dict[str, Any]:
+    """Suite attributes set from the provider's options: ``publish_error_within`` (producer)."""
+    if PUBLISH_ERROR_WITHIN not in runtime.raw_options:
+        return {}
+    value = runtime.raw_options[PUBLISH_ERROR_WITHIN]
+    key = f"providers.{runtime.name}.options.{PUBLISH_ERROR_WITHIN}"
+    if runtime.contract.name != "producer":
+        raise ConfigError(
+            f"{key}: only the producer contract has this bound, not '{runtime.contract.name}'",
+            hint=f"remove '{PUBLISH_ERROR_WITHIN}' from the options",
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(
+            f"{key}: must be a positive number of seconds, got {value!r}",
+            hint=f"{PUBLISH_ERROR_WITHIN} = 5.0 (the default)",
+        )
+    return {PUBLISH_ERROR_WITHIN: float(value)}
 
 
 class _Session:
@@ -63,7 +101,9 @@ class _Session:
     async def broker(self) -> Any:
         """The test's broker: created on first use, shared by every factory call of the test."""
         if self._broker is None:
-            self._broker = await self.runtime.create()
+            self._broker = await instantiate(
+                self.runtime.factory, **factory_options(self.runtime.options)
+            )
             self.created.append(self._broker)
         return self._broker
 
@@ -156,4 +196,7 @@ def build_fixtures(runtime: ProviderRuntime) -> dict[str, Any]:
         finally:
             await session.close()
 
-    return {"provider_factory": pytest.fixture(name="provider_factory")(provider_factory)}
+    return {
+        "provider_factory": pytest.fixture(name="provider_factory")(provider_factory),
+        **suite_attributes(runtime),
+    }

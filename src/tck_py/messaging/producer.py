@@ -13,7 +13,8 @@ test waits for the *absence* of a message (isolation is checked with positive re
 helper that ignores its ``timeout`` only slows the suite down, it never fails it. Against an
 unreachable broker, ``publish`` must raise ``PublishError`` within
 ``BaseTestProducerContract.publish_error_within`` seconds (5.0 by default; a provider whose
-client cannot fail faster overrides the attribute in its test class and says why): a client
+client cannot fail faster overrides the attribute in its test class, or sets the provider option
+``publish_error_within`` in ``omnicloud.toml``, and says why): a client
 that keeps reconnecting for minutes before giving up blocks its callers just as long.
 """
 
