@@ -235,6 +235,7 @@ def main() -> int:
 
 def write_map(root: Path) -> int:
     """A per-test map as a recording would write it; returns the number of tests in it."""
+    from omnicloud.affected.index import blob_id
     from omnicloud.affected.testmap import TestMap, cut_units, digest, save_map, toolchain_digest
 
     test_map = TestMap(toolchain=toolchain_digest(root))
@@ -249,6 +250,7 @@ def write_map(root: Path) -> int:
         ids = list(range(first, len(test_map.tests)))
         test_map.test_files[rel] = digest(text)
         test_map.code[rel] = {
+            "blob": blob_id(text.encode()),
             "fingerprint": digest(text),
             "units": dict(units.fingerprints),
             "used": {name: [first + i] for i, name in enumerate(names)},
@@ -262,7 +264,12 @@ def write_map(root: Path) -> int:
             continue  # no test executes a line of it: a recording leaves it out
         entry = test_map.code.setdefault(
             source_rel,
-            {"fingerprint": digest(source), "units": dict(source_units.fingerprints), "used": {}},
+            {
+                "blob": blob_id(source.encode()),
+                "fingerprint": digest(source),
+                "units": dict(source_units.fingerprints),
+                "used": {},
+            },
         )
         entry["used"].setdefault("late", []).extend(ids)
     save_map(test_map, root / ".omnicloud" / "testmap.json")
@@ -271,7 +278,9 @@ def write_map(root: Path) -> int:
 
 def with_map(root: Path, tests: int) -> None:
     started = time.perf_counter()
+    git(root, "checkout", "-q", "main")  # the map is recorded on main, as a scheduled job would
     count = write_map(root)
+    git(root, "checkout", "-q", "feature")
     print(f"per-test map: {count} tests written in {time.perf_counter() - started:.1f} s")
     runs = [time_selection(root, cold=False) for _ in range(5)]
     wall = statistics.median(r[0] for r in runs)

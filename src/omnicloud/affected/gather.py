@@ -92,7 +92,7 @@ def compute_selection(
     view = None
     if test_files and "tests" in settings.rules and changes.full_run is None:
         with _timed(timings, "map"):
-            view, problem = _map_view(project_dir, test_map)
+            view, problem = _map_view(project_dir, test_map, blobs)
         if problem is not None:
             changes = replace(changes, full_run=problem, warnings=(*changes.warnings, problem))
     with _timed(timings, "inputs"):
@@ -116,8 +116,14 @@ def compute_selection(
     return AffectedResult(selection, project_dir, base_ref.source, stats, timings)
 
 
-def _map_view(project_dir: Path, path: Path | None) -> tuple[MapView | None, str | None]:
-    """The map and its selection, or why everything must run (unreadable, other toolchain)."""
+def _map_view(
+    project_dir: Path, path: Path | None, blobs: Mapping[str, str]
+) -> tuple[MapView | None, str | None]:
+    """The map and its selection, or why everything must run (unreadable, other toolchain).
+
+    Code files whose git blob id is the recorded one are not read again: only the others are
+    compared unit by unit.
+    """
     target = path or DEFAULT_MAP
     target = target if target.is_absolute() else project_dir / target
     shown = os.path.relpath(target, project_dir)
@@ -136,7 +142,14 @@ def _map_view(project_dir: Path, path: Path | None) -> tuple[MapView | None, str
             " everything; re-record it (omnicloud affected --record)"
         )
     read_text, read_bytes = project_reader(project_dir)
-    return MapView(test_map, select_by_map(test_map, read_text, read_bytes), shown), None
+    candidates = {
+        p
+        for p, entry in test_map.code.items()
+        if not entry.get("blob") or blobs.get(p) != entry["blob"]
+    }
+    candidates.update(test_map.data)
+    found = select_by_map(test_map, read_text, read_bytes, candidates)
+    return MapView(test_map, found, shown), None
 
 
 def written_base_ref(config: Config) -> str | None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from omnicloud.affected.index import blob_id
 from omnicloud.affected.testmap import (
     MODULE_UNIT,
     TestMap,
@@ -149,6 +150,7 @@ class Recorder:
         if not used:
             return
         test_map.code[rel] = {
+            "blob": blob_id(text.encode("utf-8")),
             "fingerprint": digest(text),
             "units": dict(units.fingerprints) if units is not None else {},
             "used": {unit: sorted(ids) for unit, ids in sorted(used.items())},
