@@ -42,6 +42,8 @@ from omnicloud.provision.recipes import endpoint_fields, resolve_service
 from service_guard import require, require_binary
 
 NEW_KINDS = ("etcd", "moto", "nats", "rabbitmq")
+#: Kinds with a real-server test: the new ones here, redis and postgres in test_process.py.
+TESTED_ON_REAL_SERVERS = {*NEW_KINDS, "redis", "postgres"}
 
 
 def test_every_kind_module_registers_itself_by_its_file_name() -> None:
@@ -54,6 +56,11 @@ def test_every_kind_module_registers_itself_by_its_file_name() -> None:
         assert kind.recipe.ready.get("ping") is True
     assert get_kind("kafka") is None
     assert kind_for_alias("postgresql") is get_kind("postgres")
+
+
+def test_every_kind_module_comes_with_a_real_server_test() -> None:
+    """Adding a kind is one module and its test: a module alone fails here."""
+    assert set(kind_names()) <= TESTED_ON_REAL_SERVERS, "add a real-server test for the new kind"
 
 
 def test_the_kinds_table_in_the_docs_is_generated_from_the_kind_modules() -> None:
