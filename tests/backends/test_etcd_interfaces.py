@@ -13,6 +13,7 @@ import importlib
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from omnicloud.providers.etcd import (
     create_store,
 )
 from omnicloud.providers.etcd._gateway import EtcdGateway, delete, put
+from omnicloud.providers.etcd._values import encode_value
 from omnicloud.providers.etcd.store import IMPLEMENTS
 from omnicloud.provision.base import STATE_DIR_ENV
 from omnicloud.provision.lifecycle import provision
@@ -171,12 +173,13 @@ class _Forgetful(dict[str, int]):
 
 
 class DoubleGrant(EtcdLock):
-    """Puts the lock key without checking that it is absent: two holders at once."""
+    """Writes the lock key without checking it is free: two holders at once."""
 
     async def acquire(self) -> bool:
         lease = await self._gateway.grant(self._ttl)
-        await self._gateway.txn([], [put(self._key, self._token, lease)])
-        self._lease = lease
+        raw = encode_value(self._token, time.time() + self._seconds)
+        await self._gateway.txn([], [put(self._key, raw, lease)])
+        self._held, self._lease = raw, lease
         return True
 
 
@@ -191,7 +194,7 @@ class EverlastingLease(EtcdLock):
     """Leases the lock for an hour whatever ``ttl`` says: a crashed holder blocks everyone."""
 
     async def acquire(self) -> bool:
-        self._ttl = 3600
+        self._ttl, self._seconds = 3600, 3600.0
         return await super().acquire()
 
 

@@ -1,21 +1,32 @@
-"""etcd distributed lock (contract ``distributed_lock``): a leased key created only if absent.
+"""etcd distributed lock (contract ``distributed_lock``): a leased key written only if free.
 
-``acquire`` grants a lease of ``ttl`` seconds and, in one transaction, creates the lock key with
-the handle's random token under that lease only if the key does not exist (``create_revision ==
-0``); otherwise it revokes the lease and answers ``False`` at once. When the holder stops, etcd
-deletes the key as the lease expires. ``release`` deletes the key only while it still holds this
-handle's token, so a handle whose hold expired and was taken over cannot free the new holder's
-lock.
+The lock key holds the handle's random token and its deadline (the value encoding of
+``_values``), under a lease of ``ttl`` seconds rounded up. ``acquire`` answers ``False`` at once
+while the key holds an unexpired deadline; otherwise it writes its own in a transaction guarded
+by the revision it read (0: still absent, or the same expired hold), so of concurrent acquirers
+exactly one wins. The deadline makes the hold end on time (etcd leases count whole seconds and
+expire up to half a second late); the lease deletes the key of a holder that stopped. ``release``
+deletes the key only while it still holds this handle's exact value, so a handle whose hold
+expired and was taken over cannot free the new holder's lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import time
 import uuid
 from types import TracebackType
 
-from omnicloud.providers.etcd._gateway import DEFAULT_URL, EtcdGateway, b64, delete, put
+from omnicloud.providers.etcd._gateway import (
+    DEFAULT_URL,
+    EtcdGateway,
+    b64,
+    delete,
+    put,
+    unchanged,
+)
+from omnicloud.providers.etcd._values import decode_value, encode_value
 from omnicloud.providers.etcd.store import namespace_root
 
 
@@ -25,36 +36,35 @@ class EtcdLock:
     def __init__(self, gateway: EtcdGateway, key: bytes, ttl: float) -> None:
         self._gateway = gateway
         self._key = key
-        self._ttl = max(1, math.ceil(ttl))
-        self._token = uuid.uuid4().hex.encode()
+        self._seconds = float(ttl)
+        self._ttl = max(1, math.ceil(ttl))  # leases count whole seconds
+        self._token = uuid.uuid4().hex
+        self._held: bytes | None = None
         self._lease = 0
 
     async def acquire(self) -> bool:
         """``True`` when obtained, ``False`` at once when another unexpired handle holds it."""
+        current = await self._gateway.get(self._key)
+        if current is not None and decode_value(current.value).alive(time.time()):
+            return False
         lease = await self._gateway.grant(self._ttl)
-        absent = {
-            "key": b64(self._key),
-            "target": "CREATE",
-            "result": "EQUAL",
-            "create_revision": "0",
-        }
-        if await self._gateway.txn([absent], [put(self._key, self._token, lease)]):
-            self._lease = lease
+        raw = encode_value(self._token, time.time() + self._seconds)
+        # still absent (revision 0), or still the expired hold just read: nobody took it since
+        guard = unchanged(self._key, 0 if current is None else current.mod_revision)
+        if await self._gateway.txn([guard], [put(self._key, raw, lease)]):
+            self._held, self._lease = raw, lease
             return True
         await self._gateway.revoke(lease)
         return False
 
     async def release(self) -> None:
-        mine = {
-            "key": b64(self._key),
-            "target": "VALUE",
-            "result": "EQUAL",
-            "value": b64(self._token),
-        }
+        held, self._held = self._held, None
+        if held is None:
+            return
+        mine = {"key": b64(self._key), "target": "VALUE", "result": "EQUAL", "value": b64(held)}
         await self._gateway.txn([mine], [delete(self._key)])
-        if self._lease:
-            lease, self._lease = self._lease, 0
-            await self._gateway.revoke(lease)
+        lease, self._lease = self._lease, 0
+        await self._gateway.revoke(lease)
 
     async def __aenter__(self) -> bool:
         return await self.acquire()
