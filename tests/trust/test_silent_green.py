@@ -119,3 +119,10 @@ def test_a_misspelled_provider_option_is_a_provider_error_before_any_test(tmp_pa
             " 'prefx'; did you mean 'prefix'? (accepted: 'prefix', 'tenant_id', 'url')"
         ) in result.stderr
         assert "passed" not in result.stdout
+
+
+def test_pytest_options_that_look_like_ours_still_reach_pytest(repo: Path) -> None:
+    # --co is pytest's --collect-only, close to --config but not a typo of it
+    result = omnicloud(repo, "certify", "--provider", "scratch-kv", "--co")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "no test executed" in result.stderr

@@ -13,6 +13,7 @@ a misspelling of its own options (``certify --contrct kv``): exit 2, not a run t
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import pkgutil
@@ -21,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from omnicloud.errors import ExitCode, OmnicloudError, did_you_mean
+from omnicloud.errors import ExitCode, OmnicloudError
 
 #: Commands that read neither --config nor --env, or only --config (the rest read both).
 _COMMON_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -112,9 +113,11 @@ def _misspelled_option(command: argparse.ArgumentParser, extra: Sequence[str]) -
             return None
         name = arg.split("=", 1)[0]
         if name.startswith("--") and name not in own:
-            hint = did_you_mean(name, own)
-            if hint:
-                return f"unrecognized argument: {arg}{hint}"
+            # Close enough to be a typo of ours (--contrct), not another tool's option that
+            # merely looks alike (pytest's --co, --pdb, --lf pass through).
+            match = difflib.get_close_matches(name, own, n=1, cutoff=0.8)
+            if match:
+                return f"unrecognized argument: {arg}; did you mean '{match[0]}'?"
     return None
 
 
