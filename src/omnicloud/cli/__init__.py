@@ -68,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
             module, "COMMON_OPTIONS", _COMMON_OPTIONS.get(module.NAME, ("config", "env"))
         )
         command = sub.add_parser(
-            module.NAME, help=module.HELP, description=module.HELP, parents=[_common(uses)]
+            module.NAME,
+            help=module.HELP,
+            description=module.HELP,
+            parents=[_common(uses)],
+            allow_abbrev=False,  # '--co' is pytest's --collect-only, not our --config
         )
         module.add_arguments(command)
         command.set_defaults(_run=module.run, _parser=command)
