@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = {
-    "nats": ["nats", "nats-producer", "nats-consumer"],
+    "nats": ["nats", "nats-producer", "nats-consumer", "nats-delayed"],
     "rabbitmq": ["rabbitmq", "rabbitmq-producer", "rabbitmq-consumer", "rabbitmq-delayed"],
 }
 OMNICLOUD = [str(Path(sys.executable).with_name("omnicloud"))]  # the console script
