@@ -84,6 +84,7 @@ class RunState:
     resume: ResumePlan | None = None
     signals: Interrupts | None = None
     redactor: Redactor = field(default_factory=Redactor)
+    triaged: dict[str, dict[str, object]] = field(default_factory=dict)  # test id -> triage
 
     def was_interrupted(self) -> bool:
         """A signal arrived (even one whose KeyboardInterrupt a library swallowed)."""
@@ -418,6 +419,7 @@ def report(state: RunState) -> int | None:
         "sat_out": dict(state.sat_out),
         "probes": sorted(t.node_name for t in state.targets if t.probe),
         "services_down": dict(state.services_down),
+        "triage": state.triaged,  # category and owners of each failure (triage runs first)
         **completeness(state),
     }
     if state.resume is not None:
@@ -493,6 +495,10 @@ def triage(state: RunState) -> int | None:
     except OmnicloudError as exc:
         print(f"warning: triage skipped: {exc.message}", file=sys.stderr)
         return None
+    state.triaged = {
+        i.failure.test_id: {"category": i.category, "owners": list(i.owners)}
+        for i in report.failures
+    }
     for owner, items in sorted(report.by_owner().items()):
         categories = sorted({i.category for i in items})
         state.console.print(

@@ -75,10 +75,17 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         lines += ["", "Datasets: " + ", ".join(f"`{n}` {fp}" for n, fp in datasets.items())]
     if data["violations"]:
         lines += ["", "## Violated tests", ""]
+        triaged = data["meta"].get("triage") or {}
         for v in data["violations"]:
             first = (v["message"] or "").splitlines()[0] if v["message"] else ""
+            found = triaged.get(v["id"]) or {}
+            routed = (
+                f" [{found.get('category')}; owners: {', '.join(found.get('owners') or [])}]"
+                if found
+                else ""
+            )
             lines.append(
-                f"- `{v['provider']}:{v['suite']}` **{v['test']}** ({v['outcome']})"
+                f"- `{v['provider']}:{v['suite']}` **{v['test']}** ({v['outcome']}){routed}"
                 f"{': ' + first if first else ''}"
             )
     return "\n".join(lines) + "\n"
