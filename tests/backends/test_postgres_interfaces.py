@@ -347,15 +347,21 @@ async def test_a_store_is_closed_on_the_loop_that_made_it(
         owner.close()
 
 
-@pytest.mark.slow
-async def test_a_server_gone_mid_run_is_an_error_not_silence() -> None:
-    """Pub/sub receive must not answer "no message" when the server died: the listener's
-    connection error reaches the caller, so the run reports an infrastructure failure."""
-    with _postgres_server() as endpoint:
-        store = await create_store(str(endpoint["url"]), "omnicloud_gone")
-        await store.subscribe("topic", "subscriber")
-        await store.publish("topic", b"before")
-        assert await store.receive("subscriber", 5) is not None
+async def test_connections_lost_mid_run_are_errors_not_silence(
+    postgres_endpoint: dict[str, Any],
+) -> None:
+    """Pub/sub receive must not answer "no message" when the server dropped the store's
+    connections (as when it dies or restarts): the listener's connection error reaches the
+    caller, so the run reports an infrastructure failure."""
+    url = str(postgres_endpoint["url"])
+    store = await create_store(url, "omnicloud_gone")
+    await store.subscribe("topic", "subscriber")
+    await store.publish("topic", b"before")
+    assert await store.receive("subscriber", 5) is not None
+    assert store._listener is not None
+    pids = [store._conn.info.backend_pid, store._listener.conn.info.backend_pid]
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as admin:
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) pid", (pids,))
     try:
         with pytest.raises(psycopg.OperationalError):
             await store.receive("subscriber", 5)
