@@ -97,7 +97,7 @@ def faulted() -> Iterator[tuple[Config, dict[str, FaultTarget]]]:
 
 async def _run(faulted: tuple[Config, dict[str, FaultTarget]], provider: str, profile: str) -> Any:
     config, targets = faulted
-    (record,) = await run_targets(config, [targets[provider]], [profile], echo=lambda _: None)
+    (record,), _ = await run_targets(config, [targets[provider]], [profile], echo=lambda _: None)
     return record, {c["invariant"].split(" (")[0]: c for c in record["checks"]}
 
 

@@ -340,6 +340,7 @@ class FaultsConfig(Model):
     [faults]
     profiles = ["crash_restart", "hang", "slow_network", "reset_peer", "partition"]
     duration = "1.5s"      # how long each fault lasts before it heals
+    providers = ["redis", "postgres"]   # taken by default (--provider picks others)
     ```
 
     Built-in profiles: `crash_restart` (SIGKILL the server, start it again on the same data),
@@ -352,6 +353,9 @@ class FaultsConfig(Model):
         default_factory=lambda: ["crash_restart", "hang", "slow_network", "reset_peer", "partition"]
     )
     duration: Duration = Field(1.5, gt=0, description="How long each fault lasts.")
+    providers: list[str] | None = Field(
+        None, description="Providers `omnicloud faults` takes by default (default: all)."
+    )
     custom: dict[Name, FaultProfileConfig] = Field(default_factory=dict)
 
     def known_profiles(self) -> list[str]:

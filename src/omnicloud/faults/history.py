@@ -38,6 +38,8 @@ class Op:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["result"] = repr(self.result) if self.result is not None else None
+        if isinstance(self.value, bytes):
+            data["value"] = self.value.decode("utf-8", "replace")
         return data
 
 

@@ -17,13 +17,16 @@ from omnicloud.config.models import Config
 from omnicloud.endpoints import needed_services
 from omnicloud.faults.profiles import FaultProfile, fault_profile
 from omnicloud.faults.proxy import FaultProxy
-from omnicloud.faults.scenarios import FaultTarget, family_of, profiles_for, run_profile
+from omnicloud.faults.scenarios import (
+    FaultTarget,
+    error_record,
+    family_of,
+    run_profile,
+    unsupported,
+)
 from omnicloud.faults.service import ServiceControl
 from omnicloud.provision.lifecycle import Environment, pick_environment, resolve_specs
 from omnicloud.slo.targets import creator
-
-KIND = "omnicloud-faults"
-FILE = "faults.json"
 
 
 def services_of(config: Config, provider: str) -> list[str]:
@@ -95,15 +98,23 @@ def profiles_of(config: Config, provider: str, only: Sequence[str]) -> list[Faul
 
 async def run_targets(
     config: Config, targets: Sequence[FaultTarget], only: Sequence[str], echo: Any = print
-) -> list[dict[str, Any]]:
-    """Every target's profiles in turn (one fault at a time: services are shared)."""
-    records = []
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Every target's profiles in turn (one fault at a time: services are shared); returns
+    the records and the profiles that could not run here, with the reason."""
+    records, not_run = [], {}
     for target in targets:
-        for profile in profiles_for(target, profiles_of(config, target.provider, only)):
+        for profile in profiles_of(config, target.provider, only):
+            reason = unsupported(target, profile)
+            if reason is not None:
+                not_run[f"{target.provider} / {profile.name}"] = reason
+                continue
             for proxy in target.proxies:
                 proxy.clear()
                 proxy.enable()
-            record = await run_profile(target, profile)
+            try:
+                record = await run_profile(target, profile)
+            except Exception as exc:  # the machinery failed (a restart): an error, not a pass
+                record = error_record(target, profile, exc)
             records.append(record)
             echo(f"faulted {target.provider} with {profile.name}: {record['outcome']}")
-    return records
+    return records, not_run

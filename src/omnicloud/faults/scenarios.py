@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import functools
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -179,19 +179,33 @@ async def _until_settled(history: History, recovery: float) -> None:
             return
 
 
-async def _read_back(target: FaultTarget, namespace: str, history: History) -> dict[str, Any]:
-    """What a fresh instance finds afterwards (retried until the recovery time is over)."""
-    store = await _retry(lambda: _open(target, namespace), target.declared.recovery)
+async def _read_back(
+    target: FaultTarget, namespace: str, history: History, writer: Any
+) -> dict[str, Any]:
+    """What the provider holds afterwards: read by a fresh instance on the same key space, or
+    by the writer itself when the factory cannot reopen a key space (no ``namespace``)."""
+    if target.namespaced:
+        store = await _retry(lambda: _open(target, namespace), target.declared.recovery)
+    else:
+        store = writer
     try:
-        if target.family == "kv":
-            keys = [op.key for op in history.of_kind("write") if op.outcome == "ok"]
-            return {key: await store.get(key) for key in keys}
-        drained: list[Any] = []
-        while (message := await store.queue_dequeue("faults")) is not None:
-            drained.append(message.payload)
-        return {"drained": drained}
+        found: dict[str, Any] = await _retry(
+            lambda: _read(target, store, history), target.declared.recovery
+        )
+        return found
     finally:
-        await close_quietly(store)
+        if store is not writer:
+            await close_quietly(store)
+
+
+async def _read(target: FaultTarget, store: Any, history: History) -> dict[str, Any]:
+    if target.family == "kv":
+        keys = [op.key for op in history.of_kind("write") if op.outcome == "ok"]
+        return {key: await store.get(key) for key in keys}
+    drained: list[Any] = []
+    while (message := await store.queue_dequeue("faults")) is not None:
+        drained.append(message.payload)
+    return {"drained": drained}
 
 
 async def _retry(action: Callable[[], Awaitable[Any]], within: float) -> Any:
@@ -250,12 +264,16 @@ async def run_profile(target: FaultTarget, profile: FaultProfile) -> dict[str, A
         await _inject(target, profile)
         history.mark("heal")
         await _until_settled(history, target.declared.recovery)
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        final = (
+            await _read_back(target, namespace, history, store) if target.family != "lock" else {}
+        )
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(close_quietly(store), 2)
-    final = await _read_back(target, namespace, history) if target.family != "lock" else {}
     checks = _checks(target, profile, history, final)
     return {
         "provider": target.provider,
@@ -277,10 +295,29 @@ def _counts(history: History) -> dict[str, int]:
     return counts
 
 
-def profiles_for(target: FaultTarget, profiles: Sequence[FaultProfile]) -> list[FaultProfile]:
-    """Service faults need a process-provisioned service; network faults need a proxy."""
-    return [
-        p
-        for p in profiles
-        if (p.kind == "network" and target.proxies) or (p.kind != "network" and target.services)
-    ]
+def unsupported(target: FaultTarget, profile: FaultProfile) -> str | None:
+    """Why ``profile`` cannot run against ``target`` here, or ``None``."""
+    if profile.kind == "network":
+        return None if target.proxies else "no service to put a fault proxy in front of"
+    if not target.services:
+        return "crash and hang faults need services started by the process provisioner"
+    if profile.kind == "crash":
+        reasons = [r for s in target.services if (r := s.restartable)]
+        return "; ".join(reasons) or None
+    return None
+
+
+def error_record(target: FaultTarget, profile: FaultProfile, exc: BaseException) -> dict[str, Any]:
+    """A run the fault machinery itself could not complete: an error, never a pass."""
+    return {
+        "provider": target.provider,
+        "profile": profile.name,
+        "summary": profile.summary,
+        "family": target.family,
+        "outcome": "error",
+        "declared": target.declared.model_dump(),
+        "checks": [],
+        "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
+        "operations": {"total": 0, "ok": 0, "fail": 0, "hung": 0},
+        "events": {},
+    }

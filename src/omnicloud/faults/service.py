@@ -51,6 +51,16 @@ class ServiceControl:
         return cls(spec, handle)
 
     @property
+    def restartable(self) -> str | None:
+        """Why this service cannot be restarted on its data, or ``None`` when it can."""
+        if self.spec.local_ports:
+            return (
+                f"service '{self.spec.name}' uses private ports"
+                f" ({', '.join(self.spec.local_ports)}) its start did not record"
+            )
+        return None
+
+    @property
     def pid(self) -> int:
         return int(self.handle.resources["pid"])
 

@@ -50,6 +50,8 @@ def select_providers(
             skipped[name] = reason
         elif wanted(name):
             chosen.append(name)
+        elif names:
+            skipped[name] = "nothing to run for it (no workload for its interfaces or contract)"
     return chosen, skipped
 
 
