@@ -1,20 +1,17 @@
-"""The kubernetes provisioner: pure manifests and pod states, and the API interaction against a
-local HTTP server serving the subset of the Kubernetes API the provisioner uses (no API server
-can run on these machines). The pod's port is "forwarded" to a real redis-server process."""
+"""The kubernetes provisioner: pure manifests and pod states, and the API interaction against the
+local HTTP server serving the subset of the Kubernetes API omnicloud uses (``fake_kube``, shared
+with the executor's tests; no API server can run on these machines). The pod's port is
+"forwarded" to a real redis-server process."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from fake_kube import FakeCluster, serve
 from omnicloud.config.models import ServiceConfig
 from omnicloud.provision.base import OWNER_LABEL, RUN_ID_LABEL, RunContext, ServiceHandle
 from omnicloud.provision.kubernetes import (
@@ -106,108 +103,11 @@ def test_dns_labels() -> None:
 # -- the API subset, served locally --------------------------------------------------------------
 
 
-@dataclass
-class FakeCluster:
-    """State behind the fake API: namespaces, objects, and how pods behave."""
-
-    pod_behaviour: str = "ready-on-second-poll"
-    requests: list[tuple[str, str]] = field(default_factory=list)
-    bodies: dict[str, Any] = field(default_factory=dict)
-    namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
-    polls: int = 0
-
-    def pod(self, namespace: str) -> dict[str, Any]:
-        self.polls += 1
-        meta = {"name": "redis-7d9f-x2", "namespace": namespace}
-        if self.pod_behaviour == "crash":
-            status = {
-                "phase": "Running",
-                "containerStatuses": [
-                    {
-                        "name": "redis",
-                        "image": "redis:7",
-                        "imageID": "",
-                        "ready": False,
-                        "restartCount": 3,
-                        "state": {
-                            "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s"}
-                        },
-                    }
-                ],
-            }
-        elif self.polls >= 2:
-            status = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
-        else:
-            status = {"phase": "Pending", "conditions": [{"type": "Ready", "status": "False"}]}
-        return {"metadata": meta, "status": status}
-
-
-def _handler(cluster: FakeCluster) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _reply(self, code: int, body: Any, content_type: str = "application/json") -> None:
-            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _body(self) -> Any:
-            length = int(self.headers.get("Content-Length", 0))
-            return json.loads(self.rfile.read(length) or b"{}")
-
-        def do_POST(self) -> None:
-            path = urlsplit(self.path).path
-            cluster.requests.append(("POST", path))
-            body = self._body()
-            cluster.bodies[path] = body
-            if path == "/api/v1/namespaces":
-                cluster.namespaces[body["metadata"]["name"]] = body["metadata"]["labels"]
-            self._reply(201, body)
-
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            cluster.requests.append(("GET", parts.path))
-            segments = parts.path.strip("/").split("/")
-            if parts.path == "/api/v1/namespaces":
-                selector = parse_qs(parts.query).get("labelSelector", [""])[0]
-                key, _, value = selector.partition("=")
-                items = [
-                    {"metadata": {"name": n, "labels": labels}}
-                    for n, labels in cluster.namespaces.items()
-                    if key in labels and (not value or labels[key] == value)
-                ]
-                self._reply(200, {"kind": "NamespaceList", "apiVersion": "v1", "items": items})
-            elif segments[-1] == "pods":
-                self._reply(
-                    200,
-                    {"kind": "PodList", "apiVersion": "v1", "items": [cluster.pod(segments[3])]},
-                )
-            elif segments[-1] == "log":
-                self._reply(200, "Server initialized\nFATAL: config broken\n", "text/plain")
-            else:
-                self._reply(404, {"kind": "Status", "code": 404})
-
-        def do_DELETE(self) -> None:
-            path = urlsplit(self.path).path
-            cluster.requests.append(("DELETE", path))
-            cluster.namespaces.pop(path.rsplit("/", 1)[-1], None)
-            self._reply(200, {"kind": "Status", "apiVersion": "v1", "status": "Success"})
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    return Handler
-
-
 @pytest.fixture
 def cluster() -> Iterator[tuple[FakeCluster, str]]:
     state = FakeCluster()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve(state) as url:
+        yield state, url
 
 
 class LocalRedisForwarder:
@@ -263,7 +163,7 @@ def test_start_creates_namespace_deployment_service_waits_forwards_and_deletes(
     deployment = state.bodies[f"/apis/apps/v1/namespaces/{namespace}/deployments"]
     validate_manifest(deployment)
     assert deployment["metadata"]["labels"][RUN_ID_LABEL] == "6b01-abc"
-    assert state.namespaces[namespace][RUN_ID_LABEL] == "6b01-abc"
+    assert state.labels_of(namespace)[RUN_ID_LABEL] == "6b01-abc"
     assert LocalRedisForwarder.opened[-1] == (namespace, "redis-7d9f-x2", 6379)
 
     import redis
@@ -298,12 +198,10 @@ def test_prune_deletes_namespaces_of_dead_runs_of_this_owner_only(
     cluster: tuple[FakeCluster, str],
 ) -> None:
     state, url = cluster
-    state.namespaces = {
-        "omnicloud-dead": {RUN_ID_LABEL: "dead", OWNER_LABEL: "me"},
-        "omnicloud-live": {RUN_ID_LABEL: "live", OWNER_LABEL: "me"},
-        "omnicloud-other": {RUN_ID_LABEL: "theirs", OWNER_LABEL: "someone-else"},
-        "kube-system": {},
-    }
+    state.add_namespace("omnicloud-dead", {RUN_ID_LABEL: "dead", OWNER_LABEL: "me"})
+    state.add_namespace("omnicloud-live", {RUN_ID_LABEL: "live", OWNER_LABEL: "me"})
+    state.add_namespace("omnicloud-other", {RUN_ID_LABEL: "theirs", OWNER_LABEL: "someone-else"})
+    state.add_namespace("kube-system", {})
     provisioner = KubernetesProvisioner(api_url=url)
     leftovers = provisioner.leftovers({"live"}, "me")
     assert [(item.kind, item.ident, item.run_id) for item in leftovers] == [

@@ -403,6 +403,7 @@ def _ignoring(*statuses: int) -> Iterator[None]:
 __all__ = [
     "KubernetesProvisioner",
     "deployment_manifest",
+    "dns_label",
     "namespace_manifest",
     "pod_state",
     "service_manifest",

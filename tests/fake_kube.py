@@ -1,8 +1,10 @@
-"""A local HTTP server serving the subset of the Kubernetes API the executor uses.
+"""A local HTTP server serving the subset of the Kubernetes API that omnicloud uses.
 
-No API server can run on this machine, so this stands in for one: it stores namespaces and Jobs,
-and a fake kubelet runs each completion index's container command as a local process (the
-``emptyDir`` results volume becomes a fresh temporary folder), keeping its stdout as the pod log.
+No API server can run on this machine, so this one fake stands in for it, for both users of the
+API: the kubernetes executor (namespaces and Jobs; a fake kubelet runs each completion index's
+container command as a local process, the ``emptyDir`` results volume a fresh temporary folder,
+its stdout the pod log) and the kubernetes provisioner (namespaces listed by label, Deployments
+and Services; a Deployment's pod turns Ready on the second poll, or crash-loops).
 """
 
 from __future__ import annotations
@@ -25,12 +27,57 @@ class FakeCluster:
         self.requests: list[tuple[str, str]] = []
         self.namespaces: dict[str, dict[str, Any]] = {}
         self.jobs: dict[tuple[str, str], dict[str, Any]] = {}
+        #: Deployments and Services by (namespace, "deployments" | "services", name).
+        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.pods: dict[str, dict[str, Any]] = {}
         self.logs: dict[str, str] = {}
         self.lost_indexes: set[int] = set()  # pods that die without output (node lost)
         self.hang = False  # jobs never finish
         self.forbid: set[str] = set()  # "METHOD path-prefix" answered 403
         self.lock = threading.Lock()
+        # The provisioner's side: bodies of every POST by path, and how Deployment pods behave.
+        self.bodies: dict[str, Any] = {}
+        self.pod_behaviour = "ready-on-second-poll"  # or "crash"
+        self.polls = 0
+
+    def add_namespace(self, name: str, labels: dict[str, str]) -> None:
+        self.namespaces[name] = {"metadata": {"name": name, "labels": labels}}
+
+    def labels_of(self, namespace: str) -> dict[str, str]:
+        labels: dict[str, str] = self.namespaces[namespace]["metadata"].get("labels") or {}
+        return labels
+
+    # -- the provisioner's Deployments -----------------------------------------------------------
+    def deployment_pod(self, namespace: str, deployment: dict[str, Any]) -> dict[str, Any]:
+        """The Deployment's one pod as this poll sees it (Ready from the second poll on)."""
+        self.polls += 1
+        name = f"{deployment['metadata']['name']}-7d9f-x2"
+        self.logs[name] = "Server initialized\nFATAL: config broken\n"
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        if self.pod_behaviour == "crash":
+            container = deployment["spec"]["template"]["spec"]["containers"][0]
+            waiting = {"reason": "CrashLoopBackOff", "message": "back-off 40s"}
+            status: dict[str, Any] = {
+                "phase": "Running",
+                "containerStatuses": [
+                    {
+                        "name": container["name"],
+                        "image": container["image"],
+                        "imageID": "",
+                        "ready": False,
+                        "restartCount": 3,
+                        "state": {"waiting": waiting},
+                    }
+                ],
+            }
+        else:
+            ready = "True" if self.polls >= 2 else "False"
+            phase = "Running" if self.polls >= 2 else "Pending"
+            status = {"phase": phase, "conditions": [{"type": "Ready", "status": ready}]}
+        return {
+            "metadata": {"name": name, "namespace": namespace, "labels": labels},
+            "status": status,
+        }
 
     # -- the fake kubelet ---------------------------------------------------------------------
     def start_job(self, namespace: str, job: dict[str, Any]) -> None:
@@ -152,32 +199,83 @@ Answer = tuple[int, Any] | None
 def route(
     cluster: FakeCluster, method: str, parts: list[str], query: dict[str, list[str]], body: Any
 ) -> Answer:
+    if method == "POST":
+        received = body()
+        cluster.bodies["/" + "/".join(parts)] = received
+        body = lambda: received  # noqa: E731 - the body is read once, routes read it again
     if parts[:3] == ["api", "v1", "namespaces"]:
         return _core(cluster, method, parts, query, body)
     if parts[:4] == ["apis", "batch", "v1", "namespaces"] and parts[5:6] == ["jobs"]:
         return _batch(cluster, method, parts, body)
+    if parts[:4] == ["apis", "apps", "v1", "namespaces"] and parts[5:6] == ["deployments"]:
+        return _created_or_deleted(cluster, method, parts[4:], body)
     return None
+
+
+def _selected(labels: dict[str, str], query: dict[str, list[str]]) -> bool:
+    """``labelSelector`` ``key=value`` or ``key`` (the label exists)."""
+    key, equals, value = query.get("labelSelector", [""])[0].partition("=")
+    return key in labels and (not equals or labels[key] == value)
 
 
 def _core(
     cluster: FakeCluster, method: str, parts: list[str], query: dict[str, list[str]], body: Any
 ) -> Answer:
-    if method == "POST" and len(parts) == 3:
+    if len(parts) <= 4:
+        return _namespaces(cluster, method, parts[3:], query, body)
+    if parts[4] == "services":
+        return _created_or_deleted(cluster, method, parts[3:], body)
+    if method == "GET" and parts[4:] == ["pods"]:
+        return _pods(cluster, parts[3], query)
+    if method == "GET" and len(parts) == 7 and parts[4] == "pods" and parts[6] == "log":
+        return (200, cluster.logs[parts[5]]) if parts[5] in cluster.logs else None
+    return None
+
+
+def _namespaces(
+    cluster: FakeCluster, method: str, name: list[str], query: dict[str, list[str]], body: Any
+) -> Answer:
+    if method == "POST" and not name:
         manifest = body()
         cluster.namespaces[manifest["metadata"]["name"]] = manifest
         return 201, manifest
-    if method == "DELETE" and len(parts) == 4:
-        return (200, STATUS) if cluster.namespaces.pop(parts[3], None) else None
-    if method == "GET" and parts[4:] == ["pods"]:
-        key, _, value = query.get("labelSelector", [""])[0].partition("=")
+    if method == "GET" and not name:
         items = [
-            p
-            for p in cluster.pods.values()
-            if p["metadata"]["namespace"] == parts[3] and p["metadata"]["labels"].get(key) == value
+            {"metadata": {"name": n, "labels": cluster.labels_of(n)}}
+            for n in cluster.namespaces
+            if _selected(cluster.labels_of(n), query)
         ]
-        return 200, {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items}
-    if method == "GET" and len(parts) == 7 and parts[4] == "pods" and parts[6] == "log":
-        return (200, cluster.logs[parts[5]]) if parts[5] in cluster.logs else None
+        return 200, {"kind": "NamespaceList", "apiVersion": "v1", "items": items}
+    if method == "DELETE" and name:
+        return (200, STATUS) if cluster.namespaces.pop(name[0], None) else None
+    return None
+
+
+def _pods(cluster: FakeCluster, namespace: str, query: dict[str, list[str]]) -> Answer:
+    """The executor's Job pods and the provisioner's Deployment pods, selected by label."""
+    deployed = [
+        cluster.deployment_pod(namespace, manifest)
+        for (where, kind, _), manifest in cluster.objects.items()
+        if where == namespace and kind == "deployments"
+    ]
+    items = [
+        pod
+        for pod in [*cluster.pods.values(), *deployed]
+        if pod["metadata"]["namespace"] == namespace and _selected(pod["metadata"]["labels"], query)
+    ]
+    return 200, {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items}
+
+
+def _created_or_deleted(cluster: FakeCluster, method: str, path: list[str], body: Any) -> Answer:
+    """Deployments and Services (``path`` = namespace, kind[, name]): stored when created,
+    forgotten when deleted."""
+    namespace, kind = path[0], path[1]
+    if method == "POST" and len(path) == 2:
+        manifest = body()
+        cluster.objects[(namespace, kind, manifest["metadata"]["name"])] = manifest
+        return 201, manifest
+    if method == "DELETE" and len(path) == 3:
+        return (200, STATUS) if cluster.objects.pop((namespace, kind, path[2]), None) else None
     return None
 
 
