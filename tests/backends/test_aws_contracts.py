@@ -1,36 +1,26 @@
 """The AWS providers (S3, Secrets Manager) certified by their contract suites on moto_server.
 
-One ``moto_server`` per test session, started by the process provisioner (kind ``moto``); every
-provider talks to it over the real AWS wire protocol (aiobotocore), exactly as it would to AWS.
-Each provider instance writes under its own random key prefix or secret namespace. Broken
-variants of the same providers show the suites catch what a real S3 or Secrets Manager wrapper
-gets wrong.
+One ``moto_server`` per test session (fixture ``moto_url`` in conftest.py), started by the
+process provisioner (kind ``moto``); every provider talks to it over the real AWS wire protocol
+(aiobotocore), exactly as it would to AWS (SQS: test_aws_sqs.py). Each provider instance writes
+under its own random key prefix or secret namespace. Broken variants of the same providers show
+the suites catch what a real S3 or Secrets Manager wrapper gets wrong.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import importlib.util
-import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from omnicloud.config import parse_config
 from omnicloud.providers.aws import (
     AwsOptions,
     S3ObjectStorage,
     SecretsManagerSecrets,
     create_object_storage,
-    create_queues,
     create_secrets,
 )
-from omnicloud.provision.base import STATE_DIR_ENV
-from omnicloud.provision.lifecycle import provision
-from service_guard import require, require_binary
 from tck_py.primitives.object_storage import BaseTestObjectStorageContract
 from tck_py.primitives.secrets import BaseTestSecretsContract
 from tck_py.shared.exceptions import ObjectNotFoundError, SecretNotFoundError
@@ -39,37 +29,6 @@ pytestmark = pytest.mark.services("moto")
 
 Factory = Callable[..., Awaitable[Any]]
 CREDENTIALS = {"region": "us-east-1", "access_key_id": "testing", "secret_access_key": "testing"}
-
-
-CONFIG = """
-[project]
-default_environment = "local"
-[services.moto]
-recipe = "moto"
-[environments.local]
-provisioner = "process"
-"""
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    """A moto_server started by the process provisioner (service kind ``moto``), one per
-    session (per xdist worker); stopped, its files removed, at the end."""
-    require_binary("moto_server", "moto[server] (pip)")
-    require(
-        importlib.util.find_spec("aiobotocore") is not None,
-        "the 'aiobotocore' client",
-        "pip install 'open-omni-cloud-tck[aws]'",
-    )
-    with tempfile.TemporaryDirectory(prefix="omnicloud-moto-backend-") as state:
-        path = Path(state) / "omnicloud.toml"
-        path.write_text(CONFIG, encoding="utf-8")
-        config = parse_config(CONFIG, path, environ={})
-        with contextlib.ExitStack() as stack:
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setenv(STATE_DIR_ENV, state)
-                env = stack.enter_context(provision(config))
-            yield str(env.endpoints()["moto"]["url"])
 
 
 def _options(url: str) -> dict[str, Any]:
@@ -196,43 +155,3 @@ async def test_the_suite_catches_secrets_matched_by_name_prefix(moto_url: str) -
             )
     finally:
         await _closing(made)
-
-
-# -- SQS: why no queue interface is claimed (docs/backends/aws.md) ------------------------------
-
-
-async def test_sqs_has_no_peek_that_is_not_a_delivery(moto_url: str) -> None:
-    """queue_basic's peek must not count as a delivery; an SQS receive always does."""
-    queues = await create_queues(**_options(moto_url))
-    try:
-        await queues.queue_enqueue("q", b"head")
-        peeked = await queues.queue_peek("q")
-        taken = await queues.queue_dequeue("q")
-        assert peeked is not None
-        assert taken is not None
-        assert (peeked.message_id, taken.delivery_count) == (taken.message_id, 2)
-    finally:
-        await queues.aclose()
-
-
-async def test_sqs_fifo_queues_refuse_per_message_delays(moto_url: str) -> None:
-    """queue_delayed needs per-message delays; FIFO queues (which queue_basic's order needs)
-    refuse them."""
-    queues = await create_queues(**_options(moto_url))
-    try:
-        with pytest.raises(Exception, match="DelaySeconds"):
-            await queues.queue_enqueue_delayed("q", b"later", 1)
-    finally:
-        await queues.aclose()
-
-
-async def test_sqs_visibility_is_counted_in_whole_seconds(moto_url: str) -> None:
-    """queue_visibility asks for 0.1 s timeouts; SQS holds the message a whole second."""
-    queues = await create_queues(**_options(moto_url))
-    try:
-        await queues.queue_enqueue("q", b"job")
-        assert await queues.queue_dequeue_with_timeout("q", 0.1) is not None
-        await asyncio.sleep(0.4)
-        assert await queues.queue_dequeue_with_timeout("q", 30) is None
-    finally:
-        await queues.aclose()
