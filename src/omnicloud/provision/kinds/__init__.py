@@ -111,15 +111,17 @@ DOCS_END = "<!-- end of kinds table -->"
 def kinds_table() -> str:
     """The Markdown table of every kind, as ``docs/environments.md`` shows it."""
     rows = [
-        "| kind | server | process: binaries (package) | image | endpoint fields | per worker |",
-        "|---|---|---|---|---|---|",
+        "| kind | server | process: binaries (package) | default image | local image"
+        " | endpoint fields | per worker |",
+        "|---|---|---|---|---|---|---|",
     ]
     for kind in all_kinds():
         binaries = ", ".join(f"`{b.rsplit('/', 1)[-1]}` ({p})" for b, p in kind.packages.items())
         fields = ", ".join(f"`{f}`" for f in ("host", "port", "url", *kind.recipe.fields))
+        local = f"`omnicloud-local/{kind.name}`" if kind.local_image else "none"
         rows.append(
             f"| `{kind.name}` | {kind.summary} | {binaries} | `{kind.recipe.image}`,"
-            f" port {kind.recipe.port} | {fields} | {kind.isolation} |"
+            f" port {kind.recipe.port} | {local} | {fields} | {kind.isolation} |"
         )
     return "\n".join(rows) + "\n"
 
