@@ -250,3 +250,13 @@ def test_certify_report_documents_probes_as_findings() -> None:
     assert "| redis | set_basic | 1 | 0 | 0 | 0 | 0.00s | could declare (probe) |" in text
     assert "| redis | graph_basic | 0 | 1 | 0 | 0 | 0.00s | does not implement (probe) |" in text
     assert text.count("**VIOLATION**") == 1
+
+
+def test_html_cards_count_probe_findings() -> None:
+    page = render_html(
+        _matrix(_test("redis", "set_basic"), _test("redis", "graph_basic", outcome="failed"))
+    )
+    card = page.split("<b>redis</b>")[1].split("</div>")[0]
+    assert "1 not declared, but passes: could declare it" in card
+    assert "1 probed: does not implement" in card
+    assert "cell-redis-graph_basic" not in page  # a probe failing is no failure to link

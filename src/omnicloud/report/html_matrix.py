@@ -156,11 +156,19 @@ def render_html(matrix: Matrix) -> str:
         _cards(matrix),
         _table(matrix),
         _contracts(matrix),
+        _verdicts(matrix),
         _failures(matrix),
         f"<script>{_JS}</script>",
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _verdicts(matrix: Matrix) -> str:
+    """SLO and fault verdicts, when ``omnicloud slo`` / ``faults`` wrote them (their module)."""
+    from omnicloud.slo.records import html
+
+    return html(matrix.verdicts) if matrix.verdicts else ""
 
 
 def _meta(matrix: Matrix) -> str:
@@ -186,6 +194,7 @@ def _headline(matrix: Matrix) -> str:
 def _cards(matrix: Matrix) -> str:
     """One card per matrix column: how many of its declared interfaces hold."""
     cards = []
+    lacking = [c.provider for c in matrix.not_implemented()]
     for provider in matrix.interface_providers():
         counts = matrix.counts(provider, interfaces_only=True)
         claimed = [r for r in matrix.interfaces if matrix.cell(provider, r).claimed]
@@ -198,6 +207,8 @@ def _cards(matrix: Matrix) -> str:
             if counts.get(status):
                 span = ' class="bad"' if status in _BAD else ""
                 lines.append(f"<span{span}>{counts[status]} {escape(LABELS[status][1])}</span>")
+        if lacking.count(provider):
+            lines.append(f"{lacking.count(provider)} probed: does not implement")
         cards.append(f'<div class="{css}">' + "<br>".join(lines) + "</div>")
     return '<div class="summary">' + "".join(cards) + "</div>" if cards else ""
 
