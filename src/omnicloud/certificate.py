@@ -173,6 +173,7 @@ def build_certificate(
         "interfaces": interfaces,
         "verdict": verdict_of(interfaces, contract.status if contract.claimed else None),
         "datasets": _dataset_fingerprints(config),
+        **_performance_and_faults(matrix, provider),
         "run": {
             "id": run_id,
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
@@ -180,6 +181,14 @@ def build_certificate(
         },
     }
     return seal(content)
+
+
+def _performance_and_faults(matrix: Matrix, provider: str) -> dict[str, Any]:
+    """``slo`` and ``faults``: this provider's verdicts from the results folder, with the
+    SHA-256 of the report they come from (absent when neither was run)."""
+    from omnicloud.slo.records import summary
+
+    return summary(matrix.verdicts, provider) if matrix.verdicts else {}
 
 
 def verdict_of(interfaces: Mapping[str, Any], contract_status: str | None) -> dict[str, Any]:

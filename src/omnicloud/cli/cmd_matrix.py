@@ -13,6 +13,7 @@ not problems ("does not implement"), probe passes are suggestions ("could declar
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -145,6 +146,7 @@ def _report(
     from omnicloud.report.matrix import build_matrix, to_json
     from omnicloud.report.matrix_markdown import render_markdown
     from omnicloud.report.matrix_terminal import render_terminal
+    from omnicloud.slo.records import load_verdicts
 
     meta = {
         "project": config.project.name,
@@ -155,6 +157,7 @@ def _report(
         "junit": ", ".join(str(p) for p in junit),
     }
     matrix = build_matrix(config, results, providers=tuple(args.provider), meta=meta)
+    matrix = dataclasses.replace(matrix, verdicts=load_verdicts(folder))  # slo.json, faults.json
     markdown = render_markdown(matrix)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {

@@ -88,6 +88,8 @@ class Matrix:
     meta: Mapping[str, Any] = field(default_factory=dict)
     #: Providers marked ``reference = true``: certified, but not counted as real backends.
     references: frozenset[str] = frozenset()
+    #: ``slo.json`` / ``faults.json`` of the results folder (``omnicloud.slo.records``).
+    verdicts: Mapping[str, Any] = field(default_factory=dict)
 
     def cell(self, provider: str, row: str) -> Cell:
         return self.cells[(provider, row)]
@@ -303,7 +305,14 @@ def to_json(matrix: Matrix) -> dict[str, Any]:
         "problems": [f"{c.provider}:{c.row}: {LABELS[c.status][1]}" for c in matrix.problems()],
         "declare": [f"{c.provider}:{c.row}" for c in matrix.suggestions()],
         "not_implemented": [f"{c.provider}:{c.row}" for c in matrix.not_implemented()],
+        **_verdicts_json(matrix),
     }
+
+
+def _verdicts_json(matrix: Matrix) -> dict[str, Any]:
+    from omnicloud.slo.records import summary
+
+    return summary(matrix.verdicts) if matrix.verdicts else {}
 
 
 def by_provider(cells: Iterable[Cell]) -> list[tuple[str, list[str]]]:

@@ -30,6 +30,10 @@ def render_markdown(matrix: Matrix, *, rows: Iterable[str] | None = None) -> str
     if matrix.contract_providers():
         lines += _md_contracts(matrix)
     lines += _md_findings(matrix)
+    if matrix.verdicts:
+        from omnicloud.slo.records import markdown
+
+        lines += markdown(matrix.verdicts)
     lines.append(
         "Legend: "
         + "; ".join(f"{s} {v[0]} = {v[1]}" for v, s in ((v, v[2]) for v in LABELS.values()))
