@@ -251,3 +251,23 @@ def test_certify_probe_failures_are_no_verdict(tmp_path: Path) -> None:
     assert "| scanner | keyvalue_ttl |" in report
     assert "does not implement (probe)" in report
     assert "VIOLATION" not in report
+
+
+@pytest.mark.slow
+def test_matrix_leaves_providers_that_sit_out_unimported(tmp_path: Path) -> None:
+    folder = _scratch(
+        tmp_path,
+        INTERFACE_ONLY.replace('"keyvalue_scan"]', "]")
+        + """
+[providers.elsewhere]
+factory = "client_not_installed:create_store"
+implements = ["keyvalue_basic"]
+environments = ["local"]
+
+[environments.local]
+provisioner = "embedded"
+""",
+    )
+    done = _omnicloud(folder, "matrix")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "note: provider elsewhere sits out this run" in done.stdout
