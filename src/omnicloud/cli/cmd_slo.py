@@ -87,7 +87,10 @@ def run(args: argparse.Namespace) -> int:
     env_name = args.env or os.environ.get("OMNICLOUD_ENV") or config.project.default_environment
     environment = pick_environment(config, env_name)[0] if env_name else None
     chosen, skipped = select_providers(
-        config, environment, args.provider, lambda n: bool(_interfaces(config, n, args.interface))
+        config,
+        environment,
+        args.provider or config.slo.providers or [],
+        lambda n: bool(_interfaces(config, n, args.interface)),
     )
     settings = _settings(config, args.full)
     description = machine.describe()

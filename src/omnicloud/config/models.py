@@ -286,6 +286,9 @@ class SloConfig(Model):
     warmup: Duration = Field(0.2, description="Operations before this are not recorded.")
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Of the verdict's intervals.")
     tolerance: float = Field(0.10, ge=0, lt=1.0, description="Noise band against a baseline.")
+    providers: list[str] | None = Field(
+        None, description="Providers `omnicloud slo` takes by default (default: all)."
+    )
     profiles: dict[Name, SloTarget] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -46,10 +46,11 @@ def check_slo_and_faults(config: Config) -> Iterator[Problem]:
     """Unknown SLO profiles or interfaces, unknown fault profiles."""
     known_faults = config.faults.known_profiles()
     yield from _fault_profiles(config.faults.profiles, known_faults, ("faults", "profiles"))
-    for index, name in enumerate(config.faults.providers or []):
-        if name not in config.providers:
-            key = ("faults", "providers", str(index))
-            yield key, _unknown("provider", name, list(config.providers))
+    for section, names in (("slo", config.slo.providers), ("faults", config.faults.providers)):
+        for index, name in enumerate(names or []):
+            if name not in config.providers:
+                key = (section, "providers", str(index))
+                yield key, _unknown("provider", name, list(config.providers))
     for name, provider in config.providers.items():
         yield from _provider_slo(config, name, provider)
         if provider.faults.profiles is not None:

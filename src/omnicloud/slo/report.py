@@ -62,7 +62,7 @@ def render_lines(report: Mapping[str, Any]) -> list[str]:
         overhead = record.get("runner_overhead", {})
         share = overhead.get("share_of_median")
         cost = (
-            f"  runner {overhead['per_operation_ns'] / 1000:.1f}us/op = {share:.2%} of the median"
+            f"  runner {overhead['per_operation_ns'] / 1000:.1f}us/op = {share:.3%} of the median"
             if share is not None
             else ""
         )
