@@ -31,7 +31,8 @@ def timed(cmd: list[str]) -> float:
 
 
 def session_python(session: str) -> str:
-    for folder in (session, session.replace("-", "_")):
+    """The planned sessions' shared environment (``.nox/omnicloud``), else the session's own."""
+    for folder in ("omnicloud", session, session.replace("-", "_")):
         for name in ("bin/python", "Scripts/python.exe"):
             candidate = ROOT / ".nox" / folder / name
             if candidate.exists():

@@ -7,13 +7,10 @@ from pathlib import Path
 import nox
 
 from _common import ROOT, install_dev
-from omnicloud.config.models import SessionsConfig
 from omnicloud.nox_sessions import venv_backend
 
 
-@nox.session(
-    venv_backend=venv_backend(SessionsConfig()), reuse_venv=True, tags=["dev"], default=False
-)
+@nox.session(venv_backend=venv_backend(), reuse_venv=True, tags=["dev"], default=False)
 def bench(session: nox.Session) -> None:
     """Run every bench/*.py (or the ones named in posargs)."""
     install_dev(session, "bench")

@@ -11,13 +11,10 @@ import shutil
 import nox
 
 from _common import ROOT
-from omnicloud.config.models import SessionsConfig
 from omnicloud.nox_sessions import venv_backend
 
 
-@nox.session(
-    venv_backend=venv_backend(SessionsConfig()), reuse_venv=True, tags=["dev"], default=False
-)
+@nox.session(venv_backend=venv_backend(), reuse_venv=True, tags=["dev"], default=False)
 def build(session: nox.Session) -> None:
     """Build the sdist and wheel into dist/ and check their metadata with twine."""
     session.install("build>=1.0", "twine>=5")

@@ -15,7 +15,6 @@ import os
 import nox
 
 from _common import ROOT, install_dev
-from omnicloud.config.models import SessionsConfig
 from omnicloud.nox_sessions import venv_backend
 
 #: Seed 004's floors: line coverage (branches too where the measurement includes them).
@@ -30,9 +29,7 @@ PACKAGES = (
 )  # fmt: skip
 
 
-@nox.session(
-    venv_backend=venv_backend(SessionsConfig()), reuse_venv=True, tags=["dev"], default=False
-)
+@nox.session(venv_backend=venv_backend(), reuse_venv=True, tags=["dev"], default=False)
 def coverage(session: nox.Session) -> None:
     """Measure the suite's coverage (subprocesses too), report per package, check the floors."""
     install_dev(session, "bench")

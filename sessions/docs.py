@@ -5,13 +5,10 @@ from __future__ import annotations
 import nox
 
 from _common import install_dev
-from omnicloud.config.models import SessionsConfig
 from omnicloud.nox_sessions import venv_backend
 
 
-@nox.session(
-    venv_backend=venv_backend(SessionsConfig()), reuse_venv=True, tags=["dev"], default=False
-)
+@nox.session(venv_backend=venv_backend(), reuse_venv=True, tags=["dev"], default=False)
 def docs(session: nox.Session) -> None:
     """Write docs/configuration.md from the models and the JSON Schema; check links."""
     install_dev(session)

@@ -5,15 +5,12 @@ from __future__ import annotations
 import nox
 
 from _common import install_dev
-from omnicloud.config.models import SessionsConfig
 from omnicloud.nox_sessions import venv_backend
 
 PATHS = ["src", "tests", "sessions", "bench", "noxfile.py"]
 
 
-@nox.session(
-    venv_backend=venv_backend(SessionsConfig()), reuse_venv=True, tags=["dev"], default=False
-)
+@nox.session(venv_backend=venv_backend(), reuse_venv=True, tags=["dev"], default=False)
 def lint(session: nox.Session) -> None:
     """Lint with ruff (strict rule set in pyproject.toml)."""
     install_dev(session)

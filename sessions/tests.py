@@ -7,13 +7,10 @@ import os
 import nox
 
 from _common import install_dev
-from omnicloud.config.models import SessionsConfig
 from omnicloud.nox_sessions import venv_backend
 
 
-@nox.session(
-    venv_backend=venv_backend(SessionsConfig()), reuse_venv=True, tags=["dev"], default=False
-)
+@nox.session(venv_backend=venv_backend(), reuse_venv=True, tags=["dev"], default=False)
 def tests(session: nox.Session) -> None:
     """Run the test suite (posargs go to pytest)."""
     install_dev(session, "bench")

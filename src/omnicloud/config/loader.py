@@ -19,41 +19,17 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from omnicloud.config.checks import run_checks
+from omnicloud.config.find import find_config
 from omnicloud.config.locate import KeyLocator
 from omnicloud.config.models import Config
 from omnicloud.errors import ConfigError, Location, did_you_mean, one_of
 
-CONFIG_NAMES = ("omnicloud.toml", "pyproject.toml")
-ENV_CONFIG = "OMNICLOUD_CONFIG"
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|credential|api[_-]?key)", re.I)
 _VAR = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _HINT = "see docs/configuration.md for every key and its accepted values"
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32  # levels of tables, arrays and dotted keys
 MAX_INT = 2**63 - 1
-
-
-def find_config(start: Path | None = None) -> Path:
-    """The config file: $OMNICLOUD_CONFIG, else omnicloud.toml or a pyproject.toml with
-    ``[tool.omnicloud]`` in ``start`` or its parents."""
-    env = os.environ.get(ENV_CONFIG)
-    if env:
-        path = Path(env)
-        if not path.is_file():
-            raise ConfigError(f"{ENV_CONFIG} names {env!r}, which is not a file")
-        return path
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / "omnicloud.toml"
-        if candidate.is_file():
-            return candidate
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and b"[tool.omnicloud" in pyproject.read_bytes():
-            return pyproject
-    raise ConfigError(
-        f"no omnicloud.toml (or pyproject.toml with [tool.omnicloud]) in {here} or its parents",
-        hint="run 'omnicloud init' to create one",
-    )
 
 
 def load_config(
