@@ -142,11 +142,8 @@ def _map_view(
             " everything; re-record it (omnicloud affected --record)"
         )
     read_text, read_bytes = project_reader(project_dir)
-    candidates = {
-        p
-        for p, entry in test_map.code.items()
-        if not entry.get("blob") or blobs.get(p) != entry["blob"]
-    }
+    recorded = test_map.blob_ids()
+    candidates = {p for p in test_map.code if not recorded.get(p) or blobs.get(p) != recorded[p]}
     candidates.update(test_map.data)
     found = select_by_map(test_map, read_text, read_bytes, candidates)
     return MapView(test_map, found, shown), None

@@ -22,14 +22,14 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from omnicloud.errors import SelectionError
 
-MAP_VERSION = 1
+MAP_VERSION = 2
 DEFAULT_MAP = Path(".omnicloud/testmap.json")
 MODULE_UNIT = "<module>"
 
@@ -104,6 +104,38 @@ def _functions(tree: ast.Module) -> Iterable[tuple[str, ast.FunctionDef | ast.As
                 stack.append((prefix, child))
 
 
+class LazyEntries(MutableMapping[str, dict[str, Any]]):
+    """Code entries decoded on first access: a selection reads the few files that changed, so
+    the other entries of a 100,000-test map stay undecoded JSON text."""
+
+    def __init__(self, raw: Mapping[str, str]) -> None:
+        self._raw = dict(raw)
+        self._decoded: dict[str, dict[str, Any]] = {}
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        found = self._decoded.get(key)
+        if found is None:
+            found = self._decoded[key] = json.loads(self._raw[key])
+        return found
+
+    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
+        self._raw[key] = ""
+        self._decoded[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._raw[key]
+        self._decoded.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+
 @dataclass
 class TestMap:
     """Recorded tests, code units and data files. Test ids are pytest node ids."""
@@ -111,8 +143,9 @@ class TestMap:
     __test__ = False
 
     tests: list[str] = field(default_factory=list)
-    #: path -> {"fingerprint": file digest, "units": {unit: fingerprint}, "used": {unit: [idx]}}
-    code: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: path -> {"blob": git blob id, "fingerprint": file digest, "units": {unit: fingerprint},
+    #: "used": {unit: [test index]}}
+    code: MutableMapping[str, dict[str, Any]] = field(default_factory=dict)
     #: path -> {"fingerprint": content digest, "used": [idx]}
     data: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: test file -> digest of its content when recorded
@@ -120,28 +153,43 @@ class TestMap:
     toolchain: str = ""
     commit: str | None = None
 
+    #: path -> recorded git blob id, read without decoding the code entries
+    blobs: dict[str, str] = field(default_factory=dict)
+
+    def blob_ids(self) -> Mapping[str, str]:
+        if self.blobs or not self.code:
+            return self.blobs
+        return {path: str(entry.get("blob", "")) for path, entry in self.code.items()}
+
     def to_json(self) -> dict[str, Any]:
+        """On disk, each code entry is JSON text of its own and the test ids one text: loading
+        a large map decodes only what a selection reads."""
         return {
             "version": MAP_VERSION,
             "commit": self.commit,
             "toolchain": self.toolchain,
-            "tests": self.tests,
+            "tests": "\n".join(self.tests),
             "test_files": self.test_files,
-            "code": self.code,
+            "blobs": dict(self.blob_ids()),
+            "code": {
+                path: json.dumps(entry, separators=(",", ":")) for path, entry in self.code.items()
+            },
             "data": self.data,
         }
 
     @classmethod
     def from_json(cls, raw: Any) -> TestMap:
         if not isinstance(raw, dict) or raw.get("version") != MAP_VERSION:
-            raise ValueError("not a version-1 test map")
+            raise ValueError(f"not a version-{MAP_VERSION} test map")
+        tests = str(raw["tests"])
         return cls(
-            tests=list(raw["tests"]),
-            code=dict(raw["code"]),
+            tests=tests.split("\n") if tests else [],
+            code=LazyEntries(raw["code"]),
             data=dict(raw["data"]),
             test_files=dict(raw["test_files"]),
             toolchain=str(raw.get("toolchain", "")),
             commit=raw.get("commit"),
+            blobs=dict(raw["blobs"]),
         )
 
 
@@ -235,9 +283,9 @@ def select_by_map(
     paths = set(candidates) if candidates is not None else None
     hits: dict[str, str] = {}
     unknown: list[str] = []
-    for path, entry in test_map.code.items():
-        if paths is not None and path not in paths:
-            continue
+    code_paths = test_map.code if paths is None else sorted(p for p in paths if p in test_map.code)
+    for path in code_paths:
+        entry = test_map.code[path]
         text = read_text(path)
         for test, why in _code_hits(test_map, path, entry, text, unknown):
             hits.setdefault(test, why)
