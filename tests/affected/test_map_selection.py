@@ -319,3 +319,36 @@ def test_select_by_map_reasons() -> None:
     assert [h.test for h in found.hits] == ["t.py::test_data", "t.py::test_f", "t.py::test_g"]
     assert found.hits[0].reason == "opened d.json (changed since recorded)"
     assert found.hits[1].reason == "executed m.py, whose module-level code changed"
+
+
+def test_the_map_round_trips_and_decodes_entries_lazily(tmp_path: Path) -> None:
+    from omnicloud.affected.testmap import LazyEntries, load_map, save_map
+
+    entry = {"blob": "b1", "fingerprint": "f", "units": {"f": "x"}, "used": {"f": [0]}}
+    save_map(TestMap(tests=["t.py::a", "t.py::b"], code={"m.py": entry}), tmp_path / "m.json")
+    loaded = load_map(tmp_path / "m.json")
+    assert loaded is not None
+    assert loaded.tests == ["t.py::a", "t.py::b"]
+    assert loaded.blob_ids() == {"m.py": "b1"}
+    assert isinstance(loaded.code, LazyEntries)
+    assert loaded.code["m.py"] == entry
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ('{"version": 1, "tests": []}', "the test map is not valid: not a version-2 test map"),
+        ("{not json", "the test map cannot be read"),
+    ],
+)
+def test_an_unreadable_or_older_map_runs_everything(shop: Project, text: str, why: str) -> None:
+    (shop.root / ".omnicloud").mkdir()
+    (shop.root / ".omnicloud" / "testmap.json").write_text(text)
+    shop.git("checkout", "-q", "-b", "change")
+    EDITS["discount off by one"](shop)
+    shop.commit("discount")
+    selection = compute_selection(load_config(shop.root / "omnicloud.toml", environ={})).selection
+    assert selection.full_run is not None
+    assert why in selection.full_run
+    assert "re-record it (omnicloud affected --record)" in selection.full_run
+    assert len(selection.tests) == 4  # every test file
