@@ -20,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--base",
         default=None,
         metavar="REF",
-        help="diff against the merge base with REF (default: CI variables, then project.base_ref)",
+        help="diff against the merge base with REF (default: CI variables, then"
+        " project.base_ref, then origin/HEAD, the default branch or HEAD~1)",
     )
     parser.add_argument(
         "--explain", action="store_true", help="every reason, the changed files, notes and timings"
