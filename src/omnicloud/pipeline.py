@@ -1,8 +1,11 @@
-"""The certify pipeline: load -> plan -> prepare -> check -> provision -> run -> results -> report.
+"""The certify pipeline: load -> select -> prepare -> check -> provision -> run -> check services,
+then teardown -> results -> triage -> report.
 
-Each stage takes the run's state and returns ``None`` to go on or an exit code to stop. The
-report stage and the cleanup (``state.stack``) run whatever happened before them, so a failed or
-interrupted run still writes what it has and still tears its services down.
+Each stage takes the run's state and returns ``None`` to go on or an exit code to stop; a user
+error raises an ``OmnicloudError``, which becomes its exit code. The teardown (``state.stack``)
+and the final stages run whatever happened before them, shielded from further signals, so a
+failed or interrupted run still tears its services down and still writes what it has (marked
+INCOMPLETE when it did not finish). docs/guarantees.md states what the result means.
 """
 
 from __future__ import annotations
