@@ -14,107 +14,112 @@ Seed 004's example runs with our import name::
     workflow.add_cross_app_test("end-to-end-payment", {"steps": [...], "data_flow": {...}})
     result = omnicloud.Engine().execute(workflow, environment, test_data)
 
-Every object is a thin builder over the pydantic models of ``omnicloud.config.models``:
-``Engine().build_config(...)`` returns the very ``Config`` a TOML file would load into, so a
-workflow written in TOML and the same built in Python plan identically.
+The objects only collect what they are given. ``Engine.config_data`` translates them, in one
+place (``omnicloud.api_mapping``), into the very data a TOML file parses to, and
+``Engine.build_config`` validates that data with the loader (``validate_config_data``): the same
+mistakes give the same ``ConfigError`` with the same dotted key path as in ``omnicloud.toml``, and
+a workflow written in TOML and the same built in Python plan identically.
+
+Applications belong to an ``Engine`` (its ``Applications`` registry). The module-level
+``register_application`` is the seed's convenience: it registers into the default registry, which
+every ``Engine()`` created without its own registry uses.
 """
 
 from __future__ import annotations
 
-import re
-import shlex
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omnicloud.config.models import (
-    ApplicationConfig,
-    Config,
-    DatasetConfig,
-    EnvironmentConfig,
-    FailureCategory,
-    FailuresConfig,
-    MappingRule,
-    ServiceConfig,
-    WorkflowConfig,
-    WorkflowStep,
+from omnicloud.api_mapping import (
+    ORIGIN,
+    application_data,
+    config_data,
+    cross_app_steps,
+    dataset_data,
+    failures_data,
+    name_of,
+    selection_data,
+    service_data,
 )
+from omnicloud.config.loader import validate_config_data
+from omnicloud.config.models import ApplicationConfig, Config, WorkflowStep
 from omnicloud.plan import Plan, Selection, plan
-from omnicloud.provision.kinds import kind_for_alias
 from omnicloud.workflows.engine import WorkflowResult, run_workflow
 
-_APPLICATIONS: dict[str, ApplicationConfig] = {}
+
+class Applications:
+    """The applications an ``Engine`` knows, as the ``[applications.<name>]`` data they are.
+
+    Each is validated when registered, as ``omnicloud.toml`` would validate it.
+    """
+
+    def __init__(self) -> None:
+        self._data: dict[str, dict[str, Any]] = {}
+
+    def register(self, name: str, spec: Mapping[str, Any] | ApplicationConfig) -> ApplicationConfig:
+        data = application_data(spec)
+        config = validate_config_data(
+            {"applications": {name: data}}, Path.cwd() / "omnicloud.toml", origin=ORIGIN
+        )
+        self._data[name] = data
+        return config.applications[name]
+
+    def data(self) -> dict[str, dict[str, Any]]:
+        return {name: dict(spec) for name, spec in self._data.items()}
+
+    def clear(self) -> None:
+        self._data.clear()
 
 
-def _name(text: str) -> str:
-    """A config name (lowercase, digits, '-' and '_') from any label."""
-    return re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_") or "step"
-
-
-def _literal(text: str) -> str:
-    """A seed pattern is plain text: escape only what regular expressions would interpret."""
-    return re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", text)
+_DEFAULT = Applications()
 
 
 def register_application(
     name: str,
     spec: Mapping[str, Any] | ApplicationConfig,
 ) -> ApplicationConfig:
-    """Declare an application (seed 004's ``register_application``); returns its model."""
-    if isinstance(spec, ApplicationConfig):
-        app = spec
-    else:
-        data = dict(spec)
-        if isinstance(data.get("test_command"), str):
-            data["test_command"] = shlex.split(data["test_command"])
-        app = ApplicationConfig.model_validate(data)
-    _APPLICATIONS[name] = app
-    return app
+    """Declare an application in the default registry (seed 004's ``register_application``),
+    which ``Engine()`` uses unless given its own ``Applications``; returns its model."""
+    return _DEFAULT.register(name, spec)
 
 
 def registered_applications() -> dict[str, ApplicationConfig]:
-    return dict(_APPLICATIONS)
+    """The default registry's applications, validated."""
+    if not _DEFAULT.data():
+        return {}
+    data = {"applications": _DEFAULT.data()}
+    return dict(
+        validate_config_data(data, Path.cwd() / "omnicloud.toml", origin=ORIGIN).applications
+    )
 
 
 def clear_applications() -> None:
-    _APPLICATIONS.clear()
+    """Empty the default registry."""
+    _DEFAULT.clear()
 
 
 class Environment:
     """Services a workflow's applications need, and the provisioner that starts them."""
 
     def __init__(self, name: str, provisioner: str | None = None) -> None:
-        self.name = _name(name)
+        self.name = name_of(name)
         self.provisioner = provisioner
-        self.services: dict[str, ServiceConfig] = {}
+        self.services: dict[str, dict[str, Any]] = {}
 
-    def add_service(self, name: str, spec: Mapping[str, Any]) -> ServiceConfig:
-        """``{"type": "postgres" | "redis" | "docker", "image", "version", "ports", "env",
-        "config": {"port": ...}}`` -> a service model."""
-        kind = str(spec.get("type", ""))
-        config = dict(spec.get("config", {}))
-        known = kind_for_alias(kind)  # a service kind of provision/kinds/, by name or alias
-        repository = known.recipe.image.rpartition(":")[0] if known else ""
-        image = spec.get("image") or (
-            f"{repository}:{spec['version']}" if "version" in spec and known else None
-        )
-        ports = {str(k): int(v) for k, v in dict(spec.get("ports", {})).items()}
-        service = ServiceConfig(
-            recipe=known.name if known else None,
-            image=image,
-            port=config.get("port") or (next(iter(ports.values()), None)),
-            ports={f"p{k}": v for k, v in ports.items()},
-            env={k: str(v) for k, v in dict(spec.get("env", {})).items()},
-        )
-        self.services[_name(name)] = service
-        if kind == "docker" and self.provisioner is None:
+    def add_service(self, name: str, spec: Mapping[str, Any]) -> None:
+        """``{"type": "postgres" | "redis" | ... | "docker", "image", "version", "ports", "env",
+        "config": {"port": ...}}``; any other key is a ``[services.<name>]`` key (``recipe``,
+        ``command``, ``ready``...) and is validated as one."""
+        service_name = name_of(name)
+        self.services[service_name] = service_data(service_name, spec)
+        if spec.get("type") == "docker" and self.provisioner is None:
             self.provisioner = "docker"
-        return service
 
-    def to_model(self) -> EnvironmentConfig:
-        return EnvironmentConfig(provisioner=self.provisioner or "process")
+    def to_data(self) -> dict[str, Any]:
+        return {"provisioner": self.provisioner or "process"}
 
 
 class TestData:
@@ -124,23 +129,11 @@ class TestData:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.datasets: dict[str, DatasetConfig] = {}
+        self.datasets: dict[str, dict[str, Any]] = {}
 
-    def add_generator(self, name: str, spec: Mapping[str, Any]) -> DatasetConfig:
-        data = dict(spec)
-        if "schema" in data:
-            data["fields"] = data.pop("schema")
-        dataset = DatasetConfig.model_validate(data)
-        self.datasets[_name(name)] = dataset
-        return dataset
-
-
-@dataclass
-class _Selection:
-    application: str
-    strategy: str
-    test_paths: list[str]
-    rules: list[MappingRule]
+    def add_generator(self, name: str, spec: Mapping[str, Any]) -> None:
+        """A ``[data.<name>]`` table; the seed's ``schema`` is its ``fields``."""
+        self.datasets[name_of(name)] = dataset_data(spec)
 
 
 class TestWorkflow:
@@ -149,87 +142,35 @@ class TestWorkflow:
     __test__ = False  # not a pytest test class
 
     def __init__(self, name: str, description: str = "") -> None:
-        self.name = _name(name)
+        self.name = name_of(name)
         self.description = description
-        self.selections: list[_Selection] = []
-        self.steps: list[WorkflowStep] = []
-        self.failures = FailuresConfig()
+        self.selections: list[dict[str, Any]] = []
+        self.steps: list[dict[str, Any]] = []
+        self.failures: dict[str, Any] = {}
 
     def add_test_selection(self, application: str, spec: Mapping[str, Any]) -> None:
-        """Run the tests of ``application`` that its changed files map to."""
-        rules = [MappingRule.model_validate(r) for r in spec.get("mapping_rules", [])]
-        self.selections.append(
-            _Selection(
-                application,
-                str(spec.get("strategy", "change-based")),
-                list(spec.get("test_paths", [])),
-                rules,
-            )
-        )
+        """Run the tests of ``application`` that its changed files map to:
+        ``{"strategy": "change-based" | "component-based", "test_paths": [...],
+        "mapping_rules": [{"source_pattern", "test_pattern"}]}``."""
+        self.selections.append(selection_data(self.name, application, spec))
 
-    def add_step(self, step: WorkflowStep | Mapping[str, Any]) -> WorkflowStep:
-        model = step if isinstance(step, WorkflowStep) else WorkflowStep.model_validate(step)
-        self.steps.append(model)
-        return model
+    def add_step(self, step: WorkflowStep | Mapping[str, Any]) -> None:
+        """A ``[[workflows.<name>.steps]]`` table."""
+        if isinstance(step, WorkflowStep):
+            step = step.model_dump(mode="json", exclude_defaults=True)
+        self.steps.append(dict(step))
 
-    def add_cross_app_test(self, name: str, spec: Mapping[str, Any]) -> list[WorkflowStep]:
+    def add_cross_app_test(self, name: str, spec: Mapping[str, Any]) -> None:
         """Steps that run in order across applications, with ``data_flow`` between them:
-        ``{"key": {"from": "app.test_name.return.field", "to": "app2.test..."}}``."""
-        steps: list[dict[str, Any]] = []
-        by_app_test: dict[tuple[str, str], dict[str, Any]] = {}
-        for index, item in enumerate(spec.get("steps", [])):
-            app, test = item["app"], item["test"]
-            short = test.split("::")[-1].rsplit("/", 1)[-1].split(".")[0]
-            step = {
-                "name": _name(f"{name}-{index + 1}-{app}"),
-                "application": app,
-                "tests": test,
-                "depends_on": [steps[-1]["name"]] if steps else [],
-                "publishes": [],
-                "consumes": [],
-                "returns": {},
-            }
-            steps.append(step)
-            by_app_test[(app, short)] = step
-        for key, flow in dict(spec.get("data_flow", {})).items():
-            producer = self._find(by_app_test, flow["from"])
-            consumer = self._find(by_app_test, flow["to"])
-            producer["publishes"].append(key)
-            consumer["consumes"].append(key)
-            parts = flow["from"].split(".")
-            if "return" in parts:
-                field_name = ".".join(parts[parts.index("return") + 1 :])
-                producer["returns"][f"{parts[1]}.{field_name}"] = key
-        return [self.add_step(s) for s in steps]
-
-    @staticmethod
-    def _find(steps: Mapping[tuple[str, str], dict[str, Any]], ref: str) -> dict[str, Any]:
-        app, _, rest = ref.partition(".")
-        for (step_app, short), step in steps.items():
-            if step_app == app and (rest.startswith(short) or short.startswith(rest.split(".")[0])):
-                return step
-        raise ValueError(
-            f"data flow reference '{ref}' names no step of this test"
-            f" (steps: {', '.join(f'{a}.{t}' for a, t in steps)})"
-        )
+        ``{"key": {"from": "app.test_name.return.field", "to": "app2.test_name..."}}``. The
+        value reaches the consumer as ``$OMNICLOUD_FLOW_<KEY>`` and ``omnicloud_flow[key]``;
+        what follows the consumer's test name in ``to`` says where that test uses it."""
+        self.steps.extend(cross_app_steps(self.name, name, spec))
 
     def set_failure_analysis(self, spec: Mapping[str, Any]) -> None:
-        """``{"categories": [{"name", "patterns"}], "routing": {category: team}}``."""
-        routing = dict(spec.get("routing", {}))
-        categories = []
-        for item in spec.get("categories", []):
-            patterns = [_literal(p) for p in item.get("patterns", [])]
-            categories.append(
-                FailureCategory(
-                    name=item["name"],
-                    message=patterns,
-                    traceback=patterns,
-                    output=patterns,
-                    route=routing.get(item["name"]),
-                    precedence=100,
-                )
-            )
-        self.failures = FailuresConfig(categories=categories)
+        """``{"categories": [{"name", "patterns"}], "routing": {category: team}}``; other keys
+        are ``[failures]`` keys, other category keys ``[[failures.categories]]`` keys."""
+        self.failures = failures_data(spec)
 
 
 @dataclass(frozen=True)
@@ -258,10 +199,44 @@ class ExecutionResult:
 
 
 class Engine:
-    """Plans and runs workflows built with the Python API."""
+    """Plans and runs workflows built with the Python API.
 
-    def __init__(self, results_dir: str | Path | None = None) -> None:
+    ``applications``: the registry to use; by default the one ``register_application`` fills.
+    """
+
+    def __init__(
+        self,
+        results_dir: str | Path | None = None,
+        *,
+        applications: Applications | None = None,
+    ) -> None:
         self.results_dir = Path(results_dir) if results_dir else None
+        self.applications = applications if applications is not None else _DEFAULT
+
+    def register_application(
+        self, name: str, spec: Mapping[str, Any] | ApplicationConfig
+    ) -> ApplicationConfig:
+        """Declare an application in this engine's registry."""
+        return self.applications.register(name, spec)
+
+    def config_data(
+        self,
+        workflow: TestWorkflow,
+        environment: Environment | None = None,
+        test_data: TestData | None = None,
+    ) -> dict[str, Any]:
+        """The data an ``omnicloud.toml`` with this workflow, environment and data parses to."""
+        return config_data(
+            applications=self.applications.data(),
+            workflow=workflow.name,
+            description=workflow.description,
+            selections=workflow.selections,
+            steps=workflow.steps,
+            failures=workflow.failures,
+            environment=(environment.name, environment.to_data()) if environment else None,
+            services=environment.services if environment else {},
+            datasets=test_data.datasets if test_data else {},
+        )
 
     def build_config(
         self,
@@ -271,61 +246,11 @@ class Engine:
         *,
         root: Path | None = None,
     ) -> Config:
-        """The ``Config`` this workflow, environment and data amount to."""
-        applications = registered_applications()
-        steps = [*self._selection_steps(workflow, applications, root), *workflow.steps]
-        environments = {environment.name: environment.to_model()} if environment else {}
-        data: dict[str, Any] = {
-            "applications": applications,
-            "environments": environments,
-            "services": environment.services if environment else {},
-            "data": test_data.datasets if test_data else {},
-            "failures": workflow.failures,
-            "workflows": {
-                workflow.name: WorkflowConfig(
-                    description=workflow.description,
-                    steps=steps,
-                    environment=environment.name if environment else None,
-                )
-            },
-        }
-        config = Config.model_validate(data)
-        from omnicloud.config.checks import run_checks
-        from omnicloud.errors import ConfigError
-
-        problems = list(run_checks(config))
-        if problems:
-            key, message = problems[0]
-            raise ConfigError(message, key=".".join(key))
+        """The ``Config`` this workflow, environment and data amount to, validated by the loader
+        as a file would be (``ConfigError`` with the dotted key path of any mistake)."""
+        data = self.config_data(workflow, environment, test_data)
         source = (root or Path.cwd()) / "omnicloud.toml"
-        return config.model_copy(update={"source": source})
-
-    def _selection_steps(
-        self,
-        workflow: TestWorkflow,
-        applications: Mapping[str, ApplicationConfig],
-        root: Path | None,
-    ) -> list[WorkflowStep]:
-        from omnicloud.affected.select import expand_test_pattern
-
-        steps = []
-        for selection in workflow.selections:
-            app = applications[selection.application]
-            tests: list[str] = []
-            for changed in app.changed_files:
-                for rule in selection.rules:
-                    match = re.fullmatch(rule.source_pattern, changed)
-                    if match:
-                        tests.append(expand_test_pattern(rule.test_pattern, match))
-            if tests:
-                steps.append(
-                    WorkflowStep(
-                        name=_name(f"{selection.application}-selected"),
-                        application=selection.application,
-                        tests=sorted(set(tests)),
-                    )
-                )
-        return steps
+        return validate_config_data(data, source, origin=ORIGIN)
 
     def plan(
         self,
@@ -346,11 +271,10 @@ class Engine:
         config = self.build_config(workflow, environment, test_data, root=results_dir)
         run = run_workflow(config, workflow.name, results_dir=results_dir)
         outcome = ExecutionResult(workflow=run, config=config)
-        triaged = self._triage(config, run, results_dir)
+        triaged = _triage(config, run, results_dir)
         for step in run.steps:
             for test in step.tests:
-                key = f"{step.name}::{test.test_id}"
-                category, owner = triaged.get(key, (None, None))
+                category, owner = triaged.get(f"{step.name}::{test.test_id}", (None, None))
                 item = TestOutcome(
                     test_id=test.test_id,
                     status=test.outcome,
@@ -366,32 +290,45 @@ class Engine:
                 (outcome.passed_tests if test.ok else outcome.failed_tests).append(item)
         return outcome
 
-    @staticmethod
-    def _triage(
-        config: Config,
-        run: WorkflowResult,
-        results_dir: Path,
-    ) -> dict[str, tuple[str, str | None]]:
-        from omnicloud.triage import Classifier, Failure, effective_categories
 
-        classifier = Classifier(effective_categories(config.failures))
-        found: dict[str, tuple[str, str | None]] = {}
-        for step in run.steps:
-            app = config.applications.get(step.application or "")
-            for test in step.tests:
-                if test.ok:
-                    continue
-                failure = Failure(
-                    test_id=test.test_id,
-                    status="error" if test.outcome == "error" else "failed",
-                    message=test.message,
-                    traceback=test.traceback,
-                    stdout=test.stdout or step.log,
-                    stderr=test.stderr,
+def _triage(
+    config: Config, run: WorkflowResult, results_dir: Path
+) -> dict[str, tuple[str, str | None]]:
+    """Classify and route the run's failures with ``omnicloud.triage``. A category's route wins;
+    then the application's first owner; then triage's own routing, where the project's
+    ``default_owner`` (or nobody) is the last resort."""
+    from omnicloud.triage.model import Failure
+    from omnicloud.triage.run import triage_failures
+
+    keys: list[tuple[str, str | None]] = []
+    failures: list[Failure] = []
+    for step in run.steps:
+        for test in step.tests:
+            if not test.ok:
+                keys.append((f"{step.name}::{test.test_id}", step.application))
+                failures.append(
+                    Failure(
+                        test_id=test.test_id,
+                        status="error" if test.outcome == "error" else "failed",
+                        message=test.message,
+                        traceback=test.traceback,
+                        stdout=test.stdout or step.log,
+                        stderr=test.stderr,
+                    )
                 )
-                verdict = classifier.classify(failure)
-                owner = verdict.route or (
-                    app.owners[0] if app and app.owners else config.project.default_owner
-                )
-                found[f"{step.name}::{test.test_id}"] = (verdict.category, owner)
-        return found
+    triaged = triage_failures(failures, config, root=results_dir, results_dir=results_dir)
+    found: dict[str, tuple[str, str | None]] = {}
+    for (key, application), item in zip(keys, triaged, strict=True):
+        app = config.applications.get(application or "")
+        owner: str | None = item.owners[0] if item.owners else None
+        if item.owner_source != "category":
+            owner = (
+                app.owners[0] if app and app.owners else _fallback(config, item.owner_source, owner)
+            )
+        found[key] = (item.category, owner)
+    return found
+
+
+def _fallback(config: Config, source: str, owner: str | None) -> str | None:
+    """Triage's owner, except its placeholder for nobody: the API reports ``None`` then."""
+    return config.project.default_owner if source == "default" else owner

@@ -9,7 +9,7 @@ inputs at the edge.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -17,7 +17,7 @@ from omnicloud.affected.changes import ChangeSet, FileChange
 from omnicloud.affected.globs import glob_match
 from omnicloud.affected.imports import ImportGraph, Reach, reach_changed, reach_dynamic
 from omnicloud.affected.testmap import MapSelection, TestMap
-from omnicloud.config.models import MAPPING_GROUP, Config
+from omnicloud.config.models import MAPPING_GROUP, Config, MappingRule
 
 Kind = Literal["provider", "tests"]
 
@@ -349,28 +349,34 @@ def rule_config(ctx: _Context) -> Iterator[Hit]:
             yield Hit("provider", name, Reason("config", f"{change}: {shown} changed"))
 
 
+def mapped_tests(
+    mappings: Iterable[MappingRule], paths: Iterable[str]
+) -> Iterator[tuple[str, MappingRule, str]]:
+    """Seed 004 mapping rules applied to changed ``paths``: ``(path, rule, test file)`` for each
+    path a rule's ``source_pattern`` matches whole (pure; the Python API uses it too)."""
+    ordered = sorted(paths)
+    for mapping in mappings:
+        pattern = re.compile(mapping.source_pattern)
+        for path in ordered:
+            match = pattern.fullmatch(path)
+            if match is not None:
+                yield path, mapping, expand_test_pattern(mapping.test_pattern, match)
+
+
 def rule_mappings(ctx: _Context) -> Iterator[Hit]:
     """Seed 004 mapping rules: ``source_pattern`` (regex) -> ``test_pattern`` (with groups)."""
-    for mapping in ctx.config.affected.mappings:
-        pattern = re.compile(mapping.source_pattern)
-        for path, change in sorted(ctx.touched.items()):
-            match = pattern.fullmatch(path)
-            if match is None:
-                continue
-            target = expand_test_pattern(mapping.test_pattern, match)
-            text = (
-                f"{change.describe()} maps by '{mapping.source_pattern}' ->"
-                f" '{mapping.test_pattern}'"
+    for path, mapping, target in mapped_tests(ctx.config.affected.mappings, ctx.touched):
+        change = ctx.touched[path]
+        text = f"{change.describe()} maps by '{mapping.source_pattern}' -> '{mapping.test_pattern}'"
+        if target in ctx.data.known_files:
+            yield Hit("tests", target, Reason("mappings", text))
+        else:
+            yield Hit(
+                "tests",
+                target,
+                Reason("mappings", ""),
+                note=f"{text}, but {target} does not exist",
             )
-            if target in ctx.data.known_files:
-                yield Hit("tests", target, Reason("mappings", text))
-            else:
-                yield Hit(
-                    "tests",
-                    target,
-                    Reason("mappings", ""),
-                    note=f"{text}, but {target} does not exist",
-                )
 
 
 def rule_tests(ctx: _Context) -> Iterator[Hit]:

@@ -70,6 +70,20 @@ def parse_config(text: str, source: Path, *, environ: Mapping[str, str]) -> Conf
     where = _Where(source, locator, prefix)
     _check_values(data, where)
     data = _interpolate(data, (), environ, where)
+    return _validate(data, source, where)
+
+
+def validate_config_data(data: dict[str, Any], source: Path, *, origin: str) -> Config:
+    """Validate configuration data built in code (the Python API) exactly as a file's data is
+    validated: the same models, cross-checks and error texts with dotted key paths. ``source``
+    anchors relative paths as a file's location would; ``origin`` names where the data came
+    from in error messages (there is no line to point at)."""
+    where = _Where(Path(origin), KeyLocator(""), ())
+    _check_values(data, where)
+    return _validate(data, source, where)
+
+
+def _validate(data: dict[str, Any], source: Path, where: _Where) -> Config:
     try:
         config = Config.model_validate({**data, "source": source.resolve()})
     except ValidationError as exc:
