@@ -62,6 +62,10 @@ class SqsQueues:
         self._urls: dict[str, str] = {}
         self._held: dict[tuple[str, str], tuple[str, float]] = {}  # receipt, lease deadline
         self._dead_letters: dict[str, str] = {}
+        # queue -> until when (monotonic) a missing delay queue needs no new look: every delay
+        # is at least 1 s and its queue exists before it is sent, so nothing delayed after a
+        # look that found no queue can be due less than 1 s after that look began.
+        self._no_delays_until: dict[str, float] = {}
 
     async def _url(self, queue: str) -> str:
         if queue not in self._urls:
@@ -111,10 +115,14 @@ class SqsQueues:
         if key not in self._urls:
             created = await self._sqs.create_queue(QueueName=self._delay_name(queue))
             self._urls[key] = str(created["QueueUrl"])
+        self._no_delays_until.pop(queue, None)
         return self._urls[key]
 
     async def _move_due(self, queue: str) -> None:
         """Due delayed messages to the tail of the FIFO queue (see the module doc)."""
+        started = time.monotonic()
+        if started < self._no_delays_until.get(queue, 0.0):
+            return
         try:
             received = await self._sqs.receive_message(
                 QueueUrl=await self._delay_url(queue),
@@ -123,8 +131,9 @@ class SqsQueues:
                 MessageAttributeNames=["All"],
             )
         except Exception as exc:
-            if error_code(exc) in _NO_QUEUE:
-                return  # nothing was ever delayed on this queue
+            if error_code(exc) in _NO_QUEUE:  # nothing was ever delayed on this queue
+                self._no_delays_until[queue] = started + 1.0
+                return
             raise
         for raw in received.get("Messages") or []:
             attributes = raw.get("MessageAttributes") or {}
