@@ -70,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="terminal table: show all 45 interfaces, not only those in play",
     )
     parser.add_argument("--no-certificates", action="store_true", help="do not write certificates")
+    parser.set_defaults(_accepts_extra=True)  # the rest goes to pytest: -n 2, -x, -k ...
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,6 +105,7 @@ def _certify(args: argparse.Namespace, folder: Path) -> int:
             environment=args.env,
         ),
         results_dir=folder,
+        pytest_args=tuple(a for a in getattr(args, "extra", ()) if a != "--"),
     )
     return certify(options)
 
