@@ -404,11 +404,14 @@ def report(state: RunState) -> int | None:
     if state.results is None and state.pytest_exit is None and state.interrupted is None:
         return None  # stopped before any test: the previous results stay as they were
     results = state.results or Results()
+    status = completeness(state)
+    unfinished = status.get("unfinished_targets")
     render_table(
         results,
         state.console,
         title=f"Compliance ({state.config.project.name})",
         probes={(t.provider, t.suite) for t in state.targets if t.probe},
+        unfinished=unfinished if isinstance(unfinished, list) else (),
     )
     _render_sat_out(state)
     meta: dict[str, object] = {
@@ -423,7 +426,7 @@ def report(state: RunState) -> int | None:
         "probes": sorted(t.node_name for t in state.targets if t.probe),
         "services_down": dict(state.services_down),
         "triage": state.triaged,  # category and owners of each failure (triage runs first)
-        **completeness(state),
+        **status,
     }
     if state.resume is not None:
         meta["resumed_from"] = state.resume.run_id

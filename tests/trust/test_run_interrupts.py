@@ -138,6 +138,9 @@ def test_ctrl_c_to_the_process_group_tears_down_and_resume_finishes_the_run(
     assert "Traceback" not in err
     assert service_pids(state_dir) == []
     assert processes_in(state_dir) == []
+    table = out.split("Compliance (scratch)", 1)[1]
+    assert "INCOMPLETE" in table
+    assert "compliant" not in table  # a suite that did not finish is never called compliant
     meta = _report(repo)
     assert meta["status"] == "INCOMPLETE"
     assert meta["incomplete_reason"] == "interrupted by SIGINT"

@@ -21,8 +21,10 @@ def render_table(
     *,
     title: str = "Compliance",
     probes: Collection[tuple[str, str]] = (),
+    unfinished: Collection[str] = (),
 ) -> None:
-    """The table of declared suites; ``probes`` are (provider, suite) pairs run by --probe."""
+    """The table of declared suites; ``probes`` are (provider, suite) pairs run by --probe;
+    targets (``provider:suite``) in ``unfinished`` are never called compliant."""
     probed = set(probes)
     targets = sorted(results.by_target().items())
     table = Table(title=title, title_justify="left")
@@ -35,6 +37,8 @@ def render_table(
         if (provider, suite) in probed:
             continue
         verdict = "[green]compliant[/]" if s.failed + s.errors == 0 else "[red]VIOLATION[/]"
+        if f"{provider}:{suite}" in unfinished and s.failed + s.errors == 0:
+            verdict = "[yellow]INCOMPLETE[/]"  # an interrupted suite proved nothing yet
         table.add_row(
             provider,
             suite,
