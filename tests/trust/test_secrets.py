@@ -95,3 +95,25 @@ def test_state_files_are_private(tmp_path: Path) -> None:
     finally:
         omnicloud(repo, "env", "down", "--all", env=env)
         shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.mark.services("redis")
+def test_the_log_tail_of_a_service_that_fails_to_start_is_redacted(tmp_path: Path) -> None:
+    require_binary("redis-server", "redis-server")
+    state = Path(tempfile.mkdtemp(prefix="omnicloud-trust-state-"))
+    state.chmod(0o755)
+    config = (
+        '[project]\nname = "tail"\n[services.redis]\nrecipe = "redis"\n'
+        f'command = ["redis-server", "--port", "{{port}}", "--bogus", "redis://u:{IN_URL}@h/0"]\n'
+        '[environments.local]\nprovisioner = "process"\n'
+    )
+    repo = make_repo(tmp_path / "repo", config)
+    try:
+        result = omnicloud(
+            repo, "env", "up", "--env", "local", env=environ(OMNICLOUD_STATE_DIR=str(state))
+        )
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert "bogus" in result.stderr  # the log tail is shown
+    assert IN_URL not in result.stdout + result.stderr

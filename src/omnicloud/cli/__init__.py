@@ -137,11 +137,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args))
     except OmnicloudError as exc:
-        print(exc.render(), file=sys.stderr)
+        print(_redacted(exc.render(), args), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+
+
+def _redacted(text: str, args: argparse.Namespace) -> str:
+    """An error without the configuration's secrets (a failing service's log tail may quote a
+    URL with its password). The certify pipeline redacts all of its output itself."""
+    if getattr(args, "command", None) == "certify":
+        return text
+    try:
+        from omnicloud.config import load_config
+        from omnicloud.pipeline import config_secrets
+        from omnicloud.redaction import redact
+
+        return redact(text, config_secrets(load_config(getattr(args, "config", None))))
+    except OmnicloudError:  # no readable configuration: it holds no secrets to hide
+        return text
 
 
 def entry() -> None:
