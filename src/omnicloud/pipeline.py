@@ -392,6 +392,13 @@ def read_results(state: RunState) -> int | None:
     return None
 
 
+def _focus(contracts: tuple[str, ...]) -> tuple[str, ...]:
+    """The contracts a session selected (aliases resolved): the table's focus."""
+    from omnicloud.contracts import resolve_contract
+
+    return tuple(resolve_contract(c, kind="contract").name for c in contracts)
+
+
 def report(state: RunState) -> int | None:
     """The table and ``report.json``/``report.md``; a run stopped after its tests started (or
     interrupted) is reported too, marked INCOMPLETE with what ran and what did not."""
@@ -412,6 +419,7 @@ def report(state: RunState) -> int | None:
         title=f"Compliance ({state.config.project.name})",
         probes={(t.provider, t.suite) for t in state.targets if t.probe},
         unfinished=unfinished if isinstance(unfinished, list) else (),
+        focus=_focus(state.options.selection.contracts),
     )
     _render_sat_out(state)
     meta: dict[str, object] = {

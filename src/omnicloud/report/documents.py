@@ -15,6 +15,7 @@ from typing import Any
 
 from omnicloud.redaction import redact
 from omnicloud.results import Results
+from omnicloud.results.model import verdict as suite_verdict
 
 
 def report_data(results: Results, meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,7 +60,8 @@ def render_markdown(data: Mapping[str, Any]) -> str:
     if incomplete:
         lines[1:1] = ["", f"**INCOMPLETE**: {data['meta'].get('incomplete_reason', '')}"]
     for t in data["targets"]:
-        verdict = "compliant" if t["failed"] + t["errors"] == 0 else "**VIOLATION**"
+        verdict = suite_verdict(t["failed"] + t["errors"], t.get("expected", 0))
+        verdict = "**VIOLATION**" if verdict == "VIOLATION" else verdict
         if t.get("probe"):  # not declared: a finding, never a verdict
             verdict = _probe_finding(t)
         if f"{t['provider']}:{t['suite']}" in unfinished and verdict == "compliant":

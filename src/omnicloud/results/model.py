@@ -112,6 +112,8 @@ class Summary:
     errors: int = 0
     skipped: int = 0
     time: float = 0.0
+    #: Of the skipped: tests the provider declared it fails (``expected_failures``, pytest xfail).
+    expected: int = 0
 
     @property
     def total(self) -> int:
@@ -124,7 +126,27 @@ class Summary:
             errors=self.errors + (result.outcome == "error"),
             skipped=self.skipped + (result.outcome == "skipped"),
             time=self.time + result.duration,
+            expected=self.expected + (result.outcome == "skipped" and result.kind == XFAIL_KIND),
         )
+
+    @property
+    def verdict(self) -> str:
+        """``compliant``, ``VIOLATION``, or ``declared gaps`` when tests the provider declared it
+        fails stand in for passes: never read as compliant."""
+        return verdict(self.failed + self.errors, self.expected)
+
+
+#: The ``type`` pytest writes on the ``<skipped>`` element of an expected failure.
+XFAIL_KIND = "pytest.xfail"
+
+
+def verdict(failures: int, expected: int) -> str:
+    """The verdict of one suite from its failures and errors and its declared expected ones."""
+    if failures:
+        return "VIOLATION"
+    if expected:
+        return f"declared gaps ({expected} expected failure{'s' if expected > 1 else ''})"
+    return "compliant"
 
 
 @dataclass(frozen=True)
