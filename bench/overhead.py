@@ -70,12 +70,38 @@ def compare(label: str, ours: list[str], raw: list[str], repeat: int) -> float:
     return ratio
 
 
+def startup(repeat: int) -> None:
+    """nox's fixed cost alone: ``nox -l`` loading the noxfile with the session plan cached
+    (no models imported) against the same with the cache removed before each run."""
+    from omnicloud.nox_sessions import PLAN_CACHE
+
+    cache = ROOT / PLAN_CACHE
+    listing = ["nox", "-l"]
+    timed(listing)  # writes the cache
+    cached, planned = [], []
+    for _ in range(repeat):
+        cached.append(timed(listing))
+        cache.unlink(missing_ok=True)
+        planned.append(timed(listing))
+    hit, miss = statistics.median(cached), statistics.median(planned)
+    print(
+        f"{'nox -l (noxfile load)':28} cached plan {hit:7.3f}s   planned {miss:7.3f}s"
+        f"   saved {miss - hit:+.3f}s"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--startup", action="store_true", help="only nox's start-up, plan cached vs not"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--session", default="certify-kv", help="a certify session")
     args = parser.parse_args()
+    if args.startup:
+        startup(args.repeat)
+        return 0
     session = args.session
     subprocess.run(["nox", "-s", session], cwd=ROOT, check=True, capture_output=True)
     python = session_python(session)
