@@ -4,9 +4,22 @@ Helpers live in importable modules next to this file (``tests`` is on ``sys.path
 ``pythonpath`` pytest option): ``service_guard`` holds ``require`` and ``require_binary``.
 """
 
+from collections.abc import Generator
+
+import pytest
 from hypothesis import settings
+
+import service_guard
 
 # No per-example deadline in this repository's own property tests: on a loaded 2-core CI runner
 # a deadline is a timing assertion that fails for reasons outside the code under test.
 settings.register_profile("omnicloud-tests", deadline=None)
 settings.load_profile("omnicloud-tests")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
+    """Let ``service_guard.require`` see which test (fixtures included) reaches a service, so an
+    unmarked one fails instead of silently skipping in CI."""
+    with service_guard.running(item):
+        return (yield)

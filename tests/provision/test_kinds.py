@@ -318,6 +318,7 @@ def _epmd_port(state_dir: Path) -> int:
     raise AssertionError("no process of the broker has ERL_EPMD_PORT")
 
 
+@pytest.mark.services("rabbitmq")
 def test_a_kind_whose_helper_binary_is_missing_names_it_and_its_package(
     make_config: Callable[[str], Config],
     state_dir: Path,

@@ -143,6 +143,7 @@ def _run(tmp: Path, run_id: str = "6b01-abc") -> RunContext:
     return RunContext(run_id, "cfghash", tmp, "k8s")
 
 
+@pytest.mark.services("redis")
 def test_start_creates_namespace_deployment_service_waits_forwards_and_deletes(
     cluster: tuple[FakeCluster, str], tmp_path: Path
 ) -> None:

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_kube import FakeCluster, serve
 from shard_helpers import QUIET_PLUGINS, run_pytest
 
+from fake_kube import FakeCluster, serve
 from omnicloud.config.models import KubernetesExecutorConfig
 from omnicloud.errors import InfrastructureError
 from omnicloud.executors import executor_class
@@ -23,8 +23,6 @@ from omnicloud.executors.kubernetes import (
 from omnicloud.executors.pod import extract_junit, frame_junit
 from omnicloud.kube import validate_manifest
 from omnicloud.shard.junit import case_id, case_outcome, cases, read_junit
-
-pytest.importorskip("kubernetes", reason="the kubernetes extra is not installed")
 
 
 def config(**overrides: object) -> KubernetesExecutorConfig:

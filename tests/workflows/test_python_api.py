@@ -21,6 +21,9 @@ from omnicloud.config import load_config
 from omnicloud.plan import plan_sessions
 from service_guard import require
 
+# Both tests build the applications, which needs npm (Node.js) for the frontend.
+pytestmark = pytest.mark.services("npm")
+
 USER_AUTH = """
 def test_login():
     return {"token": "tok-42"}

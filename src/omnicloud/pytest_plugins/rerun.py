@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-CHILD_ENV = "OMNICLOUD_RERUN_CHILD"  # set in re-run processes: they must not re-run again
+from omnicloud.pytest_plugins import RERUN_CHILD_ENV
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,7 +58,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if (
         exitstatus != pytest.ExitCode.TESTS_FAILED
         or not xmlpath
-        or os.environ.get(CHILD_ENV)
+        or os.environ.get(RERUN_CHILD_ENV)
         or hasattr(config, "workerinput")  # an xdist worker: the controller re-runs
     ):
         return

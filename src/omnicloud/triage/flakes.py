@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from omnicloud.errors import InfrastructureError
-from omnicloud.pytest_plugins.rerun import CHILD_ENV
+from omnicloud.pytest_plugins import RERUN_CHILD_ENV
 from omnicloud.results import NODEID_PROPERTY, parse_tree
 
 _DROP_WITH_VALUE = (
@@ -133,7 +133,7 @@ def _run_once(
         "no:cacheprovider",
         "-q",
     ]
-    env = {**os.environ, CHILD_ENV: "1"}
+    env = {**os.environ, RERUN_CHILD_ENV: "1"}
     try:
         subprocess.run(command, cwd=cwd, env=env, capture_output=True, check=False, timeout=3600)
     except (OSError, subprocess.TimeoutExpired) as exc:
