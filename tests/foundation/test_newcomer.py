@@ -3,6 +3,7 @@ alone, the generated noxfile works with a nox installed apart, piped output ends
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -127,6 +128,16 @@ def test_a_failing_state_machine_shows_its_minimal_steps_not_hypothesis_internal
     assert out.index("state = _KVMachine()") > steps
     assert "site-packages/hypothesis/" not in out
     assert "(the full report: pytest --tb=long)" in out
+    # The node id the report gives pastes into pytest as it is and runs exactly that test.
+    report = json.loads((tmp_path / "omnicloud-results" / "report.json").read_text())
+    node_id = report["violations"][0]["node_id"]
+    assert node_id.startswith("omnicloud.toml::kv:kv_store::")
+    assert node_id in out  # the terminal lists the same id
+    again = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", node_id],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert "1 failed" in again.stdout, again.stdout[-2000:]
     full = subprocess.run(
         [*argv, "--tb=long"], cwd=tmp_path, env=env, capture_output=True, text=True,
         check=False, timeout=300,

@@ -35,6 +35,7 @@ def report_data(results: Results, meta: Mapping[str, Any]) -> dict[str, Any]:
                 "suite": t.suite,
                 "test": t.name,
                 "id": t.test_id,
+                "node_id": t.pytest_id,
                 "outcome": t.outcome,
                 "message": t.message,
             }
@@ -87,7 +88,7 @@ def render_markdown(data: Mapping[str, Any]) -> str:
                 else ""
             )
             lines.append(
-                f"- `{v['provider']}:{v['suite']}` **{v['test']}** ({v['outcome']}){routed}"
+                f"- `{v.get('node_id') or v['id']}` ({v['outcome']}){routed}"
                 f"{': ' + first if first else ''}"
             )
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from omnicloud.results import Results, Summary
@@ -60,10 +61,10 @@ def render_table(
         for test in failures:
             first = (test.message or "").splitlines()[0][:160] if test.message else ""
             console.print(
-                f"  [red]{test.outcome.upper():6}[/] {test.provider or '-'}:"
-                f"{test.suite or test.classname} :: {test.name}  {first}",
+                f"  [red]{test.outcome.upper():6}[/] {escape(test.pytest_id)}  {escape(first)}",
                 highlight=False,
                 markup=True,
+                soft_wrap=True,  # a node id pastes into pytest only when no newline cuts it
             )
 
 

@@ -81,6 +81,12 @@ class TestResult:
         return self.property("omnicloud.nodeid")
 
     @property
+    def pytest_id(self) -> str:
+        """What to paste after ``pytest`` to run this test again: the recorded node id, else
+        the JUnit ``classname::name``."""
+        return self.node_id or self.test_id
+
+    @property
     def status(self) -> Status:
         """The outcome, or ``flaky`` when it passed after failed attempts."""
         if self.outcome == "passed" and any(
