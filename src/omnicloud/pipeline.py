@@ -404,6 +404,7 @@ def report(state: RunState) -> int | None:
     interrupted) is reported too, marked INCOMPLETE with what ran and what did not."""
     from omnicloud.report.documents import write_documents
     from omnicloud.report.terminal import render_table
+    from omnicloud.report.verdicts import untested_targets
     from omnicloud.results import Results
 
     if state.folder is None or state.config is None or state.run_folder is None:
@@ -420,6 +421,7 @@ def report(state: RunState) -> int | None:
         probes={(t.provider, t.suite) for t in state.targets if t.probe},
         unfinished=unfinished if isinstance(unfinished, list) else (),
         focus=_focus(state.options.selection.contracts),
+        untested=untested_targets(results, state.triaged),
     )
     _render_sat_out(state)
     meta: dict[str, object] = {

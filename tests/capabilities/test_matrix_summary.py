@@ -195,7 +195,7 @@ def test_certify_table_sums_up_probes_without_violations() -> None:
     assert "keyvalue_basic" in text  # the declared suite keeps its row
     console = Console(width=120, record=True, force_terminal=False, color_system=None)
     render_table(results, console)  # without probes every failure is a violation
-    assert "2 violated test(s)" in console.export_text()
+    assert "2 failed test(s)" in console.export_text()
 
 
 # --------------------------------------------------------------------------------------- html

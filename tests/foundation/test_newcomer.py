@@ -145,3 +145,21 @@ def test_a_failing_state_machine_shows_its_minimal_steps_not_hypothesis_internal
     assert full.returncode == 1
     assert "hypothesis/" in full.stdout  # on demand, the whole report
     assert len(full.stdout.splitlines()) > len(out.splitlines())
+
+
+def test_a_wrong_service_url_reads_as_not_tested_not_as_a_contract_violation(
+    tmp_path: Path,
+) -> None:
+    """Every test refused a connection: the summary says the suite could not be tested (a
+    configuration or service problem), still a failing run, never 'violates its contract'."""
+    (tmp_path / "omnicloud.toml").write_text(
+        '[project]\nname = "badurl"\n[providers.rkv]\ncontract = "kv_store"\n'
+        'factory = "omnicloud.providers.redis:create_kv_store"\n'
+        'options = { url = "redis://127.0.0.1:1/0" }\n'
+    )
+    done = run(str(BIN / "omnicloud"), "certify", "--", "-x", cwd=tmp_path, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 suite(s) could not be tested" in done.stdout
+    assert "violate their contract" not in done.stdout
+    report = (tmp_path / "omnicloud-results" / "report.md").read_text()
+    assert "**ERROR** (not tested: infrastructure or setup)" in report

@@ -69,3 +69,11 @@ def test_declared_expected_failures_are_gaps_not_compliance() -> None:
     assert "declared gaps (1 expected failure)" in text
     assert "compliant" not in text
     assert "1 (1 xfail)" in text
+
+
+def test_a_suite_that_could_not_run_is_an_error_not_a_violation() -> None:
+    tests = [result("redis-kv", "kv_store", "error"), result("memory-kv", "kv_store", "failed")]
+    text = rendered(Results(tuple(tests)))
+    assert "ERROR" in text
+    assert "1 suite(s) could not be tested" in text
+    assert "1 suite(s) violate their contract" in text

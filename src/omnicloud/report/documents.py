@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from omnicloud.redaction import redact
+from omnicloud.report.verdicts import untested_targets
 from omnicloud.results import Results
 from omnicloud.results.model import verdict as suite_verdict
 
@@ -21,12 +22,14 @@ from omnicloud.results.model import verdict as suite_verdict
 def report_data(results: Results, meta: Mapping[str, Any]) -> dict[str, Any]:
     summary = results.summary()
     probes = set(meta.get("probes") or ())
+    untested = untested_targets(results, meta.get("triage") or {})
     return {
         "meta": dict(meta),
         "summary": asdict(summary) | {"total": summary.total},
         "targets": [
             {"provider": p, "suite": s, **asdict(v)}
             | ({"probe": True} if f"{p}:{s}" in probes else {})
+            | ({"untested": True} if (p, s) in untested else {})
             for (p, s), v in sorted(results.by_target().items())
         ],
         "violations": [
@@ -61,8 +64,10 @@ def render_markdown(data: Mapping[str, Any]) -> str:
     if incomplete:
         lines[1:1] = ["", f"**INCOMPLETE**: {data['meta'].get('incomplete_reason', '')}"]
     for t in data["targets"]:
-        verdict = suite_verdict(t["failed"] + t["errors"], t.get("expected", 0))
-        verdict = "**VIOLATION**" if verdict == "VIOLATION" else verdict
+        verdict = suite_verdict(t["failed"], t["errors"], t.get("expected", 0))
+        verdict = f"**{verdict}**" if verdict in ("VIOLATION", "ERROR") else verdict
+        if t.get("untested"):  # every failure was infrastructure or setup: not tested
+            verdict = "**ERROR** (not tested: infrastructure or setup)"
         if t.get("probe"):  # not declared: a finding, never a verdict
             verdict = _probe_finding(t)
         if f"{t['provider']}:{t['suite']}" in unfinished and verdict == "compliant":

@@ -27,6 +27,7 @@ def render_table(
     probes: Collection[tuple[str, str]] = (),
     unfinished: Collection[str] = (),
     focus: Collection[str] = (),
+    untested: Collection[tuple[str, str]] = (),
 ) -> None:
     """The table of declared suites; ``probes`` are (provider, suite) pairs run by --probe;
     targets (``provider:suite``) in ``unfinished`` are never called compliant.
@@ -34,7 +35,9 @@ def render_table(
     ``focus`` names the contracts a session selected (``certify-kv``): their suites and the
     interfaces of the families tied to them get a row each; a provider's other suites that all
     passed are one line. Without a focus, a provider with many passing suites is one line. A
-    suite that failed, has declared gaps or did not finish always gets its own row.
+    suite that failed, has declared gaps or did not finish always gets its own row. Targets in
+    ``untested`` (every failure triaged as infrastructure or setup, see ``report.verdicts``)
+    read ``ERROR``: not tested, which is no contract verdict.
     """
     probed = set(probes)
     targets = [(k, s) for k, s in sorted(results.by_target().items()) if k not in probed]
@@ -44,6 +47,7 @@ def render_table(
     for column in ("passed", "failed", "errors", "skipped", "time"):
         table.add_column(column, justify="right")
     table.add_column("verdict")
+    targets = [(k, _untested(s) if k in untested else s) for k, s in targets]
     shown, folded = _fold(targets, unfinished, _focused(focus))
     for (provider, suite), s in shown:
         table.add_row(provider, suite, *_cells(s, _verdict(s, f"{provider}:{suite}", unfinished)))
@@ -55,9 +59,10 @@ def render_table(
     if folded:
         console.print("[dim]folded rows: every suite is listed in report.md[/]")
     _probe_lines([(k, s) for k, s in sorted(results.by_target().items()) if k in probed], console)
+    _verdict_lines(targets, console)
     failures = [t for t in results.failures if (t.provider, t.suite) not in probed]
     if failures:
-        console.print(f"[bold red]{len(failures)} violated test(s):[/]")
+        console.print(f"[bold red]{len(failures)} failed test(s):[/]")
         for test in failures:
             first = (test.message or "").splitlines()[0][:160] if test.message else ""
             console.print(
@@ -69,6 +74,24 @@ def render_table(
 
 
 Target = tuple[tuple[str, str], Summary]
+
+
+def _verdict_lines(targets: list[Target], console: Console) -> None:
+    """Say apart what the provider broke and what could not be tested at all."""
+    verdicts = [s.verdict for _k, s in targets]
+    broken, unrun = verdicts.count("VIOLATION"), verdicts.count("ERROR")
+    if broken:
+        console.print(
+            f"[red]{broken} suite(s) violate their contract[/]: a test failed against the provider",
+            highlight=False,
+        )
+    if unrun:
+        console.print(
+            f"[red]{unrun} suite(s) could not be tested[/]: their setup failed or their tests"
+            " could not reach a service (check the configuration, the services and the"
+            " provider's construction); this is no contract verdict",
+            highlight=False,
+        )
 
 
 def _focused(contracts: Collection[str]) -> set[str]:
@@ -112,6 +135,11 @@ def _fold(
     return shown, folded
 
 
+def _untested(s: Summary) -> Summary:
+    """The same counts, with the failures shown as errors: they were not the provider's."""
+    return Summary(s.passed, 0, s.failed + s.errors, s.skipped, s.time, s.expected)
+
+
 def _total(summaries: list[Summary]) -> Summary:
     total = Summary()
     for s in summaries:
@@ -126,7 +154,7 @@ def _verdict(s: Summary, target: str, unfinished: Collection[str]) -> str:
     verdict = s.verdict
     if target in unfinished and verdict == "compliant":
         return "[yellow]INCOMPLETE[/]"  # an interrupted suite proved nothing yet
-    colour = {"compliant": "green", "VIOLATION": "red"}.get(verdict, "yellow")
+    colour = {"compliant": "green", "VIOLATION": "red", "ERROR": "red"}.get(verdict, "yellow")
     return f"[{colour}]{verdict}[/]"
 
 

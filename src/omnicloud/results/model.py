@@ -137,19 +137,23 @@ class Summary:
 
     @property
     def verdict(self) -> str:
-        """``compliant``, ``VIOLATION``, or ``declared gaps`` when tests the provider declared it
-        fails stand in for passes: never read as compliant."""
-        return verdict(self.failed + self.errors, self.expected)
+        """``compliant``, ``VIOLATION``, ``ERROR`` or ``declared gaps`` (see :func:`verdict`)."""
+        return verdict(self.failed, self.errors, self.expected)
 
 
 #: The ``type`` pytest writes on the ``<skipped>`` element of an expected failure.
 XFAIL_KIND = "pytest.xfail"
 
 
-def verdict(failures: int, expected: int) -> str:
-    """The verdict of one suite from its failures and errors and its declared expected ones."""
-    if failures:
+def verdict(failed: int, errors: int, expected: int = 0) -> str:
+    """The verdict of one suite: ``VIOLATION`` when a test failed (the provider broke the
+    contract), ``ERROR`` when tests could not run (setup or teardown failed: configuration,
+    services or the provider's construction, not a contract verdict), ``declared gaps`` when
+    declared expected failures stand in for passes, else ``compliant``."""
+    if failed:
         return "VIOLATION"
+    if errors:
+        return "ERROR"
     if expected:
         return f"declared gaps ({expected} expected failure{'s' if expected > 1 else ''})"
     return "compliant"
