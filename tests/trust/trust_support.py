@@ -76,8 +76,9 @@ def make_repo(folder: Path, config: str = KV_CONFIG, provider: str = KV_PROVIDER
 
 
 def environ(**changes: str | None) -> dict[str, str]:
-    """This process's environment without CI markers (tests opt into them), plus changes."""
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "OMNICLOUD_ENV")}
+    """This process's environment without CI markers and omnicloud settings (tests opt into
+    them; a run's OMNICLOUD_ENDPOINTS must not leak into another), plus changes."""
+    env = {k: v for k, v in os.environ.items() if k != "CI" and not k.startswith("OMNICLOUD_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [".", env.get("PYTHONPATH", "")]))
     for key, value in changes.items():
         if value is None:
