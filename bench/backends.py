@@ -62,11 +62,16 @@ def reusing_config(directory: Path) -> Path:
     return path
 
 
-def run(command: list[str]) -> float:
+def run(command: list[str], *, verdict: bool = False) -> float:
+    """Wall time of ``command``. A failing verdict (exit 1: some test failed) is timed all the
+    same and its failures printed; any other failure stops the bench."""
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
-    if done.returncode != 0:
+    if done.returncode == 1 and verdict:
+        failed = [line for line in done.stdout.splitlines() if "FAILED" in line]
+        print(f"  exit 1 after {elapsed:.1f} s: " + "; ".join(failed)[:600], flush=True)
+    elif done.returncode != 0:
         tail = "\n".join(done.stdout.splitlines()[-15:] + done.stderr.splitlines()[-5:])
         raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n{tail}")
     return elapsed
@@ -74,7 +79,7 @@ def run(command: list[str]) -> float:
 
 def certify(config: Path, provider: str, workers: int, results: Path) -> float:
     command = [*OMNICLOUD, "certify", "-c", str(config), "--provider", provider]
-    return run([*command, "-n", str(workers), "--results-dir", str(results)])
+    return run([*command, "-n", str(workers), "--results-dir", str(results)], verdict=True)
 
 
 def endpoints(config: Path, service: str, output: Path) -> dict[str, Any]:
@@ -194,7 +199,7 @@ def bench_matrix(workers: int, tmp: Path) -> None:
     start_load = load()
     command = [*OMNICLOUD, "matrix", "-c", str(ROOT / "omnicloud.toml"), "-n", str(workers)]
     command += ["--results-dir", str(tmp / "matrix")]
-    elapsed = run(command)
+    elapsed = run(command, verdict=True)
     print(f"matrix -n {workers}: {elapsed:6.1f} s  (load {start_load:.1f})", flush=True)
 
 
