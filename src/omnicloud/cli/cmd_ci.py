@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace) -> Config | None:
     """The configuration when there is one (a bare repository gets the tool alone)."""
     from omnicloud.config import load_config
-    from omnicloud.config.loader import find_config
+    from omnicloud.config.find import find_config
 
     if args.config is None:
         try:
