@@ -61,7 +61,7 @@ class CertifyOptions:
     workers: int | str | None = None
     shard: str | None = None
     executor: str | None = None
-    strict: bool | None = None  # None: strict when the CI environment variable is set
+    strict: bool | None = None  # certify: --strict/--no-strict, else strict when CI is set
     resume: bool = False  # run only what the last, interrupted run did not finish
 
 
@@ -179,11 +179,15 @@ def _check_environment(config: Config, env: str | None, origin: str) -> None:
     )
 
 
-def is_strict(options: CertifyOptions) -> bool:
-    """``--strict`` / ``--no-strict``; by default strict when ``CI`` is set (not empty)."""
-    if options.strict is not None:
-        return options.strict
+def ci_default_strict() -> bool:
+    """``certify``'s default: strict when ``CI`` is set (not empty, not 0/false/no)."""
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def is_strict(options: CertifyOptions) -> bool:
+    """``--strict`` / ``--no-strict`` as ``certify`` resolved them (other front ends such as
+    ``matrix``, which reports what sat out, are not strict unless they say so)."""
+    return bool(options.strict)
 
 
 def _check_strict(state: RunState) -> None:

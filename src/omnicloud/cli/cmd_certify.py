@@ -77,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from omnicloud.pipeline import CertifyOptions, certify
+    from omnicloud.pipeline import CertifyOptions, certify, ci_default_strict
     from omnicloud.plan import Selection
 
     extra = [a for a in args.extra if a != "--"]
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         shard=args.shard,
         executor=args.executor,
-        strict=args.strict,
+        strict=args.strict if args.strict is not None else ci_default_strict(),
         resume=args.resume,
     )
     return certify(options)
