@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 Stream = Literal["upstream", "downstream"]
 T = TypeVar("T")
@@ -57,13 +57,12 @@ class _Half(asyncio.Protocol):
         self.pump: asyncio.Task[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.stream == "upstream":  # the client's side: nothing is read until upstream is up
-            transport.pause_reading()
+            self.transport.pause_reading()
             asyncio.get_running_loop().create_task(self.link.proxy.connect(self.link))
 
     def data_received(self, data: bytes) -> None:
