@@ -41,21 +41,21 @@ factory = "omnicloud.providers.redis:create_store"
 options = { url = "{services.redis.url}", prefix = "f:", socket_timeout = 1 }
 services = ["redis"]
 implements = ["keyvalue_basic"]
-faults = { durable = true, timeout = "1.5s", recovery = "5s" }
+faults = { durable = true, timeout = "3s", recovery = "10s" }
 
 [providers.redis-volatile] # the same server, honestly declared not durable
 factory = "omnicloud.providers.redis:create_store"
 options = { url = "{services.redis.url}", prefix = "f:", socket_timeout = 1 }
 services = ["redis"]
 implements = ["keyvalue_basic"]
-faults = { durable = false, timeout = "1.5s", recovery = "5s" }
+faults = { durable = false, timeout = "3s", recovery = "10s" }
 
 [providers.redis-aof]      # append-only file, fsync on every write: durable
 factory = "omnicloud.providers.redis:create_store"
 options = { url = "{services.redis-aof.url}", prefix = "f:", socket_timeout = 1 }
 services = ["redis-aof"]
 implements = ["keyvalue_basic"]
-faults = { durable = true, timeout = "1.5s", recovery = "5s" }
+faults = { durable = true, timeout = "3s", recovery = "10s" }
 
 [providers.redis-no-timeout]   # redis-py without a socket timeout waits forever on a hang
 factory = "omnicloud.providers.redis:create_store"
@@ -69,14 +69,14 @@ contract = "distributed_lock"
 factory = "omnicloud.providers.redis:create_lock_manager"
 options = { url = "{services.redis.url}", prefix = "f:", socket_timeout = 1 }
 services = ["redis"]
-faults = { timeout = "1.5s", recovery = "5s" }
+faults = { timeout = "3s", recovery = "10s" }
 
 [providers.greedy-lock]        # reports every acquire as obtained
 contract = "distributed_lock"
 factory = "faults_support:create_greedy_lock_manager"
 options = { url = "{services.redis.url}", prefix = "f:", socket_timeout = 1 }
 services = ["redis"]
-faults = { timeout = "1.5s", recovery = "5s" }
+faults = { timeout = "3s", recovery = "10s" }
 """
 
 
@@ -118,7 +118,7 @@ async def test_a_backend_not_declared_durable_is_reported_not_failed(faulted: An
     assert survive["outcome"] == "n/a"
     assert "not declared durable" in survive["detail"]
     assert record["outcome"] == "pass"
-    assert checks["recovers within 5s of the heal"]["outcome"] == "pass"
+    assert checks["recovers within 10s of the heal"]["outcome"] == "pass"
 
 
 async def test_redis_with_an_fsynced_append_only_file_keeps_every_acked_write(
