@@ -111,3 +111,10 @@ def test_custom_fault_profiles_use_the_toxic_vocabulary(tmp_path: Path) -> None:
     assert (toxic.type, toxic.latency, toxic.stream) == ("latency", 0.1, "upstream")
     text = error_of(tmp_path, '[faults.custom.x]\ntoxics = [{ type = "latancy" }]\n')
     assert "faults.custom.x.toxics.0.type" in text
+
+
+def test_default_provider_lists_name_configured_providers(tmp_path: Path) -> None:
+    text = error_of(tmp_path, '[slo]\nproviders = ["kv", "kvv"]\n')
+    assert "slo.providers.1: unknown provider 'kvv'" in text
+    text = error_of(tmp_path, '[faults]\nproviders = ["nope"]\n')
+    assert "faults.providers.0: unknown provider 'nope'" in text

@@ -49,10 +49,12 @@ def check_slo_and_faults(config: Config) -> Iterator[Problem]:
     for section, names in (("slo", config.slo.providers), ("faults", config.faults.providers)):
         for index, name in enumerate(names or []):
             if name not in config.providers:
-                key = (section, "providers", str(index))
-                yield key, _unknown("provider", name, list(config.providers))
+                yield (
+                    (section, "providers", str(index)),
+                    _unknown("provider", name, list(config.providers)),
+                )
     for name, provider in config.providers.items():
         yield from _provider_slo(config, name, provider)
         if provider.faults.profiles is not None:
-            key = ("providers", name, "faults", "profiles")
-            yield from _fault_profiles(provider.faults.profiles, known_faults, key)
+            where = ("providers", name, "faults", "profiles")
+            yield from _fault_profiles(provider.faults.profiles, known_faults, where)
