@@ -22,7 +22,6 @@ tests check.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -422,19 +421,10 @@ class Classifier:
         return result
 
     def classify_all(self, failures: Iterable[Failure]) -> list[Classification]:
-        """Classify many failures with the cyclic garbage collector paused.
-
-        Classification allocates many small acyclic objects; letting the collector walk every
-        live object over and over halves throughput on large runs, and nothing here can form a
-        cycle, so pausing it is safe.
-        """
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return [self.classify(failure) for failure in failures]
-        finally:
-            if was_enabled:
-                gc.enable()
+        """Classify many failures. The garbage collector is left alone: it is the process's,
+        not a library's (pausing it gained at most 9 % on bench/triage.py, see
+        docs/performance-triage.md)."""
+        return [self.classify(failure) for failure in failures]
 
     def _decide(self, status: str, found: Hits) -> Classification:
         if found:
