@@ -58,10 +58,11 @@ def test_a_missed_target_exits_one_and_a_baseline_round_trips(
     baseline = config.parent / "baseline.json"
     args = ["slo", "--config", str(config), "--provider", "memstore"]
     assert main([*args, "--save-baseline", str(baseline)]) == 0
-    assert main([*args, "--baseline", str(baseline)]) == 0
-    assert json.loads((config.parent / "results" / "slo.json").read_text())["baseline"][
-        "comparable"
-    ]
+    assert json.loads(baseline.read_text())["metrics"]["memstore/keyvalue_basic"]["p50"]
+    main([*args, "--baseline", str(baseline)])  # the verdict on speed is not this test's
+    compared = json.loads((config.parent / "results" / "slo.json").read_text())["baseline"]
+    assert compared["comparable"]
+    assert {c["metric"] for c in compared["changes"]} == {"p50", "throughput"}
     config.write_text(CONFIG.replace('p50 = "1s"', 'p50 = "1us"'), encoding="utf-8")
     assert main(args) == 1
     assert "FAIL" in capsys.readouterr().out
@@ -79,3 +80,16 @@ def test_faults_without_an_environment_exit_three(
 ) -> None:
     assert main(["faults", "--config", str(config)]) == 3
     assert "faults need services: choose an environment" in capsys.readouterr().err
+
+
+def test_nothing_to_measure_is_no_verdict_and_exits_three(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "omnicloud.toml"
+    path.write_text(
+        '[providers.secrets]\nfactory = "omnicloud.providers.memory.secrets:InMemorySecrets"\n'
+        'contract = "secrets"\n',
+        encoding="utf-8",
+    )
+    assert main(["slo", "--config", str(path)]) == 3
+    assert "nothing was measured" in capsys.readouterr().out

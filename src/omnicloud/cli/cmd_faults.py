@@ -127,6 +127,9 @@ def _finish(report: dict[str, Any], folder: Path) -> int:
         print(line)
     print(f"{headline(report)}; verdicts in {path}")
     outcomes = {r["outcome"] for r in report["records"]}
+    if not outcomes:  # nothing faulted is no verdict, never a green one
+        print("nothing was run: no selected provider has a fault workload and a service")
+        return int(ExitCode.SELECTION)
     if "fail" in outcomes:
         return int(ExitCode.VIOLATIONS)
     return int(ExitCode.INFRASTRUCTURE) if "error" in outcomes else 0

@@ -176,6 +176,7 @@ def _report(
 
 
 def _finish(config: Config, report: dict[str, Any], args: argparse.Namespace, folder: Path) -> int:
+    from omnicloud.errors import ExitCode
     from omnicloud.slo.baseline import compare, load_baseline, regressions, save_baseline
     from omnicloud.slo.report import FILE, headline, render_lines
     from omnicloud.slo.targets import write_json
@@ -197,6 +198,9 @@ def _finish(config: Config, report: dict[str, Any], args: argparse.Namespace, fo
         print(f"  baseline not compared: {report['baseline']['reason']}")
     print(f"{headline(report)}; verdicts in {path}")
     outcomes = {r["outcome"] for r in report["records"]}
+    if not outcomes:  # nothing measured is no verdict, never a green one
+        print("nothing was measured: no selected provider has an interface with a workload")
+        return int(ExitCode.SELECTION)
     if "fail" in outcomes or found:
         return 1
     return 1 if "inconclusive" in outcomes and not args.allow_inconclusive else 0

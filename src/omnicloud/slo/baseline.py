@@ -50,10 +50,16 @@ def load_baseline(path: Path) -> dict[str, Any]:
     return data
 
 
+#: Latency changes smaller than this are scheduling noise whatever their ratio (a 20 us p50
+#: doubling to 40 us on a shared runner is not a regression anyone should chase).
+MIN_LATENCY_CHANGE = 0.0005
+
+
 def _regressed(metric: str, now: Mapping[str, Any], then: Mapping[str, Any], tol: float) -> bool:
     if metric == "throughput":
         return bool(now["high"] < then["low"] * (1 - tol))
-    return bool(now["low"] > then["high"] * (1 + tol))
+    limit = max(then["high"] * (1 + tol), then["high"] + MIN_LATENCY_CHANGE)
+    return bool(now["low"] > limit)
 
 
 def compare(
