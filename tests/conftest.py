@@ -7,13 +7,16 @@ Helpers live in importable modules next to this file (``tests`` is on ``sys.path
 from collections.abc import Generator
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 import service_guard
 
-# No per-example deadline in this repository's own property tests: on a loaded 2-core CI runner
-# a deadline is a timing assertion that fails for reasons outside the code under test.
-settings.register_profile("omnicloud-tests", deadline=None)
+# No per-example deadline and no "too slow" health check in this repository's own property
+# tests: on a loaded 2-core CI runner both are timing assertions that fail for reasons outside
+# the code under test.
+settings.register_profile(
+    "omnicloud-tests", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("omnicloud-tests")
 
 
