@@ -26,7 +26,9 @@ FULL_DURATION = 5.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--provider", action="append", default=[], metavar="NAME")
+    parser.add_argument(
+        "--provider", action="append", default=[], metavar="NAME", help="only this provider"
+    )
     parser.add_argument(
         "--profile", action="append", default=[], metavar="NAME", help="only this fault profile"
     )

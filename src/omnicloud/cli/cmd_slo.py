@@ -26,7 +26,9 @@ FULL_TRIALS, FULL_DURATION = 10, 5.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--provider", action="append", default=[], metavar="NAME")
+    parser.add_argument(
+        "--provider", action="append", default=[], metavar="NAME", help="only this provider"
+    )
     parser.add_argument(
         "--interface", action="append", default=[], metavar="NAME", help="only this interface"
     )
