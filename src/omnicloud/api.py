@@ -45,7 +45,13 @@ from omnicloud.api_mapping import (
     service_data,
 )
 from omnicloud.config.loader import validate_config_data
-from omnicloud.config.models import ApplicationConfig, Config, WorkflowStep
+from omnicloud.config.models import (
+    ApplicationConfig,
+    Config,
+    DatasetConfig,
+    ServiceConfig,
+    WorkflowStep,
+)
 from omnicloud.plan import Plan, Selection, plan
 from omnicloud.workflows.engine import WorkflowResult, run_workflow
 
@@ -61,11 +67,9 @@ class Applications:
 
     def register(self, name: str, spec: Mapping[str, Any] | ApplicationConfig) -> ApplicationConfig:
         data = application_data(spec)
-        config = validate_config_data(
-            {"applications": {name: data}}, Path.cwd() / "omnicloud.toml", origin=ORIGIN
-        )
+        model = _validated({"applications": {name: data}}, whole=False).applications[name]
         self._data[name] = data
-        return config.applications[name]
+        return model
 
     def data(self) -> dict[str, dict[str, Any]]:
         return {name: dict(spec) for name, spec in self._data.items()}
@@ -75,6 +79,13 @@ class Applications:
 
 
 _DEFAULT = Applications()
+
+
+def _validated(data: dict[str, Any], root: Path | None = None, *, whole: bool = True) -> Config:
+    """``data`` validated by the loader, as an ``omnicloud.toml`` in ``root`` would be; a piece
+    (not ``whole``) without the cross-checks, since what it references may come later."""
+    source = (root or Path.cwd()) / "omnicloud.toml"
+    return validate_config_data(data, source, origin=ORIGIN, cross_checks=whole)
 
 
 def register_application(
@@ -90,10 +101,7 @@ def registered_applications() -> dict[str, ApplicationConfig]:
     """The default registry's applications, validated."""
     if not _DEFAULT.data():
         return {}
-    data = {"applications": _DEFAULT.data()}
-    return dict(
-        validate_config_data(data, Path.cwd() / "omnicloud.toml", origin=ORIGIN).applications
-    )
+    return dict(_validated({"applications": _DEFAULT.data()}).applications)
 
 
 def clear_applications() -> None:
@@ -109,14 +117,17 @@ class Environment:
         self.provisioner = provisioner
         self.services: dict[str, dict[str, Any]] = {}
 
-    def add_service(self, name: str, spec: Mapping[str, Any]) -> None:
+    def add_service(self, name: str, spec: Mapping[str, Any]) -> ServiceConfig:
         """``{"type": "postgres" | "redis" | ... | "docker", "image", "version", "ports", "env",
         "config": {"port": ...}}``; any other key is a ``[services.<name>]`` key (``recipe``,
-        ``command``, ``ready``...) and is validated as one."""
+        ``command``, ``ready``...) and is validated as one, here and again at build."""
         service_name = name_of(name)
-        self.services[service_name] = service_data(service_name, spec)
+        data = service_data(service_name, spec)
+        model = _validated({"services": {service_name: data}}, whole=False).services[service_name]
+        self.services[service_name] = data
         if spec.get("type") == "docker" and self.provisioner is None:
             self.provisioner = "docker"
+        return model
 
     def to_data(self) -> dict[str, Any]:
         return {"provisioner": self.provisioner or "process"}
@@ -131,9 +142,12 @@ class TestData:
         self.name = name
         self.datasets: dict[str, dict[str, Any]] = {}
 
-    def add_generator(self, name: str, spec: Mapping[str, Any]) -> None:
+    def add_generator(self, name: str, spec: Mapping[str, Any]) -> DatasetConfig:
         """A ``[data.<name>]`` table; the seed's ``schema`` is its ``fields``."""
-        self.datasets[name_of(name)] = dataset_data(spec)
+        dataset, data = name_of(name), dataset_data(spec)
+        model = _validated({"data": {dataset: data}}, whole=False).data[dataset]
+        self.datasets[dataset] = data
+        return model
 
 
 class TestWorkflow:
@@ -170,7 +184,9 @@ class TestWorkflow:
     def set_failure_analysis(self, spec: Mapping[str, Any]) -> None:
         """``{"categories": [{"name", "patterns"}], "routing": {category: team}}``; other keys
         are ``[failures]`` keys, other category keys ``[[failures.categories]]`` keys."""
-        self.failures = failures_data(spec)
+        data = failures_data(spec)
+        _validated({"failures": data}, whole=False)
+        self.failures = data
 
 
 @dataclass(frozen=True)
@@ -248,9 +264,7 @@ class Engine:
     ) -> Config:
         """The ``Config`` this workflow, environment and data amount to, validated by the loader
         as a file would be (``ConfigError`` with the dotted key path of any mistake)."""
-        data = self.config_data(workflow, environment, test_data)
-        source = (root or Path.cwd()) / "omnicloud.toml"
-        return validate_config_data(data, source, origin=ORIGIN)
+        return _validated(self.config_data(workflow, environment, test_data), root)
 
     def plan(
         self,

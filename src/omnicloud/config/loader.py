@@ -73,22 +73,27 @@ def parse_config(text: str, source: Path, *, environ: Mapping[str, str]) -> Conf
     return _validate(data, source, where)
 
 
-def validate_config_data(data: dict[str, Any], source: Path, *, origin: str) -> Config:
+def validate_config_data(
+    data: dict[str, Any], source: Path, *, origin: str, cross_checks: bool = True
+) -> Config:
     """Validate configuration data built in code (the Python API) exactly as a file's data is
     validated: the same models, cross-checks and error texts with dotted key paths. ``source``
     anchors relative paths as a file's location would; ``origin`` names where the data came
-    from in error messages (there is no line to point at)."""
+    from in error messages (there is no line to point at). ``cross_checks=False`` validates a
+    piece alone (what it references may come later)."""
     where = _Where(Path(origin), KeyLocator(""), ())
     _check_values(data, where)
-    return _validate(data, source, where)
+    return _validate(data, source, where, cross_checks=cross_checks)
 
 
-def _validate(data: dict[str, Any], source: Path, where: _Where) -> Config:
+def _validate(
+    data: dict[str, Any], source: Path, where: _Where, *, cross_checks: bool = True
+) -> Config:
     try:
         config = Config.model_validate({**data, "source": source.resolve()})
     except ValidationError as exc:
         raise _validation_error(exc, where, data) from None
-    problems = list(run_checks(config))
+    problems = list(run_checks(config)) if cross_checks else []
     if problems:
         key, message = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
