@@ -93,3 +93,18 @@ def test_nothing_to_measure_is_no_verdict_and_exits_three(
     )
     assert main(["slo", "--config", str(path)]) == 3
     assert "nothing was measured" in capsys.readouterr().out
+
+
+def test_a_provider_that_cannot_be_opened_is_an_error_not_a_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "omnicloud.toml"
+    path.write_text(
+        '[providers.nowhere]\nfactory = "omnicloud.providers.redis:create_store"\n'
+        'options = { url = "redis://127.0.0.1:1/0" }\nimplements = ["keyvalue_basic"]\n',
+        encoding="utf-8",
+    )
+    assert main(["slo", "--config", str(path)]) == 4
+    out = capsys.readouterr().out
+    assert "ERROR        nowhere / keyvalue_basic" in out
+    assert "could not be measured: ConnectionError" in out

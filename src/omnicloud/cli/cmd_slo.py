@@ -133,7 +133,7 @@ async def _measure_all(
 ) -> list[dict[str, Any]]:
     from omnicloud.slo.measure import runner_cost_ns
     from omnicloud.slo.profiles import resolve_slo
-    from omnicloud.slo.runner import measure, record
+    from omnicloud.slo.runner import error_record, measure, record
     from omnicloud.slo.targets import creator
 
     cost = await runner_cost_ns()
@@ -142,8 +142,12 @@ async def _measure_all(
         create = creator(config, provider, endpoints)
         for interface in _interfaces(config, provider, args.interface):
             slo = resolve_slo(config, provider, interface)
-            measured = await measure(create, slo, settings, runner_cost_ns=cost)
-            records.append(record(measured, settings.confidence))
+            try:
+                measured = await measure(create, slo, settings, runner_cost_ns=cost)
+            except Exception as exc:  # the provider could not be measured: no verdict
+                records.append(error_record(slo, exc))
+            else:
+                records.append(record(measured, settings.confidence))
             print(f"measured {provider} / {interface}: {records[-1]['outcome']}", flush=True)
     return records
 
@@ -205,4 +209,6 @@ def _finish(config: Config, report: dict[str, Any], args: argparse.Namespace, fo
         return int(ExitCode.SELECTION)
     if "fail" in outcomes or found:
         return 1
+    if "error" in outcomes:
+        return int(ExitCode.PROVIDER)
     return 1 if "inconclusive" in outcomes and not args.allow_inconclusive else 0

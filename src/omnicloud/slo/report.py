@@ -10,7 +10,7 @@ from omnicloud.slo.units import format_latency, format_rate
 
 KIND = "omnicloud-slo"
 FILE = "slo.json"
-MARKS = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
+MARKS = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE", "error": "ERROR"}
 
 
 def build_report(
@@ -71,6 +71,8 @@ def render_lines(report: Mapping[str, Any]) -> list[str]:
             f"  ({record['slo']['source']}){cost}"
         )
         lines.extend(_metric_line(m) for m in record["metrics"])
+        if record.get("error"):
+            lines.append(f"    could not be measured: {record['error']}")
     for name, reason in report.get("skipped", {}).items():
         lines.append(f"  skipped      {name}: {reason}")
     if report.get("note"):
@@ -80,8 +82,9 @@ def render_lines(report: Mapping[str, Any]) -> list[str]:
 
 def headline(report: Mapping[str, Any]) -> str:
     outcomes = [r["outcome"] for r in report["records"]]
-    counts = {k: outcomes.count(k) for k in ("pass", "fail", "inconclusive")}
+    counts = {k: outcomes.count(k) for k in ("pass", "fail", "inconclusive", "error")}
+    errors = f", {counts['error']} could not be measured" if counts["error"] else ""
     return (
         f"SLO: {counts['pass']} pass, {counts['fail']} fail, {counts['inconclusive']}"
-        f" inconclusive of {len(outcomes)} provider x interface measurements"
+        f" inconclusive{errors} of {len(outcomes)} provider x interface measurements"
     )

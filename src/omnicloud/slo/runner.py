@@ -193,3 +193,15 @@ def record(measurement: Measurement, confidence: float) -> dict[str, Any]:
         "share_of_median": round(measurement.runner_cost_ns / (p50 * 1e9), 4) if p50 else None,
     }
     return data
+
+
+def error_record(slo: ResolvedSlo, exc: BaseException) -> dict[str, Any]:
+    """A provider that could not be measured (it failed to open, or raised throughout)."""
+    return {
+        "provider": slo.provider,
+        "interface": slo.interface,
+        "outcome": "error",
+        "slo": slo.to_json(),
+        "metrics": [],
+        "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
+    }
