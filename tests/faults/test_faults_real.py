@@ -64,6 +64,13 @@ services = ["redis"]
 implements = ["keyvalue_basic"]
 faults = { timeout = "0.5s", recovery = "5s" }
 
+[providers.redis-stream]    # the same store through its streams: appends read back afterwards
+factory = "omnicloud.providers.redis:create_store"
+options = { url = "{services.redis.url}", prefix = "f:", socket_timeout = 1 }
+services = ["redis"]
+implements = ["stream_basic"]
+faults = { timeout = "3s", recovery = "10s" }
+
 [providers.redis-lock]
 contract = "distributed_lock"
 factory = "omnicloud.providers.redis:create_lock_manager"
@@ -160,3 +167,10 @@ async def test_a_lock_granted_to_two_owners_is_caught(faulted: Any) -> None:
     assert record["outcome"] == "fail"
     _, good_checks = await _run(faulted, "redis-lock", "slow_network")
     assert good_checks["never two lock holders"]["outcome"] == "pass", good_checks
+
+
+async def test_acknowledged_stream_appends_survive_a_network_fault(faulted: Any) -> None:
+    record, checks = await _run(faulted, "redis-stream", "reset_peer")
+    assert record["family"] == "stream"
+    assert checks["no acknowledged message lost"]["outcome"] == "pass", checks
+    assert record["outcome"] == "pass", checks

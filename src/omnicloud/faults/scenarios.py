@@ -3,8 +3,9 @@ fault, then the invariants checked on that history.
 
 Workloads by what the provider offers: ``kv`` (``keyvalue_basic`` or the ``kv_store``
 contract: every write goes to a fresh key, so each acknowledged write has one value to find
-again), ``queue`` (``queue_basic``: acknowledged enqueues drained afterwards) and ``lock``
-(the ``distributed_lock`` contract: owners acquire, hold briefly, release).
+again), ``queue`` (``queue_basic``: acknowledged enqueues drained afterwards), ``stream``
+(``stream_basic``: acknowledged appends read back from offset 0) and ``lock`` (the
+``distributed_lock`` contract: owners acquire, hold briefly, release).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from omnicloud.faults.profiles import FaultProfile
 from omnicloud.faults.proxy import FaultProxy
 from omnicloud.faults.service import ServiceControl
 
-Family = Literal["kv", "queue", "lock"]
+Family = Literal["kv", "queue", "stream", "lock"]
 Creator = Callable[..., Awaitable[Any]]
 WORKERS = 4
 BEFORE = 0.3  # seconds of normal operation before the fault
@@ -46,6 +47,8 @@ def family_of(provider: ProviderConfig) -> Family | None:
         return "kv"
     if "queue_basic" in provider.implements:
         return "queue"
+    if "stream_basic" in provider.implements:
+        return "stream"
     if provider.contract == "distributed_lock":
         return "lock"
     return None
@@ -116,6 +119,25 @@ async def _queue_worker(
             await asyncio.sleep(0.02)
 
 
+async def _stream_worker(
+    store: Any, history: History, process: int, stop: asyncio.Event, deadline: float
+) -> None:
+    seq = 0
+    while not stop.is_set():
+        payload = f"r-{process}-{seq}".encode()
+        op = await history.call(
+            process,
+            "enqueue",  # an append is checked like an enqueue: delivered afterwards
+            key="faults",
+            value=payload,
+            action=functools.partial(store.stream_append, "faults", payload),
+            deadline=deadline,
+        )
+        seq += 1
+        if op.outcome != "ok":
+            await asyncio.sleep(0.02)
+
+
 async def _lock_worker(
     store: Any, history: History, process: int, stop: asyncio.Event, deadline: float
 ) -> None:
@@ -140,7 +162,12 @@ async def _lock_worker(
         seq += 1
 
 
-WORKLOADS = {"kv": _kv_worker, "queue": _queue_worker, "lock": _lock_worker}
+WORKLOADS = {
+    "kv": _kv_worker,
+    "queue": _queue_worker,
+    "stream": _stream_worker,
+    "lock": _lock_worker,
+}
 
 
 # --- faults ---------------------------------------------------------------------------------
@@ -203,6 +230,10 @@ async def _read(target: FaultTarget, store: Any, history: History) -> dict[str, 
         keys = [op.key for op in history.of_kind("write") if op.outcome == "ok"]
         return {key: await store.get(key) for key in keys}
     drained: list[Any] = []
+    if target.family == "stream":  # every record from offset 0, a page at a time
+        while page := await store.stream_read("faults", len(drained), 500):
+            drained.extend(record.payload for record in page)
+        return {"drained": drained}
     while (message := await store.queue_dequeue("faults")) is not None:
         drained.append(message.payload)
     return {"drained": drained}
@@ -219,8 +250,20 @@ async def _retry(action: Callable[[], Awaitable[Any]], within: float) -> Any:
             await asyncio.sleep(0.1)
 
 
+async def _final_state(
+    target: FaultTarget, namespace: str, history: History, store: Any
+) -> dict[str, Any] | str:
+    """What the provider holds after the heal, or why it could not be read at all."""
+    if target.family == "lock":
+        return {}
+    try:
+        return await _read_back(target, namespace, history, store)
+    except Exception as exc:  # the provider did not come back: a finding, not a crash of ours
+        return f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}"[:300]
+
+
 def _checks(
-    target: FaultTarget, profile: FaultProfile, history: History, final: Any
+    target: FaultTarget, profile: FaultProfile, history: History, final: dict[str, Any] | str
 ) -> list[Check]:
     declared = target.declared
     checks = [
@@ -228,12 +271,19 @@ def _checks(
         recovers_in_time(history, declared.recovery),
     ]
     crashed = profile.kind == "crash"
+    if isinstance(final, str):
+        unread = Check(
+            "acknowledged data readable afterwards",
+            "fail",
+            f"nothing could be read back within {declared.recovery:g}s of the heal: {final}",
+        )
+        return [unread, *checks]
     if target.family == "kv":
         checks.insert(
             0,
             acknowledged_writes_survive(history, final, durable=declared.durable, crashed=crashed),
         )
-    elif target.family == "queue":
+    elif target.family in ("queue", "stream"):
         check = no_acknowledged_message_lost(history, final["drained"])
         if crashed and not declared.durable and check.outcome == "fail":
             check = Check(
@@ -266,9 +316,7 @@ async def run_profile(target: FaultTarget, profile: FaultProfile) -> dict[str, A
         await _until_settled(history, target.declared.recovery)
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-        final = (
-            await _read_back(target, namespace, history, store) if target.family != "lock" else {}
-        )
+        final = await _final_state(target, namespace, history, store)
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
