@@ -69,8 +69,9 @@ def run(command: list[str], *, verdict: bool = False) -> float:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if done.returncode == 1 and verdict:
-        failed = [line for line in done.stdout.splitlines() if "FAILED" in line]
-        print(f"  exit 1 after {elapsed:.1f} s: " + "; ".join(failed)[:600], flush=True)
+        lines = done.stdout.splitlines() + done.stderr.splitlines()
+        failed = [line for line in lines if "FAILED" in line] or lines[-8:]
+        print(f"  exit 1 after {elapsed:.1f} s: " + "; ".join(failed)[:1500], flush=True)
     elif done.returncode != 0:
         tail = "\n".join(done.stdout.splitlines()[-15:] + done.stderr.splitlines()[-5:])
         raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n{tail}")
