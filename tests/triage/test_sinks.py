@@ -56,11 +56,11 @@ class FakeGitHub:
             found = [i for i in self.issues if labels <= set(i["labels"])]
             return 200, found[(page - 1) * per_page : page * per_page]
         if method == "POST":
-            issue = {"number": len(self.issues) + 1, "state": "open", **body}
+            issue = {"number": len(self.issues) + 1, "state": "open", **(body or {})}
             self.issues.append(issue)
             return 201, issue
         issue = self.issues[int(parts[4]) - 1]
-        issue.update(body)
+        issue.update(body or {})
         return 200, issue
 
 

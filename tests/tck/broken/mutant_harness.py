@@ -8,7 +8,7 @@ names start with a contract prefix such as ``MutantOutbox``), then calls ``run_a
 from __future__ import annotations
 
 import importlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +21,12 @@ Cases = dict[str, tuple[str, Any]]
 Outcomes = dict[str, dict[str, list[str]]]
 
 #: Seconds spent per generated class, for the docs (printed by the family tests).
-SECONDS: Counter[str] = Counter()
+SECONDS: defaultdict[str, float] = defaultdict(float)
+
+
+def slowest(count: int = 12) -> list[tuple[str, float]]:
+    """The generated classes that took longest, with their seconds."""
+    return sorted(SECONDS.items(), key=lambda item: -item[1])[:count]
 
 
 def collect_mutants(namespace: Mapping[str, Any], prefixes: Mapping[str, str]) -> Cases:

@@ -326,4 +326,4 @@ def test_every_broken_resilience_provider_is_caught(pytester: pytest.Pytester) -
     outcomes = mutant_harness.run_all(pytester, __name__)
     mutant_harness.check(outcomes, MUTANTS, REFERENCES)
     print(dict(mutant_harness.caught_by(outcomes, MUTANTS)))  # which tests catch, for the docs
-    print(mutant_harness.SECONDS.most_common(12))
+    print(mutant_harness.slowest(12))
