@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -349,21 +350,52 @@ def recording_overhead(tests: int) -> None:
             (root / "tests" / f"test_w{number}.py").write_text("\n".join(lines))
         (root / "pytest.ini").write_text("[pytest]\npythonpath = src\n")
         base = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly")
-        plain = [time_command(root, *base, "tests")[0] for _ in range(3)]
-        record = [
-            time_command(
-                root, *base, "-p", "omnicloud.affected.recorder",
-                "--omnicloud-record-map", ".omnicloud/testmap.json", "tests",
-            )[0]
-            for _ in range(3)
-        ]  # fmt: skip
-        without, recorded = statistics.median(plain), statistics.median(record)
+        record = (
+            "-p", "omnicloud.affected.recorder", "--omnicloud-record-map", ".omnicloud/testmap.json"
+        )  # fmt: skip
+        runs: dict[str, list[tuple[float, float]]] = {"plain": [], "record": [], "testmon": []}
+        testmon = _has_testmon()
+        for _ in range(3):  # interleaved: a change in the machine's load hits every variant
+            runs["plain"].append(_timed(root, *base, "-p", "no:testmon", "tests"))
+            runs["record"].append(_timed(root, *base, "-p", "no:testmon", *record, "tests"))
+            if testmon:  # its first run: every test under coverage (needs the cache plugin)
+                for path in root.glob(".testmondata*"):
+                    path.unlink()
+                runs["testmon"].append(
+                    _timed(root, sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
+                           "--testmon", "tests")
+                )  # fmt: skip
+        wall = {k: statistics.median(w for w, _ in v) for k, v in runs.items() if v}
+        cpu = {k: statistics.median(c for _, c in v) for k, v in runs.items() if v}
         print(
-            f"recording overhead, {tests} tests: {without:.2f} s without the recorder,"
-            f" {recorded:.2f} s with it (median of 3): +{(recorded / without - 1):.0%}"
+            f"recording overhead, {tests} tests (medians of 3, load average"
+            f" {os.getloadavg()[0]:.1f}): {cpu['plain']:.2f} s CPU ({wall['plain']:.2f} s wall)"
+            f" without the recorder, {cpu['record']:.2f} s CPU ({wall['record']:.2f} s wall)"
+            f" with it: +{cpu['record'] / cpu['plain'] - 1:.0%} CPU,"
+            f" +{wall['record'] / wall['plain'] - 1:.0%} wall"
         )
+        if testmon:
+            print(
+                f"pytest-testmon's recording run on the same tests: {cpu['testmon']:.2f} s CPU"
+                f" ({wall['testmon']:.2f} s wall): +{cpu['testmon'] / cpu['plain'] - 1:.0%} CPU,"
+                f" +{wall['testmon'] / wall['plain'] - 1:.0%} wall"
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _timed(root: Path, *command: str) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system of the child) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall, _ = time_command(root, *command)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _has_testmon() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("testmon") is not None
 
 
 def peers(root: Path, python: str, modules: int) -> None:
