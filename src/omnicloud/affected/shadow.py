@@ -28,12 +28,12 @@ RECORDER = ("-p", "omnicloud.affected.recorder")
 
 
 def tool_path() -> list[str]:
-    """Where this process imports omnicloud and coverage from: appended to the project's path
-    so the recorder plugin loads in the project's interpreter (its own packages still win)."""
-    import coverage
+    """Where this process imports omnicloud from: appended to the project's path so the
+    recorder plugin (standard library only besides pytest) loads in the project's interpreter
+    (its own packages still win)."""
     import omnicloud
 
-    return [str(Path(m.__file__ or "").resolve().parent.parent) for m in (omnicloud, coverage)]
+    return [str(Path(omnicloud.__file__ or "").resolve().parent.parent)]
 
 
 def run_suite(

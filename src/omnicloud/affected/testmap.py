@@ -1,8 +1,8 @@
 """The per-test map: which code units and data files each test used, keyed by content.
 
-Recorded during a full run (``omnicloud affected --record``, see ``recorder.py``): coverage.py's
-per-test contexts give the lines each test executed, Python's audit hook on ``open`` gives the
-non-code files it read. Lines are folded into *units*: the innermost function holding them, or
+Recorded during a full run (``omnicloud affected --record``, see ``recorder.py``): the C
+profiler gives the functions each test entered, Python's audit hook on ``open`` gives the
+non-code files it read. Code is folded into *units*: the innermost function holding it, or
 ``<module>`` for code that runs at import (class bodies, constants, signatures). Every unit is
 stored with a fingerprint of its source, every data file with a hash of its content.
 
