@@ -19,7 +19,8 @@ one module in the middle of a package near the top of the layers. It then times,
 would record: each test executes the ``late`` function of the module it tests) and times the
 selection with the map kept warm (median of 5). ``--overhead-tests N`` generates a separate
 small project of N real tests that call into their code, and times the same full pytest run
-with and without the recorder plugin (median of 3 each): the map's recording overhead.
+with and without the recorder plugin, and pytest-testmon's recording run when it is installed
+(medians of 3, interleaved; CPU time of the child and wall time): the map's recording overhead.
 
 ``--peers`` also times ``pytest --picked`` and ``pytest --testmon`` (installed in the separate
 environment named by ``--peer-python``, so their pytest plugins never load in the project's own
