@@ -21,6 +21,7 @@ from omnicloud.providers.aws import (
     create_object_storage,
     create_secrets,
 )
+from suite_marks import marked
 from tck_py.primitives.object_storage import BaseTestObjectStorageContract
 from tck_py.primitives.secrets import BaseTestSecretsContract
 from tck_py.shared.exceptions import ObjectNotFoundError, SecretNotFoundError
@@ -46,8 +47,9 @@ class TestS3ObjectStorage(BaseTestObjectStorageContract):
     factory: Any = staticmethod(create_object_storage)
 
     # About 10-20 s over HTTP (a few hundred S3 calls): slow, still run in CI.
-    test_behaves_like_a_dict_under_random_operations = pytest.mark.slow(
-        BaseTestObjectStorageContract.test_behaves_like_a_dict_under_random_operations
+    test_behaves_like_a_dict_under_random_operations = marked(
+        BaseTestObjectStorageContract.test_behaves_like_a_dict_under_random_operations,
+        pytest.mark.slow,
     )
 
     @pytest.fixture

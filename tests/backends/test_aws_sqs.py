@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from omnicloud.providers.aws import IMPLEMENTS, NEVER, SqsQueues, create_queues
+from suite_marks import marked
 from tck_py.interfaces.queue import (
     BaseTestQueueBasicInterface,
     BaseTestQueueDeadLetterInterface,
@@ -54,7 +55,7 @@ async def sqs_factory(moto_url: str) -> AsyncIterator[Factory]:
 
 
 def _never(test: Any, interface: str) -> Any:
-    return pytest.mark.xfail(reason=NEVER[interface], strict=True)(test)
+    return marked(test, pytest.mark.xfail(reason=NEVER[interface], strict=True))
 
 
 class _Sqs:
@@ -64,7 +65,7 @@ class _Sqs:
 
 
 # A few hundred SQS calls (12 examples of up to 20 steps, a queue created per example): slow.
-_MACHINE = pytest.mark.slow(BaseTestQueueBasicInterface.test_matches_a_deque_model)
+_MACHINE = marked(BaseTestQueueBasicInterface.test_matches_a_deque_model, pytest.mark.slow)
 
 
 class TestSqsQueueBasic(_Sqs, BaseTestQueueBasicInterface):

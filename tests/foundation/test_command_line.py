@@ -86,7 +86,8 @@ def test_buggy_provider_exits_one_and_names_the_violated_test(repo: Path) -> Non
     assert "VIOLATION" in result.stdout
     assert "test_delete_is_idempotent" in result.stdout
     markdown = (repo / "omnicloud-results" / "report.md").read_text()
-    assert "**test_delete_is_idempotent**" in markdown
+    # The violated test by the node id that re-runs it: `omnicloud.toml::<provider>:<suite>::...`
+    assert "`omnicloud.toml::scratch-kv:kv_store::test_delete_is_idempotent` (failed)" in markdown
 
 
 def test_unimportable_factory_exits_four_before_running(repo: Path) -> None:

@@ -160,21 +160,28 @@ class ProcessProvisioner:
         target: ReadyTarget,
         account: pwd.struct_passwd | None,
     ) -> None:
-        done = subprocess.run(
+        # Its own process group: an init step's children (initdb starts postgres in bootstrap
+        # mode) are killed with it when a signal or the timeout cuts the start short.
+        step = subprocess.Popen(
             argv,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
             cwd=target.log_path.parent if target.log_path else None,
-            timeout=spec.timeout,
-            check=False,
+            start_new_session=True,
             **_as_user(account),
         )
-        if done.returncode != 0:
+        try:
+            code = step.wait(timeout=spec.timeout)
+        except BaseException:
+            _signal_group(step.pid, signal.SIGKILL)
+            step.wait()
+            raise
+        if code != 0:
             raise failure(
                 ProvisionFailed,
                 target,
-                f"could not be initialised ({argv[0]} exited {done.returncode})",
+                f"could not be initialised ({argv[0]} exited {code})",
                 "initialisation failed",
                 f"services.{spec.name}.init",
             )
