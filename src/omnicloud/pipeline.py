@@ -285,9 +285,14 @@ def provision(state: RunState) -> int | None:
         services_for_run(state.config, providers, environment=state.options.selection.environment)
     )
     if state.environment is not None:
+        from omnicloud.provision.kinds import published_credentials
         from omnicloud.redaction import secrets_in
 
-        state.redactor.add(secrets_in(state.environment.endpoints()))
+        # A password the configuration sets is added from the configuration itself; the
+        # recipes' published defaults (``omnicloud``) are no secret.
+        public = published_credentials()
+        found = secrets_in(state.environment.endpoints())
+        state.redactor.add(s for s in found if s not in public)
     return None
 
 

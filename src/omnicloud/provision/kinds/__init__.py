@@ -99,6 +99,17 @@ def all_kinds() -> list[Kind]:
     return [kind for name in kind_names() if (kind := get_kind(name)) is not None]
 
 
+def published_credentials() -> frozenset[str]:
+    """The default user and password values written in the kinds' own recipes: public text of
+    this package, so no secret (masking them would mask the word ``omnicloud`` everywhere)."""
+    return frozenset(
+        str(value)
+        for kind in all_kinds()
+        for key, value in kind.recipe.fields.items()
+        if key in ("user", "password") and value
+    )
+
+
 def kind_for_alias(name: str) -> Kind | None:
     """The kind called ``name`` or one of its aliases (``postgresql`` -> ``postgres``)."""
     return get_kind(name) or next((k for k in all_kinds() if name in k.aliases), None)
