@@ -75,9 +75,12 @@ def etcd_url() -> Iterator[str]:
             yield str(env.endpoints()["etcd"]["url"])
 
 
+@contextlib.asynccontextmanager
 async def _factory_for(
     url: str, make: Callable[[EtcdStore], Any] | None = None
 ) -> AsyncIterator[ProviderFactory]:
+    """Fresh stores on the session's etcd, every one closed on the way out, also when the test
+    body raises (a store left open leaks its pooled sockets into a later test's teardown)."""
     created: list[EtcdStore] = []
 
     async def factory(**options: Any) -> Any:
@@ -85,9 +88,11 @@ async def _factory_for(
         created.append(store)
         return store if make is None else make(store)
 
-    yield factory
-    for store in reversed(created):
-        await store.aclose()
+    try:
+        yield factory
+    finally:
+        for store in reversed(created):
+            await store.aclose()
 
 
 class EtcdProvider:
@@ -95,7 +100,7 @@ class EtcdProvider:
 
     @pytest.fixture
     async def provider_factory(self, etcd_url: str) -> AsyncIterator[ProviderFactory]:
-        async for factory in _factory_for(etcd_url):
+        async with _factory_for(etcd_url) as factory:
             yield factory
 
 
@@ -112,6 +117,7 @@ for _interface in IMPLEMENTS:
     globals()[_name] = type(_name, (EtcdProvider, _base), {"__module__": __name__})
 
 
+@contextlib.asynccontextmanager
 async def _managers(
     url: str, make: Callable[[EtcdLockManager], Any] | None = None
 ) -> AsyncIterator[Callable[[], Any]]:
@@ -122,9 +128,11 @@ async def _managers(
         created.append(manager)
         return manager if make is None else make(manager)
 
-    yield factory
-    for manager in reversed(created):
-        await manager.aclose()
+    try:
+        yield factory
+    finally:
+        for manager in reversed(created):
+            await manager.aclose()
 
 
 class TestEtcdDistributedLock(BaseTestDistributedLockContract):
@@ -132,7 +140,7 @@ class TestEtcdDistributedLock(BaseTestDistributedLockContract):
 
     @pytest.fixture
     async def lock_manager_factory(self, etcd_url: str) -> AsyncIterator[Callable[[], Any]]:
-        async for factory in _managers(etcd_url):
+        async with _managers(etcd_url) as factory:
             yield factory
 
 
@@ -147,11 +155,20 @@ class ImmortalTTL(EtcdStore):
 
 
 class UnguardedCAS(EtcdStore):
-    """Compare-and-swap as read, compare in the client, then a blind put."""
+    """Compare-and-swap as read, compare in the client, then a blind put.
+
+    The window between the read and the put is held open (as production latency would) so that
+    the suite's concurrent creators always meet in it: without it, whether ten requests over a
+    warm connection pool interleave depends on the machine's load, and the mutant escaped once
+    in CI when one creator's read and put both landed before the others' reads were answered.
+    """
+
+    WINDOW = 0.25
 
     async def compare_and_swap(self, key: str, expected: str | None, value: str) -> bool:
         if await self.get(key) != expected:
             return False
+        await asyncio.sleep(self.WINDOW)
         await self.set(key, value)
         return True
 
@@ -223,7 +240,7 @@ async def test_a_broken_etcd_store_fails_its_interface_suite(name: str, etcd_url
         store.__class__ = broken
         return store
 
-    async for factory in _factory_for(etcd_url, mutate):
+    async with _factory_for(etcd_url, mutate) as factory:
         with pytest.raises((AssertionError, pytest.fail.Exception)):
             await getattr(suite, test_name)(factory)
 
@@ -242,7 +259,7 @@ async def test_a_broken_etcd_lock_fails_the_lock_contract(name: str, etcd_url: s
         manager.__class__ = BrokenManager
         return manager
 
-    async for factory in _managers(etcd_url, mutate):
+    async with _managers(etcd_url, mutate) as factory:
         with pytest.raises((AssertionError, pytest.fail.Exception)):
             await getattr(BaseTestDistributedLockContract(), test_name)(factory)
 

@@ -8,102 +8,48 @@ with one realistic bug each.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import importlib
-import tempfile
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from pathlib import Path
+import functools
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg
 import pytest
+from backend_suites import (
+    Opener,
+    assert_suite_catches,
+    check_key_isolation,
+    foreign_loop,
+    namespaced_stores,
+    process_service,
+    suite_classes,
+)
 from psycopg.types.json import Jsonb
 
-from omnicloud.config import parse_config
 from omnicloud.providers.postgres import PostgresStore, create_store
 from omnicloud.providers.postgres.store import IMPLEMENTS, TABLES
-from omnicloud.provision.base import STATE_DIR_ENV
-from omnicloud.provision.lifecycle import provision
 from service_guard import require_binary
-from tck_py.interfaces._support import ProviderFactory
-from tck_py.interfaces.catalog import INTERFACES
 
 pytestmark = pytest.mark.services("postgres")
-
-CONFIG = """
-[project]
-default_environment = "local"
-[services.postgres]
-recipe = "postgres"
-[environments.local]
-provisioner = "process"
-"""
-
-
-@contextlib.contextmanager
-def _postgres_server() -> Iterator[dict[str, Any]]:
-    """A PostgreSQL server started by the process provisioner: its ``url`` and ``schema``."""
-    require_binary("initdb", "postgresql")
-    with tempfile.TemporaryDirectory(prefix="omnicloud-postgres-backend-") as state:
-        # PostgreSQL runs as an unprivileged user that must reach its data dir in here
-        Path(state).chmod(0o755)
-        path = Path(state) / "omnicloud.toml"
-        path.write_text(CONFIG, encoding="utf-8")
-        config = parse_config(CONFIG, path, environ={})
-        with contextlib.ExitStack() as stack:
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setenv(STATE_DIR_ENV, state)
-                env = stack.enter_context(provision(config))
-            yield dict(env.endpoints()["postgres"])
 
 
 @pytest.fixture(scope="session")
 def postgres_endpoint() -> Iterator[dict[str, Any]]:
-    """A PostgreSQL server of this session (per xdist worker)."""
-    with _postgres_server() as endpoint:
+    """A PostgreSQL server of this session (per xdist worker): its ``url`` and ``schema``."""
+    require_binary("initdb", "postgresql")
+    with process_service("postgres", open_state=True) as endpoint:
         yield endpoint
 
 
-async def _factory_for(
-    endpoint: dict[str, Any], make: Callable[[PostgresStore], Any] | None = None
-) -> AsyncIterator[ProviderFactory]:
-    created: list[PostgresStore] = []
-
-    async def factory(**options: Any) -> Any:
-        schema = str(endpoint.get("schema") or "omnicloud_backend")
-        store = await create_store(str(endpoint["url"]), schema=schema, **options)
-        created.append(store)
-        return store if make is None else make(store)
-
-    yield factory
-    for store in reversed(created):
-        await store.aclose()
+@pytest.fixture
+def open_store(postgres_endpoint: dict[str, Any]) -> Opener:
+    """Fresh stores on the session's server, each with its own namespace in its schema."""
+    schema = str(postgres_endpoint.get("schema") or "omnicloud_backend")
+    return functools.partial(create_store, str(postgres_endpoint["url"]), schema=schema)
 
 
-class PostgresProvider:
-    """The ``provider_factory`` every claimed suite needs: fresh stores on the session's server."""
-
-    @pytest.fixture
-    async def provider_factory(
-        self, postgres_endpoint: dict[str, Any]
-    ) -> AsyncIterator[ProviderFactory]:
-        async for factory in _factory_for(postgres_endpoint):
-            yield factory
-
-
-def _suite(interface: str) -> type:
-    spec = INTERFACES[interface]
-    suite: type = getattr(importlib.import_module(spec.suite_module), spec.suite_class)
-    return suite
-
-
-# One test class per claimed interface, e.g. TestPostgresQueueVisibility(PostgresProvider, suite).
-for _interface in IMPLEMENTS:
-    _base = _suite(_interface)
-    _name = "TestPostgres" + _base.__name__.removeprefix("BaseTest").removesuffix("Interface")
-    globals()[_name] = type(_name, (PostgresProvider, _base), {"__module__": __name__})
+# One test class per claimed interface, e.g. TestPostgresQueueVisibility(StoreProvider, suite).
+globals().update(suite_classes("Postgres", IMPLEMENTS, __name__))
 
 
 # -- broken PostgreSQL stores the suites must catch ---------------------------------------------
@@ -255,18 +201,9 @@ BROKEN: dict[str, tuple[type[PostgresStore], str, str]] = {
 
 @pytest.mark.parametrize("name", list(BROKEN))
 async def test_a_broken_postgres_store_fails_its_interface_suite(
-    name: str, postgres_endpoint: dict[str, Any]
+    name: str, open_store: Opener
 ) -> None:
-    broken, interface, test_name = BROKEN[name]
-    suite = _suite(interface)()
-
-    def mutate(store: PostgresStore) -> PostgresStore:
-        store.__class__ = broken
-        return store
-
-    async for factory in _factory_for(postgres_endpoint, mutate):
-        with pytest.raises((AssertionError, pytest.fail.Exception)):
-            await getattr(suite, test_name)(factory)
+    await assert_suite_catches(open_store, *BROKEN[name])
 
 
 # -- isolation and lifecycle -------------------------------------------------------------------
@@ -275,27 +212,14 @@ async def test_a_broken_postgres_store_fails_its_interface_suite(
 async def test_instances_are_isolated_unless_they_share_a_namespace(
     postgres_endpoint: dict[str, Any],
 ) -> None:
-    url, schema = str(postgres_endpoint["url"]), "omnicloud_isolation"
-    stores = [
-        await create_store(url, schema),
-        await create_store(url, schema),
-        await create_store(url, schema, namespace="shared"),
-        await create_store(url, schema, namespace="shared"),
-    ]
-    try:
-        first, second, named, reopened = stores
-        await first.set("k", "first")
-        await named.set("k", "named")
+    url = str(postgres_endpoint["url"])
+    async with namespaced_stores(
+        functools.partial(create_store, url, "omnicloud_isolation")
+    ) as stores:
+        first, second, _, _ = stores
+        await check_key_isolation(*stores)
         await first.queue_enqueue("q", b"first")
-        assert await second.get("k") is None
-        assert await second.scan_keys() == []
         assert await second.queue_dequeue("q") is None
-        assert await reopened.get("k") == "named"
-        assert await first.get("k") == "first"
-        await named.delete("k")
-    finally:
-        for store in stores:
-            await store.aclose()
 
 
 async def test_a_private_store_leaves_no_rows_or_indexes_behind(
@@ -329,22 +253,11 @@ async def test_a_store_is_closed_on_the_loop_that_made_it(
 ) -> None:
     """Closed from another loop, the store hands its close to the loop that owns its
     connection (psycopg's async connection cannot be used from a foreign loop)."""
-    owner = asyncio.new_event_loop()
-    thread = threading.Thread(target=owner.run_forever, daemon=True)
-    thread.start()
-
-    async def on_owner(coroutine: Any) -> Any:
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, owner))
-
-    try:
+    with foreign_loop() as on_owner:
         store = await on_owner(create_store(str(postgres_endpoint["url"]), "omnicloud_loops"))
         await on_owner(store.set("k", "v"))
         await store.aclose()
         assert store._conn.closed
-    finally:
-        owner.call_soon_threadsafe(owner.stop)
-        thread.join(5)
-        owner.close()
 
 
 async def test_connections_lost_mid_run_are_errors_not_silence(

@@ -7,56 +7,39 @@ variants at the end prove the suites catch a Redis backend with one realistic bu
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import importlib
-import tempfile
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+import functools
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from backend_suites import (
+    Opener,
+    assert_suite_catches,
+    check_key_isolation,
+    foreign_loop,
+    namespaced_stores,
+    process_service,
+    suite_classes,
+)
 
-from omnicloud.config import parse_config
 from omnicloud.providers.redis import RedisStore, create_store
 from omnicloud.providers.redis.store import IMPLEMENTS
-from omnicloud.provision.base import STATE_DIR_ENV
-from omnicloud.provision.lifecycle import provision
 from service_guard import require_binary
-from tck_py.interfaces._support import ProviderFactory, eventually
-from tck_py.interfaces.catalog import INTERFACES
+from tck_py.interfaces._support import eventually
 
 pytestmark = pytest.mark.services("redis")
 
 #: A key prefix with every glob character: scans and pattern subscriptions must keep it literal.
 PREFIX = "tck-backend[*?\\]:"
 
-CONFIG = """
-[project]
-default_environment = "local"
-[services.redis]
-recipe = "redis"
-[environments.local]
-provisioner = "process"
-"""
-
 
 @contextlib.contextmanager
 def _redis_server() -> Iterator[str]:
     """A redis-server started by the process provisioner; stopped (files removed) on exit."""
     require_binary("redis-server", "redis-server")
-    with tempfile.TemporaryDirectory(prefix="omnicloud-redis-backend-") as state:
-        path = Path(state) / "omnicloud.toml"
-        path.write_text(CONFIG, encoding="utf-8")
-        config = parse_config(CONFIG, path, environ={})
-        with contextlib.ExitStack() as stack:
-            # the run's pid files and data live in this private state root; only the start
-            # reads the variable (the stop acts on the recorded process and directory)
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setenv(STATE_DIR_ENV, state)
-                env = stack.enter_context(provision(config))
-            yield str(env.endpoints()["redis"]["url"])
+    with process_service("redis") as endpoint:
+        yield str(endpoint["url"])
 
 
 @pytest.fixture(scope="session")
@@ -66,46 +49,14 @@ def redis_url() -> Iterator[str]:
         yield url
 
 
-Maker = Callable[..., Awaitable[RedisStore]]
+@pytest.fixture
+def open_store(redis_url: str) -> Opener:
+    """Fresh stores on the session's server, each with its own random key space."""
+    return functools.partial(create_store, redis_url, prefix=PREFIX)
 
 
-async def _factory_for(
-    url: str, make: Callable[[Any], RedisStore] | None = None
-) -> AsyncIterator[ProviderFactory]:
-    created: list[RedisStore] = []
-
-    async def factory(**options: Any) -> RedisStore:
-        store = await create_store(url, prefix=PREFIX, **options)
-        if make is not None:
-            store = make(store)
-        created.append(store)
-        return store
-
-    yield factory
-    for store in reversed(created):
-        await store.aclose()
-
-
-class RedisProvider:
-    """The ``provider_factory`` every claimed suite needs: fresh stores on the session's server."""
-
-    @pytest.fixture
-    async def provider_factory(self, redis_url: str) -> AsyncIterator[ProviderFactory]:
-        async for factory in _factory_for(redis_url):
-            yield factory
-
-
-def _suite(interface: str) -> type:
-    spec = INTERFACES[interface]
-    suite: type = getattr(importlib.import_module(spec.suite_module), spec.suite_class)
-    return suite
-
-
-# One test class per claimed interface, e.g. TestRedisKeyValueScan(RedisProvider, suite).
-for _interface in IMPLEMENTS:
-    _base = _suite(_interface)
-    _name = "TestRedis" + _base.__name__.removeprefix("BaseTest").removesuffix("Interface")
-    globals()[_name] = type(_name, (RedisProvider, _base), {"__module__": __name__})
+# One test class per claimed interface, e.g. TestRedisKeyValueScan(StoreProvider, suite).
+globals().update(suite_classes("Redis", IMPLEMENTS, __name__))
 
 
 # --- broken variants: each realistic one-bug Redis store must fail the suite that claims it ----
@@ -206,24 +157,10 @@ BROKEN: dict[str, tuple[type[RedisStore], str, str]] = {
 
 
 async def test_instances_are_isolated_unless_they_share_a_namespace(redis_url: str) -> None:
-    stores = [
-        await create_store(redis_url, prefix="tck-ns:"),
-        await create_store(redis_url, prefix="tck-ns:"),
-        await create_store(redis_url, prefix="tck-ns:", namespace="shared"),
-        await create_store(redis_url, prefix="tck-ns:", namespace="shared"),
-    ]
-    try:
-        first, second, named, reopened = stores
-        await first.set("k", "first")
-        await named.set("k", "named")
-        assert await second.get("k") is None
-        assert await second.scan_keys() == []
-        assert await reopened.get("k") == "named"
-        assert await first.get("k") == "first"
-        await named.delete("k")
-    finally:
-        for store in stores:
-            await store.aclose()
+    async with namespaced_stores(
+        functools.partial(create_store, redis_url, prefix="tck-ns:")
+    ) as stores:
+        await check_key_isolation(*stores)
 
 
 async def _named_connections(url: str, name: str) -> int:
@@ -240,14 +177,7 @@ async def _named_connections(url: str, name: str) -> int:
 async def test_a_store_is_closed_on_the_loop_that_made_it(redis_url: str) -> None:
     """Closed from another loop, the store hands its close to the loop that owns its
     connections (redis-py's connections cannot be closed from a foreign loop)."""
-    owner = asyncio.new_event_loop()
-    thread = threading.Thread(target=owner.run_forever, daemon=True)
-    thread.start()
-
-    async def on_owner(coroutine: Any) -> Any:
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, owner))
-
-    try:
+    with foreign_loop() as on_owner:
         store = await on_owner(create_store(redis_url, client_name="tck-closing"))
         await on_owner(store.set("k", "v"))
         await on_owner(store.subscribe("topic", "subscriber"))  # a pub/sub connection too
@@ -258,10 +188,6 @@ async def test_a_store_is_closed_on_the_loop_that_made_it(redis_url: str) -> Non
             return await _named_connections(redis_url, "tck-closing") == 0
 
         assert await eventually(all_closed, 5.0)
-    finally:
-        owner.call_soon_threadsafe(owner.stop)
-        thread.join(5)
-        owner.close()
 
 
 async def test_a_server_gone_mid_run_is_an_error_not_silence() -> None:
@@ -280,14 +206,7 @@ async def test_a_server_gone_mid_run_is_an_error_not_silence() -> None:
 
 
 @pytest.mark.parametrize("name", list(BROKEN))
-async def test_a_broken_redis_store_fails_its_interface_suite(name: str, redis_url: str) -> None:
-    broken, interface, test_name = BROKEN[name]
-    suite = _suite(interface)()
-
-    def mutate(store: RedisStore) -> RedisStore:
-        store.__class__ = broken
-        return store
-
-    async for factory in _factory_for(redis_url, mutate):
-        with pytest.raises((AssertionError, pytest.fail.Exception)):
-            await getattr(suite, test_name)(factory)
+async def test_a_broken_redis_store_fails_its_interface_suite(
+    name: str, open_store: Opener
+) -> None:
+    await assert_suite_catches(open_store, *BROKEN[name])
