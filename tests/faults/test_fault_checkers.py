@@ -9,6 +9,7 @@ from omnicloud.faults.checkers import (
     no_acknowledged_message_lost,
     no_operation_hangs,
     one_lock_holder_at_a_time,
+    outbox_sequence_without_gaps,
     recovers_in_time,
     verdict,
 )
@@ -126,3 +127,49 @@ def test_a_run_fails_when_any_invariant_fails_and_n_a_is_not_a_failure() -> None
     assert verdict(checks) == "pass"
     checks.append(acknowledged_writes_survive(writes(), {}, durable=True, crashed=True))
     assert verdict(checks) == "fail"
+
+
+def saves(*outcomes: str) -> History:
+    """One writer saving e0, e1, ... on aggregate ``a`` with these outcomes."""
+    return history(
+        *(
+            op("enqueue", n, n + 0.5, outcome, key="a", value=f"e{n}")
+            for n, outcome in enumerate(outcomes)
+        )
+    )
+
+
+def test_outbox_consecutive_numbers_pass_even_after_a_failed_save() -> None:
+    check = outbox_sequence_without_gaps(
+        saves("ok", "fail", "ok"), {"a": [(1, "e0"), (2, "e2")], "b": [(0, "x"), (1, "y")]}
+    )
+    assert check.outcome == "pass", check
+    assert check.detail == "4 events in 2 aggregates, no gap, no repeat"
+
+
+def test_outbox_a_burnt_number_is_a_gap() -> None:
+    check = outbox_sequence_without_gaps(saves("ok", "fail", "ok"), {"a": [(1, "e0"), (3, "e2")]})
+    assert check.outcome == "fail"
+    assert check.examples == [
+        {"aggregate": "a", "missing": [2], "missing_count": 1, "repeated": [], "highest": 3}
+    ]
+
+
+def test_outbox_numbers_starting_late_or_repeated_are_caught() -> None:
+    late = outbox_sequence_without_gaps(saves("ok"), {"a": [(5, "e0")]})
+    assert late.outcome == "fail"
+    assert late.examples[0]["missing"] == [1, 2, 3, 4]
+    twice = outbox_sequence_without_gaps(saves("ok", "ok"), {"a": [(1, "e0"), (1, "e1")]})
+    assert twice.outcome == "fail"
+    assert twice.examples[0]["repeated"] == [1]
+
+
+def test_outbox_a_writer_numbered_against_its_acknowledgement_order_is_caught() -> None:
+    check = outbox_sequence_without_gaps(saves("ok", "ok"), {"a": [(2, "e0"), (1, "e1")]})
+    assert check.outcome == "fail"
+    assert check.examples[0]["numbered"] == 1
+    assert check.examples[0]["acknowledged_after"] == 2
+
+
+def test_outbox_with_nothing_stored_is_no_pass() -> None:
+    assert outbox_sequence_without_gaps(saves("fail"), {}).outcome == "fail"

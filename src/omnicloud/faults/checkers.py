@@ -174,5 +174,70 @@ def one_lock_holder_at_a_time(history: History, ttl: float) -> Check:
     return Check(name, "pass", f"{len(acquires)} acquisitions, never two holders")
 
 
+def outbox_sequence_without_gaps(
+    history: History, events: Mapping[str, Sequence[tuple[int, Any]]]
+) -> Check:
+    """Each aggregate's stored events carry consecutive sequence numbers from the first (0 or 1):
+    no number missing, none twice; and one writer's acknowledged events, saved one after the
+    other, are numbered in the order they were acknowledged. ``events`` maps an aggregate to
+    its stored ``(sequence number, payload)`` pairs as read back after the heal."""
+    name = "the outbox keeps its sequence without gaps"
+    if not any(events.values()):
+        return Check(name, "fail", "no event was stored at all: nothing to check")
+    problems = [
+        problem
+        for aggregate, stored in sorted(events.items())
+        if (problem := _sequence_problem(aggregate, stored))
+    ]
+    problems.extend(_out_of_order(history, events))
+    if problems:
+        return Check(name, "fail", f"{len(problems)} sequence violations", problems[:EXAMPLES])
+    total = sum(len(stored) for stored in events.values())
+    return Check(name, "pass", f"{total} events in {len(events)} aggregates, no gap, no repeat")
+
+
+def _sequence_problem(aggregate: str, stored: Sequence[tuple[int, Any]]) -> dict[str, Any] | None:
+    numbers = sorted(n for n, _ in stored)
+    if not numbers:
+        return None
+    start = min(numbers[0], 1)
+    missing = sorted(set(range(start, numbers[-1] + 1)) - set(numbers))
+    repeated = sorted(n for n, count in Counter(numbers).items() if count > 1)
+    if not missing and not repeated:
+        return None
+    return {
+        "aggregate": aggregate,
+        "missing": missing[:10],
+        "missing_count": len(missing),
+        "repeated": repeated[:10],
+        "highest": numbers[-1],
+    }
+
+
+def _out_of_order(
+    history: History, events: Mapping[str, Sequence[tuple[int, Any]]]
+) -> list[dict[str, Any]]:
+    numbered = {(agg, payload): n for agg, stored in events.items() for n, payload in stored}
+    last: dict[tuple[int, str], tuple[int, Any]] = {}
+    problems = []
+    for op in sorted(history.of_kind("enqueue"), key=lambda o: o.end):
+        number = numbered.get((op.key, op.value))
+        if op.outcome != "ok" or number is None:
+            continue
+        before = last.get((op.process, op.key))
+        if before is not None and number <= before[0]:
+            problems.append(
+                {
+                    "aggregate": op.key,
+                    "process": op.process,
+                    "acknowledged_after": before[0],
+                    "numbered": number,
+                    "payload": repr(op.value),
+                }
+            )
+        last[(op.process, op.key)] = (number, op.value)
+    return problems
+
+
 def verdict(checks: Sequence[Check]) -> Literal["pass", "fail"]:
     return "fail" if any(c.outcome == "fail" for c in checks) else "pass"

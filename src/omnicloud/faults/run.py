@@ -18,6 +18,7 @@ from omnicloud.endpoints import needed_services
 from omnicloud.faults.profiles import FaultProfile, fault_profile
 from omnicloud.faults.proxy import FaultProxy
 from omnicloud.faults.scenarios import (
+    NAMESPACE_OPTIONS,
     FaultTarget,
     error_record,
     family_of,
@@ -73,21 +74,23 @@ def fault_targets(
                     creator(config, name, endpoints),
                     controls,
                     proxies,
-                    takes_namespace(config, name),
+                    namespace_option(config, name),
                 )
             )
         yield targets
 
 
-def takes_namespace(config: Config, provider: str) -> bool:
+def namespace_option(config: Config, provider: str) -> str | None:
+    """The factory's option naming a key space a second instance can reopen, if it has one."""
     from omnicloud.build import add_import_roots, import_object
 
     add_import_roots(config)
     factory = import_object(config.providers[provider].factory, what=f"providers.{provider}")
     try:
-        return "namespace" in inspect.signature(factory).parameters
+        parameters = inspect.signature(factory).parameters
     except (TypeError, ValueError):
-        return False
+        return None
+    return next((name for name in NAMESPACE_OPTIONS if name in parameters), None)
 
 
 def profiles_of(config: Config, provider: str, only: Sequence[str]) -> list[FaultProfile]:

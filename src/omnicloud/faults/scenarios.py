@@ -4,8 +4,11 @@ fault, then the invariants checked on that history.
 Workloads by what the provider offers: ``kv`` (``keyvalue_basic`` or the ``kv_store``
 contract: every write goes to a fresh key, so each acknowledged write has one value to find
 again), ``queue`` (``queue_basic``: acknowledged enqueues drained afterwards), ``stream``
-(``stream_basic``: acknowledged appends read back from offset 0) and ``lock`` (the
-``distributed_lock`` contract: owners acquire, hold briefly, release).
+(``stream_basic``: acknowledged appends read back from offset 0), ``lock`` (the
+``distributed_lock`` contract: owners acquire, hold briefly, release) and ``outbox`` (the
+``transactional_outbox`` contract: writers save events on shared aggregates, each through its own
+instance, opened again after a failed save as an application would; the stored sequence numbers
+are read back afterwards).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import asyncio
 import contextlib
 import functools
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,6 +29,7 @@ from omnicloud.faults.checkers import (
     no_acknowledged_message_lost,
     no_operation_hangs,
     one_lock_holder_at_a_time,
+    outbox_sequence_without_gaps,
     recovers_in_time,
     verdict,
 )
@@ -33,13 +37,17 @@ from omnicloud.faults.history import History
 from omnicloud.faults.profiles import FaultProfile
 from omnicloud.faults.proxy import FaultProxy
 from omnicloud.faults.service import ServiceControl
+from tck_py.shared.models import OutboxEvent
 
-Family = Literal["kv", "queue", "stream", "lock"]
+Family = Literal["kv", "queue", "stream", "lock", "outbox"]
 Creator = Callable[..., Awaitable[Any]]
 WORKERS = 4
 BEFORE = 0.3  # seconds of normal operation before the fault
 SETTLE = 0.5  # seconds of successes after the heal that end the run early
 LOCK_TTL = 1.0
+AGGREGATES = 2  # outbox writers share aggregates: two writers contend for each sequence
+#: What a factory calls the key space a second instance can reopen, in order of preference.
+NAMESPACE_OPTIONS = ("namespace", "store")
 
 
 def family_of(provider: ProviderConfig) -> Family | None:
@@ -51,6 +59,8 @@ def family_of(provider: ProviderConfig) -> Family | None:
         return "stream"
     if provider.contract == "distributed_lock":
         return "lock"
+    if provider.contract == "transactional_outbox":
+        return "outbox"
     return None
 
 
@@ -64,7 +74,11 @@ class FaultTarget:
     create: Creator
     services: list[ServiceControl] = field(default_factory=list)
     proxies: list[FaultProxy] = field(default_factory=list)
-    namespaced: bool = False  # the factory takes ``namespace`` (a key space to reopen)
+    namespace_option: str | None = None  # the factory's key-space option (``namespace``)
+
+    @property
+    def namespaced(self) -> bool:
+        return self.namespace_option is not None
 
     @property
     def deadline(self) -> float:
@@ -75,8 +89,8 @@ class FaultTarget:
 async def _open(target: FaultTarget, namespace: str) -> Any:
     """A provider instance on the run's own key space: the read-back instance must find what
     the writers wrote (factories without ``namespace`` are opened as configured)."""
-    if target.namespaced:
-        return await target.create(namespace=namespace)
+    if target.namespace_option is not None:
+        return await target.create(**{target.namespace_option: namespace})
     return await target.create()
 
 
@@ -162,11 +176,59 @@ async def _lock_worker(
         seq += 1
 
 
-WORKLOADS = {
+async def _outbox_worker(  # noqa: PLR0917 -- the workers' shared signature, plus ``reopen``
+    reopen: Callable[[], Awaitable[Any]],
+    store: Any,
+    history: History,
+    process: int,
+    stop: asyncio.Event,
+    deadline: float,
+) -> None:
+    """Saves events on a shared aggregate through the worker's own instance; after a failed
+    save that instance is dropped and a new one opened (single-connection outboxes never
+    reconnect by themselves, and what is checked here is the sequence, not the client)."""
+    del store  # each writer has its own connection, so the writers really contend
+    aggregate = f"aggregate-{process % AGGREGATES}"
+    own: list[Any] = []
+    seq = 0
+    try:
+        while not stop.is_set():
+            payload = f"e-{process}-{seq}".encode()
+            event = OutboxEvent("faults", payload, aggregate_key=aggregate)
+            op = await history.call(
+                process,
+                "enqueue",  # checked like an enqueue too: every acknowledged event stored
+                key=aggregate,
+                value=payload,
+                action=functools.partial(_save, own, reopen, event),
+                deadline=deadline,
+            )
+            seq += 1
+            if op.outcome != "ok":
+                await _drop(own)
+                await asyncio.sleep(0.02)
+    finally:
+        await _drop(own)
+
+
+async def _save(own: list[Any], reopen: Callable[[], Awaitable[Any]], event: Any) -> None:
+    if not own:
+        own.append(await reopen())
+    await own[0].save_event(event)
+
+
+async def _drop(own: list[Any]) -> None:
+    while own:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(close_quietly(own.pop()), 1)
+
+
+WORKLOADS: dict[Family, Callable[..., Coroutine[Any, Any, None]]] = {
     "kv": _kv_worker,
     "queue": _queue_worker,
     "stream": _stream_worker,
     "lock": _lock_worker,
+    "outbox": _outbox_worker,
 }
 
 
@@ -230,6 +292,8 @@ async def _read(target: FaultTarget, store: Any, history: History) -> dict[str, 
         keys = [op.key for op in history.of_kind("write") if op.outcome == "ok"]
         return {key: await store.get(key) for key in keys}
     drained: list[Any] = []
+    if target.family == "outbox":
+        return await _read_outbox(store)
     if target.family == "stream":  # every record from offset 0, a page at a time
         while page := await store.stream_read("faults", len(drained), 500):
             drained.extend(record.payload for record in page)
@@ -237,6 +301,21 @@ async def _read(target: FaultTarget, store: Any, history: History) -> dict[str, 
     while (message := await store.queue_dequeue("faults")) is not None:
         drained.append(message.payload)
     return {"drained": drained}
+
+
+async def _read_outbox(store: Any) -> dict[str, Any]:
+    """Every pending event per aggregate as ``(sequence number, payload)``."""
+    events = {}
+    for aggregate in await store.get_pending_aggregate_keys():
+        stored = await store.get_pending_events_for_aggregate(aggregate)
+        events[aggregate] = [(_field(r, "sequence_id"), _field(r, "payload")) for r in stored]
+    drained = [payload for stored in events.values() for _, payload in stored]
+    return {"events": events, "drained": drained}
+
+
+def _field(record: Any, name: str) -> Any:
+    """Outbox records are mappings or objects, depending on the provider."""
+    return record[name] if isinstance(record, Mapping) else getattr(record, name)
 
 
 async def _retry(action: Callable[[], Awaitable[Any]], within: float) -> Any:
@@ -283,7 +362,7 @@ def _checks(
             0,
             acknowledged_writes_survive(history, final, durable=declared.durable, crashed=crashed),
         )
-    elif target.family in ("queue", "stream"):
+    elif target.family in ("queue", "stream", "outbox"):
         check = no_acknowledged_message_lost(history, final["drained"])
         if crashed and not declared.durable and check.outcome == "fail":
             check = Check(
@@ -293,6 +372,8 @@ def _checks(
                 check.examples,
             )
         checks.insert(0, check)
+        if target.family == "outbox":
+            checks.insert(0, outbox_sequence_without_gaps(history, final["events"]))
     else:
         checks.insert(0, one_lock_holder_at_a_time(history, LOCK_TTL))
     return checks
@@ -304,7 +385,9 @@ async def run_profile(target: FaultTarget, profile: FaultProfile) -> dict[str, A
     history = History()
     store = await _open(target, namespace)
     stop = asyncio.Event()
-    work = WORKLOADS[target.family]
+    work: Callable[..., Coroutine[Any, Any, None]] = WORKLOADS[target.family]
+    if target.family == "outbox":  # its writers open their own instances
+        work = functools.partial(_outbox_worker, functools.partial(_open, target, namespace))
     tasks = [
         asyncio.create_task(work(store, history, n, stop, target.deadline)) for n in range(WORKERS)
     ]
