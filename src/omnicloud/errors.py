@@ -18,6 +18,7 @@ class ExitCode:
     PROVIDER = 4  # a provider cannot be imported or does not have the contract's shape
     INFRASTRUCTURE = 5  # a service could not be provisioned, or results could not be written
     RESULTS = 6  # results could not be read (malformed JUnit, missing shards)
+    INCONCLUSIVE = 7  # no verdict either way: a measurement too noisy or too short to decide
     INTERRUPTED = 130
 
 

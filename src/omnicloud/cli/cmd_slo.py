@@ -4,8 +4,9 @@ Starts the services of the chosen environment (``--env``, ``$OMNICLOUD_ENV``), m
 selected provider's interfaces that have a workload (``keyvalue_basic``, ``queue_basic``,
 ``stream_basic``) with open-loop latency and closed-loop throughput trials, and writes
 ``slo.json`` into the results folder (read by ``omnicloud matrix`` and the certificates). Exit
-code 1 when a target is missed, a regression against ``--baseline`` is found, or a verdict is
-inconclusive (``--allow-inconclusive`` accepts those: they are still reported, never as pass).
+code 1 when a target is missed or a regression against ``--baseline`` is found, 4 when a provider
+could not be measured, 7 when nothing failed but a verdict is inconclusive (``--allow-inconclusive``
+turns that into 0: the verdicts are still printed and recorded as INCONCLUSIVE, never as pass).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-inconclusive",
         action="store_true",
-        help="exit 0 when nothing failed, even if some verdicts are inconclusive",
+        help="exit 0 instead of 7 when nothing failed but some verdicts are inconclusive"
+        " (they are still reported as INCONCLUSIVE)",
     )
 
 
@@ -207,8 +209,22 @@ def _finish(config: Config, report: dict[str, Any], args: argparse.Namespace, fo
     if not outcomes:  # nothing measured is no verdict, never a green one
         print("nothing was measured: no selected provider has an interface with a workload")
         return int(ExitCode.SELECTION)
-    if "fail" in outcomes or found:
-        return 1
+    return _exit_code(outcomes, regressed=bool(found), allow_inconclusive=args.allow_inconclusive)
+
+
+def _exit_code(outcomes: set[str], *, regressed: bool, allow_inconclusive: bool) -> int:
+    """Failures first, then providers that could not be measured, then inconclusive verdicts
+    (their own code, 7, so CI can tell noise from a missed target)."""
+    from omnicloud.errors import ExitCode
+
+    if "fail" in outcomes or regressed:
+        return int(ExitCode.VIOLATIONS)
     if "error" in outcomes:
         return int(ExitCode.PROVIDER)
-    return 1 if "inconclusive" in outcomes and not args.allow_inconclusive else 0
+    if "inconclusive" not in outcomes:
+        return int(ExitCode.OK)
+    if allow_inconclusive:
+        print("inconclusive verdicts accepted (--allow-inconclusive): exit 0, not a pass")
+        return int(ExitCode.OK)
+    print("no verdict either way for some targets: exit 7 (--allow-inconclusive accepts them)")
+    return int(ExitCode.INCONCLUSIVE)
