@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from omnicloud.config import parse_config
-from omnicloud.provision.base import STATE_DIR_ENV
-from omnicloud.provision.lifecycle import provision
-
-MOTO_CONFIG = """
-[project]
-default_environment = "local"
-[services.moto]
-recipe = "moto"
-[environments.local]
-provisioner = "process"
-"""
+# The shared helpers of the backend tests assert too: their failures show the compared values.
+pytest.register_assert_rewrite("backend_docs", "backend_suites")
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +16,8 @@ def moto_url() -> Iterator[str]:
     """A moto_server started by the process provisioner (service kind ``moto``), one per
     session (per xdist worker) for every AWS test module; stopped, its files removed, at the
     end."""
+    from backend_suites import process_service
+
     from service_guard import require, require_binary
 
     require_binary("moto_server", "moto[server] (pip)")
@@ -37,12 +26,5 @@ def moto_url() -> Iterator[str]:
         "the 'aiobotocore' client",
         "pip install 'open-omni-cloud-tck[aws]'",
     )
-    with tempfile.TemporaryDirectory(prefix="omnicloud-moto-backend-") as state:
-        path = Path(state) / "omnicloud.toml"
-        path.write_text(MOTO_CONFIG, encoding="utf-8")
-        config = parse_config(MOTO_CONFIG, path, environ={})
-        with contextlib.ExitStack() as stack:
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setenv(STATE_DIR_ENV, state)
-                env = stack.enter_context(provision(config))
-            yield str(env.endpoints()["moto"]["url"])
+    with process_service("moto") as endpoint:
+        yield str(endpoint["url"])

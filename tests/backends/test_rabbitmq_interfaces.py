@@ -10,18 +10,16 @@ outlives the tests.
 
 from __future__ import annotations
 
-import contextlib
-import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from pathlib import Path
+import functools
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import aio_pika
 import pytest
+from backend_suites import Opener, StoreProvider, process_service
 
 from omnicloud.adapters.messaging import build_fixtures
 from omnicloud.adapters.runtime import ProviderRuntime
-from omnicloud.config import parse_config
 from omnicloud.contracts import CONTRACTS
 from omnicloud.providers.rabbitmq import (
     IMPLEMENTS,
@@ -32,8 +30,6 @@ from omnicloud.providers.rabbitmq import (
 )
 from omnicloud.providers.rabbitmq._base import connect
 from omnicloud.providers.rabbitmq.messaging import RabbitConsumer, decode_message
-from omnicloud.provision.base import STATE_DIR_ENV
-from omnicloud.provision.lifecycle import provision
 from service_guard import require_binary
 from tck_py.interfaces._support import InterfaceSuite
 from tck_py.interfaces.catalog import INTERFACES
@@ -62,14 +58,6 @@ pytestmark = [
 ]
 
 Factory = Callable[..., Awaitable[Any]]
-CONFIG = """
-[project]
-default_environment = "local"
-[services.rabbitmq]
-recipe = "rabbitmq"
-[environments.local]
-provisioner = "process"
-"""
 
 
 @pytest.fixture(scope="session")
@@ -78,70 +66,49 @@ def rabbitmq_url() -> Iterator[str]:
     service kind); stopped with its epmd, files removed, at the end."""
     require_binary("epmd", "erlang-base")
     require_binary("rabbitmq-server", "rabbitmq-server")
-    with tempfile.TemporaryDirectory(prefix="omnicloud-rabbitmq-backend-") as state:
-        path = Path(state) / "omnicloud.toml"
-        path.write_text(CONFIG, encoding="utf-8")
-        config = parse_config(CONFIG, path, environ={})
-        with contextlib.ExitStack() as stack:
-            with pytest.MonkeyPatch.context() as patch:  # only the start reads it
-                patch.setenv(STATE_DIR_ENV, state)
-                env = stack.enter_context(provision(config))
-            yield str(env.endpoints()["rabbitmq"]["url"])
+    with process_service("rabbitmq") as endpoint:
+        yield str(endpoint["url"])
 
 
 @pytest.fixture
-async def rabbitmq_factory(rabbitmq_url: str) -> AsyncIterator[Factory]:
-    """Fresh stores on the test's loop, all closed (queues, exchanges deleted) afterwards."""
-    made: list[Any] = []
-
-    async def make(**options: Any) -> Any:
-        made.append(await create_store(url=rabbitmq_url, prefix="tck.", **options))
-        return made[-1]
-
-    yield make
-    for store in made:
-        await store.aclose()
+def open_store(rabbitmq_url: str) -> Opener:
+    """Fresh stores on the test's loop (closed, queues and exchanges deleted, afterwards)."""
+    return functools.partial(create_store, url=rabbitmq_url, prefix="tck.")
 
 
-class _Rabbit:
-    @pytest.fixture
-    def provider_factory(self, rabbitmq_factory: Factory) -> Factory:
-        return rabbitmq_factory
-
-
-class TestRabbitQueueBasic(_Rabbit, BaseTestQueueBasicInterface):
+class TestRabbitQueueBasic(StoreProvider, BaseTestQueueBasicInterface):
     pass
 
 
-class TestRabbitQueueVisibility(_Rabbit, BaseTestQueueVisibilityInterface):
+class TestRabbitQueueVisibility(StoreProvider, BaseTestQueueVisibilityInterface):
     pass
 
 
-class TestRabbitQueueDeadLetter(_Rabbit, BaseTestQueueDeadLetterInterface):
+class TestRabbitQueueDeadLetter(StoreProvider, BaseTestQueueDeadLetterInterface):
     pass
 
 
-class TestRabbitQueuePriority(_Rabbit, BaseTestQueuePriorityInterface):
+class TestRabbitQueuePriority(StoreProvider, BaseTestQueuePriorityInterface):
     pass
 
 
-class TestRabbitQueueDelayed(_Rabbit, BaseTestQueueDelayedInterface):
+class TestRabbitQueueDelayed(StoreProvider, BaseTestQueueDelayedInterface):
     pass
 
 
-class TestRabbitPubSubBasic(_Rabbit, BaseTestPubSubBasicInterface):
+class TestRabbitPubSubBasic(StoreProvider, BaseTestPubSubBasicInterface):
     pass
 
 
-class TestRabbitPubSubWildcards(_Rabbit, BaseTestPubSubWildcardsInterface):
+class TestRabbitPubSubWildcards(StoreProvider, BaseTestPubSubWildcardsInterface):
     pass
 
 
-class TestRabbitPubSubFiltering(_Rabbit, BaseTestPubSubFilteringInterface):
+class TestRabbitPubSubFiltering(StoreProvider, BaseTestPubSubFilteringInterface):
     pass
 
 
-class TestRabbitPubSubOrdering(_Rabbit, BaseTestPubSubOrderingInterface):
+class TestRabbitPubSubOrdering(StoreProvider, BaseTestPubSubOrderingInterface):
     pass
 
 
@@ -339,7 +306,9 @@ def test_every_claimed_interface_has_a_suite_class_here() -> None:
     tested = {
         cls.interface
         for cls in globals().values()
-        if isinstance(cls, type) and issubclass(cls, _Rabbit) and issubclass(cls, InterfaceSuite)
+        if isinstance(cls, type)
+        and issubclass(cls, StoreProvider)
+        and issubclass(cls, InterfaceSuite)
     }
     assert tested == set(IMPLEMENTS)
     assert set(IMPLEMENTS) <= set(INTERFACES)
