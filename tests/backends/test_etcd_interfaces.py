@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
+import functools
 import socket
-import tempfile
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from backend_suites import (
+    Opener,
+    assert_suite_catches,
+    check_key_isolation,
+    closing_factory,
+    foreign_loop,
+    namespaced_stores,
+    process_service,
+    suite_classes,
+)
 
-from omnicloud.config import parse_config
 from omnicloud.providers.etcd import (
     EtcdLock,
     EtcdLockManager,
@@ -32,11 +38,8 @@ from omnicloud.providers.etcd import (
 from omnicloud.providers.etcd._gateway import EtcdGateway, delete, put
 from omnicloud.providers.etcd._values import encode_value
 from omnicloud.providers.etcd.store import IMPLEMENTS
-from omnicloud.provision.base import STATE_DIR_ENV
-from omnicloud.provision.lifecycle import provision
 from service_guard import require_binary
 from tck_py.interfaces._support import ProviderFactory
-from tck_py.interfaces.catalog import INTERFACES
 from tck_py.resilience.distributed_lock import BaseTestDistributedLockContract
 
 pytestmark = pytest.mark.services("etcd")
@@ -50,89 +53,29 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-CONFIG = """
-[project]
-default_environment = "local"
-[services.etcd]
-recipe = "etcd"
-[environments.local]
-provisioner = "process"
-"""
-
-
 @pytest.fixture(scope="session")
 def etcd_url() -> Iterator[str]:
     """An etcd of this session (per xdist worker), started by the process provisioner."""
     require_binary("etcd", "etcd-server")
-    with tempfile.TemporaryDirectory(prefix="omnicloud-etcd-backend-") as state:
-        path = Path(state) / "omnicloud.toml"
-        path.write_text(CONFIG, encoding="utf-8")
-        config = parse_config(CONFIG, path, environ={})
-        with contextlib.ExitStack() as stack:
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setenv(STATE_DIR_ENV, state)
-                env = stack.enter_context(provision(config))
-            yield str(env.endpoints()["etcd"]["url"])
+    with process_service("etcd") as endpoint:
+        yield str(endpoint["url"])
 
 
-@contextlib.asynccontextmanager
-async def _factory_for(
-    url: str, make: Callable[[EtcdStore], Any] | None = None
-) -> AsyncIterator[ProviderFactory]:
-    """Fresh stores on the session's etcd, every one closed on the way out, also when the test
-    body raises (a store left open leaks its pooled sockets into a later test's teardown)."""
-    created: list[EtcdStore] = []
-
-    async def factory(**options: Any) -> Any:
-        store = await create_store(url, prefix=PREFIX, **options)
-        created.append(store)
-        return store if make is None else make(store)
-
-    try:
-        yield factory
-    finally:
-        for store in reversed(created):
-            await store.aclose()
+@pytest.fixture
+def open_store(etcd_url: str) -> Opener:
+    """Fresh stores on the session's etcd, each in its own random namespace."""
+    return functools.partial(create_store, etcd_url, prefix=PREFIX)
 
 
-class EtcdProvider:
-    """The ``provider_factory`` every claimed suite needs: fresh stores on the session's etcd."""
-
-    @pytest.fixture
-    async def provider_factory(self, etcd_url: str) -> AsyncIterator[ProviderFactory]:
-        async with _factory_for(etcd_url) as factory:
-            yield factory
+# One test class per claimed interface, e.g. TestEtcdKeyValueCAS(StoreProvider, suite).
+globals().update(suite_classes("Etcd", IMPLEMENTS, __name__))
 
 
-def _suite(interface: str) -> type:
-    spec = INTERFACES[interface]
-    suite: type = getattr(importlib.import_module(spec.suite_module), spec.suite_class)
-    return suite
-
-
-# One test class per claimed interface, e.g. TestEtcdKeyValueCAS(EtcdProvider, suite).
-for _interface in IMPLEMENTS:
-    _base = _suite(_interface)
-    _name = "TestEtcd" + _base.__name__.removeprefix("BaseTest").removesuffix("Interface")
-    globals()[_name] = type(_name, (EtcdProvider, _base), {"__module__": __name__})
-
-
-@contextlib.asynccontextmanager
-async def _managers(
+def _managers(
     url: str, make: Callable[[EtcdLockManager], Any] | None = None
-) -> AsyncIterator[Callable[[], Any]]:
-    created: list[EtcdLockManager] = []
-
-    async def factory() -> Any:
-        manager = await create_lock_manager(url, prefix=PREFIX)
-        created.append(manager)
-        return manager if make is None else make(manager)
-
-    try:
-        yield factory
-    finally:
-        for manager in reversed(created):
-            await manager.aclose()
+) -> contextlib.AbstractAsyncContextManager[ProviderFactory]:
+    """Fresh lock managers on the session's etcd, all closed on the way out."""
+    return closing_factory(functools.partial(create_lock_manager, url, prefix=PREFIX), make)
 
 
 class TestEtcdDistributedLock(BaseTestDistributedLockContract):
@@ -232,17 +175,8 @@ BROKEN_LOCKS: dict[str, tuple[type[EtcdLock], str]] = {
 
 
 @pytest.mark.parametrize("name", list(BROKEN_STORES))
-async def test_a_broken_etcd_store_fails_its_interface_suite(name: str, etcd_url: str) -> None:
-    broken, interface, test_name = BROKEN_STORES[name]
-    suite = _suite(interface)()
-
-    def mutate(store: EtcdStore) -> EtcdStore:
-        store.__class__ = broken
-        return store
-
-    async with _factory_for(etcd_url, mutate) as factory:
-        with pytest.raises((AssertionError, pytest.fail.Exception)):
-            await getattr(suite, test_name)(factory)
+async def test_a_broken_etcd_store_fails_its_interface_suite(name: str, open_store: Opener) -> None:
+    await assert_suite_catches(open_store, *BROKEN_STORES[name])
 
 
 @pytest.mark.parametrize("name", list(BROKEN_LOCKS))
@@ -267,25 +201,9 @@ async def test_a_broken_etcd_lock_fails_the_lock_contract(name: str, etcd_url: s
 # -- isolation and lifecycle ---------------------------------------------------------------------
 
 
-async def test_instances_are_isolated_unless_they_share_a_namespace(etcd_url: str) -> None:
-    stores = [
-        await create_store(etcd_url, prefix=PREFIX),
-        await create_store(etcd_url, prefix=PREFIX),
-        await create_store(etcd_url, prefix=PREFIX, namespace="shared"),
-        await create_store(etcd_url, prefix=PREFIX, namespace="shared"),
-    ]
-    try:
-        first, second, named, reopened = stores
-        await first.set("k", "first")
-        await named.set("k", "named")
-        assert await second.get("k") is None
-        assert await second.scan_keys() == []
-        assert await reopened.get("k") == "named"
-        assert await first.get("k") == "first"
-        await named.delete("k")
-    finally:
-        for store in stores:
-            await store.aclose()
+async def test_instances_are_isolated_unless_they_share_a_namespace(open_store: Opener) -> None:
+    async with namespaced_stores(open_store) as stores:
+        await check_key_isolation(*stores)
 
 
 async def test_a_private_store_deletes_its_keys_when_closed(etcd_url: str) -> None:
@@ -301,22 +219,11 @@ async def test_a_private_store_deletes_its_keys_when_closed(etcd_url: str) -> No
 
 
 async def test_a_store_is_closed_on_the_loop_that_made_it(etcd_url: str) -> None:
-    owner = asyncio.new_event_loop()
-    thread = threading.Thread(target=owner.run_forever, daemon=True)
-    thread.start()
-
-    async def on_owner(coroutine: Any) -> Any:
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, owner))
-
-    try:
+    with foreign_loop() as on_owner:
         store = await on_owner(create_store(etcd_url, prefix=PREFIX))
         await on_owner(store.set("k", "v"))
         await store.aclose()
         assert store._gateway._session.closed
-    finally:
-        owner.call_soon_threadsafe(owner.stop)
-        thread.join(5)
-        owner.close()
 
 
 async def test_a_server_gone_is_an_error_not_an_empty_answer() -> None:

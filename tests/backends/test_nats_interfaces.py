@@ -8,19 +8,15 @@ tests never see each other's streams.
 
 from __future__ import annotations
 
-import contextlib
-import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+import functools
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
+from backend_suites import Opener, StoreProvider, process_service
 
-from omnicloud.config import parse_config
 from omnicloud.providers.nats import IMPLEMENTS, NatsStore, create_store
 from omnicloud.providers.nats._base import connect
-from omnicloud.provision.base import STATE_DIR_ENV
-from omnicloud.provision.lifecycle import provision
 from service_guard import require_binary
 from tck_py.interfaces._support import InterfaceSuite
 from tck_py.interfaces.catalog import INTERFACES
@@ -43,86 +39,54 @@ pytestmark = [pytest.mark.services("nats"), pytest.mark.xdist_group("nats")]
 Factory = Callable[..., Awaitable[Any]]
 
 
-CONFIG = """
-[project]
-default_environment = "local"
-[services.nats]
-recipe = "nats"
-[environments.local]
-provisioner = "process"
-"""
-
-
 @pytest.fixture(scope="session")
 def nats_url() -> Iterator[str]:
     """A nats-server with JetStream started by the process provisioner for this session (free
     port, private store directory); stopped, its files removed, at the end."""
     require_binary("nats-server", "nats-server")
-    with tempfile.TemporaryDirectory(prefix="omnicloud-nats-backend-") as state:
-        path = Path(state) / "omnicloud.toml"
-        path.write_text(CONFIG, encoding="utf-8")
-        config = parse_config(CONFIG, path, environ={})
-        with contextlib.ExitStack() as stack:
-            with pytest.MonkeyPatch.context() as patch:  # only the start reads it
-                patch.setenv(STATE_DIR_ENV, state)
-                env = stack.enter_context(provision(config))
-            yield str(env.endpoints()["nats"]["url"])
+    with process_service("nats") as endpoint:
+        yield str(endpoint["url"])
 
 
 @pytest.fixture
-async def nats_factory(nats_url: str) -> AsyncIterator[Factory]:
-    """Fresh stores on the test's loop, all closed (streams deleted) after the test."""
-    made: list[Any] = []
-
-    async def make(**options: Any) -> Any:
-        store = await create_store(url=nats_url, prefix="tck-", storage="memory", **options)
-        made.append(store)
-        return store
-
-    yield make
-    for store in made:
-        await store.aclose()
+def open_store(nats_url: str) -> Opener:
+    """Fresh stores on the test's loop (closed, streams deleted, after the test)."""
+    return functools.partial(create_store, url=nats_url, prefix="tck-", storage="memory")
 
 
-class _Nats:
-    @pytest.fixture
-    def provider_factory(self, nats_factory: Factory) -> Factory:
-        return nats_factory
-
-
-class TestNatsStreamBasic(_Nats, BaseTestStreamBasicInterface):
+class TestNatsStreamBasic(StoreProvider, BaseTestStreamBasicInterface):
     pass
 
 
-class TestNatsStreamConsumerGroups(_Nats, BaseTestStreamConsumerGroupsInterface):
+class TestNatsStreamConsumerGroups(StoreProvider, BaseTestStreamConsumerGroupsInterface):
     pass
 
 
-class TestNatsStreamReplay(_Nats, BaseTestStreamReplayInterface):
+class TestNatsStreamReplay(StoreProvider, BaseTestStreamReplayInterface):
     pass
 
 
-class TestNatsStreamRetention(_Nats, BaseTestStreamRetentionInterface):
+class TestNatsStreamRetention(StoreProvider, BaseTestStreamRetentionInterface):
     pass
 
 
-class TestNatsStreamPartitioning(_Nats, BaseTestStreamPartitioningInterface):
+class TestNatsStreamPartitioning(StoreProvider, BaseTestStreamPartitioningInterface):
     pass
 
 
-class TestNatsPubSubBasic(_Nats, BaseTestPubSubBasicInterface):
+class TestNatsPubSubBasic(StoreProvider, BaseTestPubSubBasicInterface):
     pass
 
 
-class TestNatsPubSubWildcards(_Nats, BaseTestPubSubWildcardsInterface):
+class TestNatsPubSubWildcards(StoreProvider, BaseTestPubSubWildcardsInterface):
     pass
 
 
-class TestNatsPubSubPersistent(_Nats, BaseTestPubSubPersistentInterface):
+class TestNatsPubSubPersistent(StoreProvider, BaseTestPubSubPersistentInterface):
     pass
 
 
-class TestNatsPubSubOrdering(_Nats, BaseTestPubSubOrderingInterface):
+class TestNatsPubSubOrdering(StoreProvider, BaseTestPubSubOrderingInterface):
     pass
 
 
@@ -130,7 +94,9 @@ def test_every_claimed_interface_has_a_suite_class_here() -> None:
     tested = {
         cls.interface
         for cls in globals().values()
-        if isinstance(cls, type) and issubclass(cls, _Nats) and issubclass(cls, InterfaceSuite)
+        if isinstance(cls, type)
+        and issubclass(cls, StoreProvider)
+        and issubclass(cls, InterfaceSuite)
     }
     assert tested == set(IMPLEMENTS)
     assert set(IMPLEMENTS) <= set(INTERFACES)
