@@ -261,25 +261,32 @@ def test_shadow_runs_over_a_seeded_history_measure_full_recall(
     assert by_imports[3] == 0  # the import graph cannot see a data edit: the map does
 
 
-def test_units_fold_lines_into_innermost_functions() -> None:
-    units = cut_units(
-        "X = 1\n\n\nclass C:\n    y = 2\n\n    def m(self):\n        def inner():\n"
-        "            return 1\n        return inner()\n"
+def test_units_are_blocks_of_functions_and_module_level_code() -> None:
+    source = (
+        "X = 1\n\n\nclass C:\n    y = 2\n\n    def m(self, n):\n        def inner():\n"
+        "            return 1\n        if n:\n            return inner()\n        return 0\n"
     )
+    units = cut_units(source)
     assert units is not None
-    assert [units.unit_of(n) for n in (1, 5, 7, 9, 10)] == [
-        "<module>",
-        "<module>",
-        "C.m",
-        "C.m.inner",
-        "C.m",
-    ]
-    moved = cut_units(
-        "X = 1\n\n# a comment\n\nclass C:\n    y = 2\n\n    def m(self):\n        def inner():\n"
-        "            return 1\n        return inner()\n"
-    )
+    assert sorted(units.fingerprints) == ["<module>", "C.m", "C.m+2", "C.m.inner", "C.m@1b"]
+    # comments and blank lines change nothing
+    moved = cut_units("# a comment\n" + source.replace("\n\n\n", "\n\n\n\n"))
     assert moved is not None
     assert moved.fingerprints == units.fingerprints
+    # a change inside the if-branch is that block's alone: the condition is its parent's
+    branch = cut_units(source.replace("return inner()", "return inner() + 1"))
+    assert branch is not None
+    assert {k for k in units.fingerprints if units.fingerprints[k] != branch.fingerprints[k]} == {
+        "C.m@1b"
+    }
+    condition = cut_units(source.replace("if n:", "if n > 1:"))
+    assert condition is not None
+    assert {
+        k for k in units.fingerprints if units.fingerprints[k] != condition.fingerprints[k]
+    } == {"C.m"}
+    signature = cut_units(source.replace("def m(self, n)", "def m(self, n=2)"))
+    assert signature is not None
+    assert signature.fingerprints["C.m"] != units.fingerprints["C.m"]
     assert cut_units("def broken(:\n") is None
 
 
@@ -337,7 +344,7 @@ def test_the_map_round_trips_and_decodes_entries_lazily(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "why"),
     [
-        ('{"version": 1, "tests": []}', "the test map is not valid: not a version-2 test map"),
+        ('{"version": 1, "tests": []}', "the test map is not valid: not a version-3 test map"),
         ("{not json", "the test map cannot be read"),
     ],
 )

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from omnicloud.affected.testmap import TestMap, load_map
+from omnicloud.affected.testmap import TestMap, load_map, select_by_map
 
 LIB = """\
 import threading
@@ -85,32 +85,129 @@ def users(test_map: TestMap, path: str, unit: str) -> list[str]:
     return sorted(test_map.tests[i] for i in test_map.code[path]["used"].get(unit, []))
 
 
-def test_the_recorder_maps_each_test_to_the_units_it_entered(tmp_path: Path) -> None:
-    (tmp_path / "src" / "lib").mkdir(parents=True)
-    (tmp_path / "src" / "lib" / "__init__.py").write_text("")
-    (tmp_path / "src" / "lib" / "m.py").write_text(LIB)
-    (tmp_path / "tests").mkdir()
-    # identical test bodies in two files: equal code objects that must stay apart
-    (tmp_path / "tests" / "test_a.py").write_text(SAME)
-    (tmp_path / "tests" / "test_b.py").write_text(SAME)
-    (tmp_path / "tests" / "test_other.py").write_text(OTHER)
-    (tmp_path / "tests" / "data.txt").write_text("x")
+def make_project(root: Path) -> None:
+    (root / "src" / "lib").mkdir(parents=True)
+    (root / "src" / "lib" / "__init__.py").write_text("")
+    (root / "src" / "lib" / "m.py").write_text(LIB)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_a.py").write_text(SAME)
+    (root / "tests" / "test_b.py").write_text(SAME)
+    (root / "tests" / "test_other.py").write_text(OTHER)
+    (root / "tests" / "data.txt").write_text("x")
+
+
+def test_the_recorder_maps_each_test_to_the_blocks_it_entered(tmp_path: Path) -> None:
+    make_project(tmp_path)
     found, output = record(tmp_path)
 
-    profiles = "tests/test_other.py::test_profiles_itself"
-    # (the test that replaced the profiler is on every unit: see the end)
-    assert users(found, "tests/test_a.py", "test_same") == ["tests/test_a.py::test_same", profiles]
-    assert users(found, "tests/test_b.py", "test_same") == ["tests/test_b.py::test_same", profiles]
-    assert users(found, "src/lib/m.py", "f") == sorted(
-        ["tests/test_a.py::test_same", "tests/test_b.py::test_same", profiles]
-    )
-    # g ran in another thread, its generator expression is folded into g
-    assert users(found, "src/lib/m.py", "g") == [profiles, "tests/test_other.py::test_thread"]
-    assert users(found, "src/lib/m.py", "Box.size") == [
-        "tests/test_other.py::test_method_and_data",
-        profiles,
-    ]
+    same = ["tests/test_a.py::test_same", "tests/test_b.py::test_same"]
+    assert users(found, "src/lib/m.py", "f") == same
+    # g ran in another thread; its generator expression is part of g's block
+    assert users(found, "src/lib/m.py", "g") == ["tests/test_other.py::test_thread"]
+    assert users(found, "src/lib/m.py", "Box.size") == ["tests/test_other.py::test_method_and_data"]
+    # a test that profiles itself does not blind the recording (probes are not a profiler)
+    assert users(found, "src/lib/m.py", "in_thread") == ["tests/test_other.py::test_thread"]
+    # test modules are pytest's (assertion rewriting): judged by their diff, not probed
+    assert "tests/test_a.py" not in found.code
+    assert set(found.test_files) == {"tests/test_a.py", "tests/test_b.py", "tests/test_other.py"}
     data = found.data["tests/data.txt"]["used"]
     assert [found.tests[i] for i in data] == ["tests/test_other.py::test_method_and_data"]
-    # the test that replaced the profiler is recorded as executing everything, and said so
-    assert "1 test(s) replaced the profiler" in output
+    assert "blocks probed in 2 project files, 5 tests recorded" in output
+    # probed code is compiled in memory: no probed bytecode is left for a later plain import
+    assert not list((tmp_path / "src" / "lib").glob("__pycache__/m.*.pyc"))
+
+
+SHARED = '''\
+"""Imported by conftest.py, before any test module: probed all the same."""
+
+
+def build():
+    return {"a": 1}
+
+
+TABLE = build()  # runs at import, outside any test
+
+
+def early(x):
+    """Kept: the probe goes after a docstring."""
+    if x:
+        return 1
+    return 2
+
+
+def make_resource():
+    return "res"
+'''
+
+CONFTEST = """\
+import pytest
+
+from lib.k import make_resource
+
+
+@pytest.fixture(scope="session")
+def resource():
+    return make_resource()
+"""
+
+TESTS_K = """\
+from lib.k import TABLE, early
+
+
+def test_first(resource):
+    assert resource == "res"
+
+
+def test_second(resource):
+    assert resource == "res"
+
+
+def test_early():
+    assert early(1) == 1
+    assert early.__doc__.startswith("Kept")
+
+
+def test_late():
+    assert early(0) == 2
+
+
+def test_table():
+    assert TABLE == {"a": 1}
+"""
+
+
+def test_blocks_shared_fixtures_and_import_time_code(tmp_path: Path) -> None:
+    (tmp_path / "src" / "lib").mkdir(parents=True)
+    (tmp_path / "src" / "lib" / "__init__.py").write_text("")
+    (tmp_path / "src" / "lib" / "k.py").write_text(SHARED)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "conftest.py").write_text(CONFTEST)
+    (tmp_path / "tests" / "test_k.py").write_text(TESTS_K)
+    found, _ = record(tmp_path)
+
+    path = "src/lib/k.py"
+    # a session fixture's setup counts for every test using it, not only the first
+    assert users(found, path, "make_resource") == ["tests/test_k.py::test_first",
+                                                   "tests/test_k.py::test_second"]  # fmt: skip
+    # blocks, not functions: the early return and the rest are apart
+    assert users(found, path, "early") == [
+        "tests/test_k.py::test_early",
+        "tests/test_k.py::test_late",
+    ]
+    assert users(found, path, "early@1b") == ["tests/test_k.py::test_early"]
+    assert users(found, path, "early+2") == ["tests/test_k.py::test_late"]
+    # build ran at import only: no test is said to use it, the map marks it as run outside
+    assert users(found, path, "build") == []
+    assert found.code[path]["outside"] == ["build"]
+    assert "conftest.py" not in " ".join(found.code)
+
+    source = SHARED.replace('{"a": 1}', '{"a": 2}')
+    picked = select_by_map(found, lambda p: source if p == path else None, lambda p: None, [path])
+    assert picked.hits == ()
+    assert picked.unknown == (path,)  # what it built at import is anyone's: the import graph
+    source = SHARED.replace("return 2", "return 3")
+    picked = select_by_map(found, lambda p: source if p == path else None, lambda p: None, [path])
+    assert [(h.test, h.reason) for h in picked.hits] == [
+        ("tests/test_k.py::test_late", f"executed a block of early in {path} (changed)")
+    ]
+    assert picked.unknown == ()

@@ -29,20 +29,24 @@ from typing import Any
 
 from omnicloud.errors import SelectionError
 
-MAP_VERSION = 2
+MAP_VERSION = 3
 DEFAULT_MAP = Path(".omnicloud/testmap.json")
 MODULE_UNIT = "<module>"
 
 
 @dataclass(frozen=True)
 class Units:
-    """A Python file cut into units: per line, the unit holding it; per unit, a fingerprint."""
+    """A Python file cut into units, each with a fingerprint of its source."""
 
-    by_line: tuple[str, ...]  # index = line number (0 unused)
     fingerprints: Mapping[str, str]
 
-    def unit_of(self, line: int) -> str:
-        return self.by_line[line] if 0 < line < len(self.by_line) else MODULE_UNIT
+
+#: A block: its unit key, the statement list holding it, where it starts and ends in that list,
+#: and the function whose header it opens (None for any other block).
+Block = tuple[str, list[ast.stmt], int, int, "ast.FunctionDef | ast.AsyncFunctionDef | None"]
+
+_BLOCK_FIELDS = ("body", "orelse", "finalbody")
+_ELIDED: list[ast.stmt] = [ast.Pass()]
 
 
 def digest(text: str | bytes) -> str:
@@ -56,16 +60,90 @@ def cut_units(text: str) -> Units | None:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return None
-    by_line = [MODULE_UNIT] * (len(text.splitlines()) + 2)
-    fingerprints: dict[str, str] = {}
-    for name, node in _functions(tree):
-        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        last = node.end_lineno or node.lineno
-        for line in range(first, last + 1):  # outer functions come first: inner ones win
-            by_line[line] = name
-        fingerprints[name] = digest(ast.dump(node))
+    return units_of(tree)
+
+
+def units_of(tree: ast.Module) -> Units:
+    """Fingerprint every block of every function (see ``blocks``) and the module-level code."""
+    fingerprints = {
+        key: block_fingerprint(body[start:end], func)
+        for key, body, start, end, func in blocks(tree)
+    }
     fingerprints[MODULE_UNIT] = digest("\n".join(_module_level(tree.body)))
-    return Units(tuple(by_line), fingerprints)
+    return Units(fingerprints)
+
+
+def blocks(tree: ast.Module) -> Iterator[Block]:
+    """Every block of statements inside a function, outer before inner.
+
+    A block runs from the top of a statement list, or from just after a compound statement
+    (``if``, a loop, ``with``, ``try``, ``match``: control may leave from inside it), to the
+    next such point. A function's first block is named after the function (``C.m``,
+    ``f.inner``); the block after statement 2 is ``f+3``; a block nested in statement 1 (an
+    ``if`` or ``else`` branch, a loop body, a handler) is ``f@1b`` (``b`` body, ``o`` else,
+    ``f`` finally, ``h<n>`` handler, ``c<n>`` case), deeper ``f@1b.0o``. A test that never
+    entered a block cannot depend on its code: the recorder probes blocks, not lines.
+    """
+    for name, func in _functions(tree):
+        yield from _segments(name, func.body, func)
+
+
+def _segments(
+    key: str, body: list[ast.stmt], func: ast.FunctionDef | ast.AsyncFunctionDef | None
+) -> Iterator[Block]:
+    starts = [0, *(i + 1 for i, stmt in enumerate(body[:-1]) if _compound(stmt))]
+    ends = [*starts[1:], len(body)]
+    for start, end in zip(starts, ends, strict=True):
+        yield (f"{key}+{start}" if start else key), body, start, end, None if start else func
+    inner = f"{key}." if "@" in key else f"{key}@"
+    for index, stmt in enumerate(body):
+        if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):  # a unit of its own
+            for tag, block in _child_blocks(stmt):
+                yield from _segments(f"{inner}{index}{tag}", block, None)
+
+
+def _compound(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+    return next(_child_blocks(stmt), None) is not None
+
+
+def _child_blocks(stmt: ast.stmt) -> Iterator[tuple[str, list[ast.stmt]]]:
+    for name in _BLOCK_FIELDS:
+        value = getattr(stmt, name, None)
+        if isinstance(value, list) and value:  # an empty else is no block
+            yield name[0], value
+    for number, handler in enumerate(getattr(stmt, "handlers", ())):
+        yield f"h{number}", handler.body
+    for number, case in enumerate(getattr(stmt, "cases", ())):
+        yield f"c{number}", case.body
+
+
+def block_fingerprint(
+    body: list[ast.stmt], func: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+) -> str:
+    """A block's own code: its statements with their nested blocks elided, and for a function's
+    body, the header (decorators, signature, defaults) that runs with it."""
+    parts = [shape(func)] if func is not None else []
+    return digest("\n".join([*parts, *(shape(stmt) for stmt in body)]))
+
+
+def shape(node: ast.AST) -> str:
+    """``ast.dump`` of a node whose nested statement blocks are each one placeholder: a
+    condition, a loop's iterable, an exception type is its own; what runs inside is not."""
+    swapped: list[tuple[ast.AST, str, Any]] = []
+    holders = [node, *getattr(node, "handlers", ()), *getattr(node, "cases", ())]
+    for holder in holders:
+        for name in _BLOCK_FIELDS:
+            value = getattr(holder, name, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                swapped.append((holder, name, value))
+                setattr(holder, name, _ELIDED)
+    try:
+        return ast.dump(node)
+    finally:
+        for holder, name, value in swapped:
+            setattr(holder, name, value)
 
 
 def _module_level(body: list[ast.stmt]) -> Iterable[str]:
@@ -322,7 +400,16 @@ def _code_hits(
             for index in unit_tests:
                 yield test_map.tests[index], f"executed {path}, whose module-level code changed"
         return
-    for unit, unit_tests in used.items():
-        if units.fingerprints.get(unit) != recorded.get(unit):
-            for index in unit_tests:
-                yield test_map.tests[index], f"executed {unit} in {path} (changed)"
+    outside = set(entry.get("outside", ()))
+    changed = {u for u in recorded.keys() | units.fingerprints.keys() if u != MODULE_UNIT}
+    changed = {u for u in changed if units.fingerprints.get(u) != recorded.get(u)}
+    if changed & outside:  # it ran at import or collection: what it built is anyone's
+        unknown.append(path)
+    for unit in sorted(changed):
+        for index in used.get(unit, ()):
+            yield test_map.tests[index], f"executed {_unit_text(unit)} in {path} (changed)"
+
+
+def _unit_text(unit: str) -> str:
+    function = unit.partition("@")[0].partition("+")[0]
+    return f"a block of {function}" if function != unit else unit
