@@ -1,31 +1,38 @@
 """A TCP fault proxy with toxiproxy's vocabulary, owned by the run that starts it.
 
 toxiproxy itself cannot be installed here (it is on no package registry these machines reach),
-so this is a small asyncio proxy with the same words, so that users recognise it: a *toxic*
-has a ``type`` (``latency`` with ``jitter``, ``bandwidth``, ``slow_close``, ``timeout``,
+so this is a small proxy with the same words, so that users recognise it: a *toxic* has a
+``type`` (``latency`` with ``jitter``, ``bandwidth``, ``slow_close``, ``timeout``,
 ``reset_peer``), a ``stream`` (``upstream``: client to server, ``downstream``: server to client)
 and a ``toxicity`` (the share of connections it affects). ``disable()`` cuts every connection
 and refuses new ones (toxiproxy's ``enabled = false``).
 
-The proxy runs its own event loop in a daemon thread, so a caller's loop (the provider under
-test) and a synchronous caller (a test, a benchmark) drive it alike. With no toxic, bytes are
-written to the other side straight from ``data_received``: no queue, no task, no copy.
+Each connection has one thread per direction, blocking in ``recv_into`` on a preallocated
+buffer. With no toxic on its direction the thread writes the bytes on at once (``sendall``, no
+queue, no copy, no event loop between the two sockets: the idle cost is the two extra loopback
+hops, see docs/performance.md). When a toxic applies, chunks go, stamped with their arrival
+time, to a queue that a second thread drains through the toxics; once the queue is empty and the
+toxics are gone, the direct path resumes, order kept. The proxy's threads are daemons: a caller's
+event loop (the provider under test) and a synchronous caller (a test, a benchmark) drive it
+alike.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
+import queue
 import random
 import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, cast
+from typing import Literal
 
 Stream = Literal["upstream", "downstream"]
-T = TypeVar("T")
+BUFFER = 65536
+_CHUNK = tuple[float, bytes]
 
 
 @dataclass(frozen=True)
@@ -46,62 +53,96 @@ class Toxic:
         return self.stream in ("both", stream)
 
 
-class _Half(asyncio.Protocol):
-    """One socket of a proxied connection; ``peer`` is the other one."""
+def _later(delay: float, action: Callable[..., object], *args: object) -> None:
+    timer = threading.Timer(delay, action, args)
+    timer.daemon = True
+    timer.start()
+
+
+def _thread(target: Callable[..., object], *args: object) -> None:
+    threading.Thread(target=target, args=args, daemon=True).start()
+
+
+class _Pump:
+    """One direction of a connection: reads ``source``, writes ``target``."""
 
     def __init__(self, link: _Link, stream: Stream) -> None:
         self.link = link
-        self.stream = stream  # the direction of the bytes this side receives
-        self.transport: asyncio.Transport | None = None
-        self.queue: asyncio.Queue[tuple[float, bytes]] | None = None
-        self.pump: asyncio.Task[None] | None = None
+        self.stream = stream
+        self.queue: queue.SimpleQueue[_CHUNK | None] | None = None
+        self.lock = threading.Lock()
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.stream == "upstream":  # the client's side: nothing is read until upstream is up
-            self.transport.pause_reading()
-            asyncio.get_running_loop().create_task(self.link.proxy.connect(self.link))
+    def run(self, source: socket.socket, target: socket.socket) -> None:
+        buffer = bytearray(BUFFER)
+        view = memoryview(buffer)
+        try:
+            while count := source.recv_into(buffer):
+                if self.queue is None and not self.link.toxics(self.stream):
+                    target.sendall(view[:count])
+                else:
+                    self._enqueue(time.monotonic(), bytes(view[:count]), target)
+        except OSError:
+            pass  # reset or closed under us: the link closes either way
+        self.link.close_later(self.stream)
 
-    def data_received(self, data: bytes) -> None:
-        toxics = self.link.toxics(self.stream)
-        if not toxics and self.queue is None:
-            self.link.write(self.stream, data)
-            return
-        if self.queue is None:
-            self.queue = asyncio.Queue()
-            self.pump = asyncio.get_running_loop().create_task(self._pump())
-        self.queue.put_nowait((time.monotonic(), data))
+    def _enqueue(self, arrived: float, data: bytes, target: socket.socket) -> None:
+        with self.lock:
+            if self.queue is None:
+                self.queue = queue.SimpleQueue()
+                _thread(self._drain, self.queue, target)
+            self.queue.put((arrived, data))
 
-    async def _pump(self) -> None:
-        assert self.queue is not None
-        while True:
-            arrived, data = await self.queue.get()
-            if await self.link.through_toxics(self.stream, arrived, data):
-                self.link.write(self.stream, data)
-            if self.queue.empty() and not self.link.toxics(self.stream):
-                self.queue = None  # back to the direct path, order kept
+    def _drain(self, chunks: queue.SimpleQueue[_CHUNK | None], target: socket.socket) -> None:
+        while (chunk := chunks.get()) is not None:
+            try:
+                if self.link.through_toxics(self.stream, *chunk):
+                    target.sendall(chunk[1])
+            except OSError:
                 return
+            with self.lock:
+                if chunks.empty() and not self.link.toxics(self.stream):
+                    self.queue = None  # back to the direct path, order kept
+                    return
 
-    def eof_received(self) -> bool | None:
-        self.link.close_later(self.stream)
-        return None
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.link.close_later(self.stream)
+    def stop(self) -> None:
+        with self.lock:
+            if self.queue is not None:
+                self.queue.put(None)
 
 
 class _Link:
     """A client connection and its upstream connection."""
 
-    def __init__(self, proxy: FaultProxy) -> None:
+    def __init__(self, proxy: FaultProxy, client: socket.socket) -> None:
         self.proxy = proxy
-        self.client = _Half(self, "upstream")
-        self.server = _Half(self, "downstream")
+        self.client = client
+        self.server: socket.socket | None = None
+        self.pumps = (_Pump(self, "upstream"), _Pump(self, "downstream"))
         self.closed = False
         self.dice: dict[int, bool] = {}
+        self._lock = threading.Lock()
+
+    def open(self) -> None:
+        """Connect upstream (nothing is read from the client before), then pump both ways."""
+        if not self.proxy.enabled:
+            self.close(reset=True)
+            return
+        try:
+            server = socket.create_connection(self.proxy.upstream, timeout=10)
+        except OSError:
+            self.close(reset=True)
+            return
+        server.settimeout(None)
+        for sock in (self.client, server):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._lock:
+            if self.closed:
+                server.close()
+                return
+            self.server = server
+        self.proxy.reset_if_toxic(self)
+        _thread(self.pumps[1].run, server, self.client)
+        self.pumps[0].run(self.client, server)
 
     def toxics(self, stream: Stream) -> list[Toxic]:
         found = []
@@ -113,51 +154,52 @@ class _Link:
                 found.append(toxic)
         return found
 
-    def write(self, stream: Stream, data: bytes) -> None:
-        target = self.server if stream == "upstream" else self.client
-        if target.transport is not None and not target.transport.is_closing():
-            target.transport.write(data)
-
-    async def through_toxics(self, stream: Stream, arrived: float, data: bytes) -> bool:
+    def through_toxics(self, stream: Stream, arrived: float, data: bytes) -> bool:
         """Apply the direction's toxics to one chunk; False when the chunk is dropped."""
         for toxic in self.toxics(stream):
             if toxic.type == "latency":
                 delay = toxic.latency + random.uniform(-toxic.jitter, toxic.jitter)
-                await asyncio.sleep(max(0.0, arrived + delay - time.monotonic()))
+                time.sleep(max(0.0, arrived + delay - time.monotonic()))
             elif toxic.type == "bandwidth":
                 if toxic.rate <= 0:
                     return False
-                await asyncio.sleep(len(data) / (toxic.rate * 1024))
+                time.sleep(len(data) / (toxic.rate * 1024))
             elif toxic.type == "timeout":
                 if toxic.timeout > 0:
-                    asyncio.get_running_loop().call_later(toxic.timeout, self.close)
+                    _later(toxic.timeout, self.close)
                 return False
-        return True
+        return not self.closed
 
     def close_later(self, stream: Stream) -> None:
         delay = max((t.delay for t in self.toxics(stream) if t.type == "slow_close"), default=0.0)
         if delay:
-            asyncio.get_running_loop().call_later(delay, self.close)
+            _later(delay, self.close)
         else:
             self.close()
 
     def close(self, reset: bool = False) -> None:
-        if self.closed:
-            return
-        self.closed = True
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
         self.proxy.links.discard(self)
-        for half in (self.client, self.server):
-            if half.transport is None:
-                continue
-            if reset:
-                sock = half.transport.get_extra_info("socket")
-                if sock is not None:  # linger 0: close sends RST, as reset_peer does
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                half.transport.abort()
-            else:
-                half.transport.close()
-            if half.pump is not None:
-                half.pump.cancel()
+        for pump in self.pumps:
+            pump.stop()
+        for sock in (self.client, self.server):
+            if sock is not None:
+                _close(sock, reset)
+
+
+def _close(sock: socket.socket, reset: bool) -> None:
+    """Wake the threads blocked on ``sock`` and close it: with a FIN, or a RST (linger 0, as
+    toxiproxy's reset_peer) when ``reset``."""
+    with contextlib.suppress(OSError):
+        if reset:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.shutdown(socket.SHUT_RD)  # wakes the reader without sending anything
+        else:
+            sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
 
 
 class FaultProxy:
@@ -178,24 +220,28 @@ class FaultProxy:
         self.active: tuple[Toxic, ...] = ()
         self.enabled = True
         self.links: set[_Link] = set()
-        self._loop = asyncio.new_event_loop()
-        self._server: asyncio.base_events.Server | None = None
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._listener: socket.socket | None = None
+        self._accepting: threading.Thread | None = None
 
     # lifecycle -----------------------------------------------------------------------------
     def start(self) -> FaultProxy:
-        self._thread.start()
-        self._server = self._call(self._serve())
-        self.port = int(self._server.sockets[0].getsockname()[1])
+        listener = socket.create_server(("127.0.0.1", self.listen_port), backlog=128)
+        self._listener = listener
+        self.port = int(listener.getsockname()[1])
+        self._accepting = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self._accepting.start()
         return self
 
     def close(self) -> None:
-        if not self._thread.is_alive():
+        listener, self._listener = self._listener, None
+        if listener is None:
             return
-        self._call(self._shutdown())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-        self._loop.close()
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        listener.close()
+        if self._accepting is not None:
+            self._accepting.join(5)
+        self._cut_all()
 
     def __enter__(self) -> FaultProxy:
         return self.start()
@@ -207,74 +253,43 @@ class FaultProxy:
     def add(self, *toxics: Toxic) -> None:
         """Add toxics; ``reset_peer`` resets every current connection (after its ``delay``)
         and every new one while it is active."""
-        self._run(lambda: self._add(toxics))
+        self.active = (*self.active, *toxics)
+        for link in list(self.links):
+            self.reset_if_toxic(link)
 
     def clear(self) -> None:
         """Remove every toxic: the fault heals (dropped bytes stay dropped, as in toxiproxy)."""
-        self._run(lambda: setattr(self, "active", ()))
+        self.active = ()
 
     def disable(self) -> None:
         """Cut every connection and refuse new ones until ``enable()``."""
-        self._run(self._disable)
+        self.enabled = False
+        self._cut_all()
 
     def enable(self) -> None:
-        self._run(lambda: setattr(self, "enabled", True))
+        self.enabled = True
 
     @property
     def connections(self) -> int:
         return len(self.links)
 
-    # inside the proxy's loop -----------------------------------------------------------------
-    async def _serve(self) -> asyncio.base_events.Server:
-        return await self._loop.create_server(self._accept, "127.0.0.1", self.listen_port)
+    # inside the proxy's threads --------------------------------------------------------------
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # closed
+            link = _Link(self, client)
+            self.links.add(link)
+            _thread(link.open)
 
-    def _accept(self) -> asyncio.Protocol:
-        link = _Link(self)
-        self.links.add(link)
-        return link.client
-
-    async def connect(self, link: _Link) -> None:
-        """Open the upstream side of a new client connection (or refuse it)."""
-        if not self.enabled:
-            link.close(reset=True)
-            return
-        transport = link.client.transport
-        try:
-            await self._loop.create_connection(lambda: link.server, *self.upstream)
-        except OSError:
-            link.close(reset=True)
-            return
-        if transport is not None and not transport.is_closing():
-            transport.resume_reading()
-        self._reset_if_toxic(link)
-
-    def _add(self, toxics: tuple[Toxic, ...]) -> None:
-        self.active = (*self.active, *toxics)
-        for link in list(self.links):
-            self._reset_if_toxic(link)
-
-    def _reset_if_toxic(self, link: _Link) -> None:
+    def reset_if_toxic(self, link: _Link) -> None:
         for toxic in link.toxics("upstream") + link.toxics("downstream"):
             if toxic.type == "reset_peer":
-                self._loop.call_later(toxic.delay, link.close, True)
+                _later(toxic.delay, link.close, True)
                 return
 
-    def _disable(self) -> None:
-        self.enabled = False
+    def _cut_all(self) -> None:
         for link in list(self.links):
             link.close(reset=True)
-
-    async def _shutdown(self) -> None:
-        self._disable()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
-
-    def _run(self, action: Callable[[], object]) -> None:
-        async def run() -> None:
-            action()
-
-        self._call(run())
