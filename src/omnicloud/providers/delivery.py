@@ -5,12 +5,14 @@ answers ``RETRY`` or raises; ``SUCCESS`` acknowledges it; ``FAIL`` or exhausted 
 unchanged, to the dead-letter topic. Outcomes are compared by name, so any enum with
 ``SUCCESS``/``RETRY``/``FAIL`` members works. A consumer stopped (cancelled) while a message is
 with its handler gives the message back to the head of its topic, so the next consumer gets it
-(at least once across a restart). A backend supplies ``_to_dead_letter`` and ``_give_back``.
+(at least once across a restart). A backend supplies ``_run`` (its fetch loop), ``_to_dead_letter``
+and ``_give_back``; starting and stopping the consumer's task is done here, for every backend.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
@@ -25,12 +27,37 @@ DEFAULT_MAX_ATTEMPTS = 3
 Handler = Callable[[ConsumedMessage], Awaitable[Any]]
 
 
+async def stop_task(task: asyncio.Task[None], grace: float = 2.0) -> None:
+    """Cancel ``task`` and wait for it briefly, only on its own loop (another loop's task cannot
+    be awaited here); an error it ended with is collected, not left for the loop to report. A
+    loop should also check a stop flag: a cancellation that lands inside a client call can be
+    absorbed by the client's own error handling, and the loop must still end."""
+    task.cancel()
+    if task.get_loop() is not asyncio.get_running_loop() or task.done():
+        return
+    await asyncio.wait({task}, timeout=grace)
+    if task.done() and not task.cancelled():
+        with contextlib.suppress(Exception):
+            task.result()
+
+
+def dead_letter_topic(topic: str, config: Mapping[str, Any] | None = None) -> str:
+    """The configured ``dead_letter_topic``, else ``<topic>.dlq``."""
+    configured = (config or {}).get("dead_letter_topic")
+    return str(configured) if configured else f"{topic}.dlq"
+
+
 class DeadLetterNaming(Protocol):
     def dead_letter_topic(self, topic: str, config: Mapping[str, Any]) -> str: ...
 
 
 class RetryingConsumer(ABC):
-    """The delivery policy of a consumer; subclasses fetch messages and dead-letter them."""
+    """The delivery policy of a consumer and its task; subclasses fetch messages (``_run``,
+    which should end once ``_stopped`` is set) and dead-letter them."""
+
+    #: Seconds ``aclose`` waits for the consumer's task to end.
+    stop_grace = 2.0
+    task: asyncio.Task[None]
 
     def __init__(
         self, broker: DeadLetterNaming, handler: Handler, topic: str, config: Mapping[str, Any]
@@ -39,6 +66,24 @@ class RetryingConsumer(ABC):
         self._topic = topic
         self._max_attempts = max(1, int(config.get("max_attempts", DEFAULT_MAX_ATTEMPTS)))
         self._dead_letter_topic = broker.dead_letter_topic(topic, config)
+        self._stopped = False
+
+    def _start(self) -> None:
+        """Run ``_run`` in a task of the running loop (the last step of a subclass's init)."""
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def cancel(self) -> bool:
+        self._stopped = True
+        return self.task.cancel()
+
+    async def aclose(self) -> None:
+        """Stop, and wait up to ``stop_grace`` seconds for the task (on its own loop only)."""
+        self._stopped = True
+        await stop_task(self.task, self.stop_grace)
+
+    @abstractmethod
+    async def _run(self) -> None:
+        """Fetch messages and hand each to ``_deliver`` until stopped."""
 
     async def _deliver(self, message: ConsumedMessage) -> None:
         try:

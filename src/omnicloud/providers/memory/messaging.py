@@ -123,10 +123,7 @@ class InMemoryConsumer(RetryingConsumer):
     ) -> None:
         super().__init__(broker, handler, topic, config)
         self._broker = broker
-        self.task: asyncio.Task[None] = asyncio.get_running_loop().create_task(self._run())
-
-    def cancel(self) -> bool:
-        return self.task.cancel()
+        self._start()
 
     async def _run(self) -> None:
         source = self._broker.topic(self._topic)

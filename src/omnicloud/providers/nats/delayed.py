@@ -13,11 +13,12 @@ compared with it, so a message is never early.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from omnicloud.providers.delivery import stop_task
 
 if TYPE_CHECKING:
     from omnicloud.providers.nats.messaging import NatsBroker
@@ -79,12 +80,8 @@ class NatsDelayedPublisher:
 
     async def aclose(self) -> None:
         """Stop the mover (on its own loop only; scheduled messages stay stored)."""
-        if self._mover is None:
-            return
-        self._mover.cancel()
-        if self._mover.get_loop() is asyncio.get_running_loop() and not self._mover.done():
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait({self._mover}, timeout=2.0)
+        if self._mover is not None:
+            await stop_task(self._mover)
 
 
 __all__ = ["NatsDelayedPublisher"]

@@ -38,7 +38,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from omnicloud.providers.delivery import Handler, RetryingConsumer
+from omnicloud.providers.delivery import Handler, RetryingConsumer, dead_letter_topic
 from omnicloud.providers.nats._base import DEFAULT_URL, NatsBase, connect, token
 from omnicloud.providers.nats.delayed import NatsDelayedPublisher
 from tck_py.shared.exceptions import PublishError
@@ -117,20 +117,8 @@ class NatsConsumer(RetryingConsumer):
         super().__init__(broker, handler, topic, config)
         self._broker = broker
         self._group = str(config.get("group", CONSUMER_GROUP))
-        self._stopped = False
         self._current: Any = None
-        self.task: asyncio.Task[None] = asyncio.get_running_loop().create_task(self._run())
-
-    def cancel(self) -> bool:
-        self._stopped = True
-        return self.task.cancel()
-
-    async def aclose(self) -> None:
-        """Stop, and wait briefly for the task (only on its own loop: another loop's task
-        cannot be awaited here)."""
-        self.cancel()
-        if self.task.get_loop() is asyncio.get_running_loop() and not self.task.done():
-            await asyncio.wait({self.task}, timeout=2.0)
+        self._start()
 
     async def _run(self) -> None:
         durable = await self._broker.group(self._topic, self._group)
@@ -275,8 +263,7 @@ class NatsBroker(NatsBase):
         return consumer
 
     def dead_letter_topic(self, topic: str, config: Mapping[str, Any] | None = None) -> str:
-        configured = (config or {}).get("dead_letter_topic")
-        return str(configured) if configured else f"{topic}.dlq"
+        return dead_letter_topic(topic, config)
 
     def delayed_publisher(self) -> NatsDelayedPublisher:
         publisher = NatsDelayedPublisher(self)

@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from omnicloud.providers.delivery import Handler, RetryingConsumer
+from omnicloud.providers.delivery import Handler, RetryingConsumer, dead_letter_topic
 from omnicloud.providers.rabbitmq._base import DEFAULT_URL, RabbitBase, connect
 from omnicloud.providers.rabbitmq._client import aio_pika
 from tck_py.shared.exceptions import PublishError
@@ -115,21 +115,15 @@ class RabbitProducer:
 class RabbitConsumer(RetryingConsumer):
     """Consumes its topic's queue on a channel of its own (see the module docstring)."""
 
+    stop_grace = 5.0
+
     def __init__(
         self, broker: RabbitBroker, handler: Handler, topic: str, config: Mapping[str, Any]
     ) -> None:
         super().__init__(broker, handler, topic, config)
         self._broker = broker
         self._current: Any = None
-        self.task: asyncio.Task[None] = asyncio.get_running_loop().create_task(self._run())
-
-    def cancel(self) -> bool:
-        return self.task.cancel()
-
-    async def aclose(self) -> None:
-        self.cancel()
-        if self.task.get_loop() is asyncio.get_running_loop() and not self.task.done():
-            await asyncio.wait({self.task}, timeout=5.0)
+        self._start()
 
     async def _run(self) -> None:
         channel = await self._broker.open_channel()
@@ -257,8 +251,7 @@ class RabbitBroker(RabbitBase):
         return consumer
 
     def dead_letter_topic(self, topic: str, config: Mapping[str, Any] | None = None) -> str:
-        configured = (config or {}).get("dead_letter_topic")
-        return str(configured) if configured else f"{topic}.dlq"
+        return dead_letter_topic(topic, config)
 
     def delayed_publisher(self) -> RabbitDelayedPublisher:
         return RabbitDelayedPublisher(self)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import logging
 import time
@@ -31,7 +30,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from omnicloud.providers.delivery import Handler, RetryingConsumer
+from omnicloud.providers.delivery import Handler, RetryingConsumer, dead_letter_topic, stop_task
 from omnicloud.providers.redis._base import DEFAULT_URL, close_client, connect, namespaced
 from omnicloud.providers.redis._client import redis_asyncio
 from tck_py.shared.exceptions import PublishError
@@ -73,19 +72,6 @@ def decode(text: str) -> ConsumedMessage:
     return ConsumedMessage(base64.b64decode(data["p"]), data["k"], headers)
 
 
-async def stop_task(task: asyncio.Task[None], grace: float = 2.0) -> None:
-    """Cancel ``task`` and wait for it briefly. The loop also checks a stop flag: a
-    cancellation that lands inside a Redis call can be absorbed by the client's own error
-    handling, and the loop must still end."""
-    task.cancel()
-    if task.get_loop() is not asyncio.get_running_loop() or task.done():
-        return
-    await asyncio.wait({task}, timeout=grace)
-    if task.done() and not task.cancelled():
-        with contextlib.suppress(Exception):
-            task.result()
-
-
 class RedisProducer:
     """Publishes to topics; any connection failure becomes ``PublishError``."""
 
@@ -122,16 +108,7 @@ class RedisConsumer(RetryingConsumer):
     ) -> None:
         super().__init__(broker, handler, topic, config)
         self._broker = broker
-        self._stopped = False
-        self.task: asyncio.Task[None] = asyncio.get_running_loop().create_task(self._run())
-
-    def cancel(self) -> bool:
-        self._stopped = True
-        return self.task.cancel()
-
-    async def aclose(self) -> None:
-        self._stopped = True
-        await stop_task(self.task)
+        self._start()
 
     async def _run(self) -> None:
         while not self._stopped:
@@ -244,8 +221,7 @@ class RedisBroker:
         return consumer
 
     def dead_letter_topic(self, topic: str, config: Mapping[str, Any] | None = None) -> str:
-        configured = (config or {}).get("dead_letter_topic")
-        return str(configured) if configured else f"{topic}.dlq"
+        return dead_letter_topic(topic, config)
 
     def delayed_publisher(self) -> RedisDelayedPublisher:
         publisher = RedisDelayedPublisher(self, self._poll)
