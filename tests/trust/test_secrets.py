@@ -90,8 +90,18 @@ def test_state_files_are_private(tmp_path: Path) -> None:
         assert up.returncode == 0, up.stdout + up.stderr
         files = [*state.glob("runs/*/endpoints.json"), *state.glob("runs/*/state.json")]
         assert len(files) == 2, files
-        for path in files:
+        for path in [*files, *state.glob("runs/*/owner.json")]:
             assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+        # Folders: nobody else lists or reads them (0700; as root 0711, so that a server
+        # running as its own account can pass through to the directory handed to it).
+        folders = [state, *(p for p in state.rglob("*") if p.is_dir())]
+        assert len(folders) >= 4, folders  # root, runs, the run, the service's folder
+        for folder in folders:
+            mode = stat.S_IMODE(os.stat(folder).st_mode)
+            assert mode & 0o066 == 0, f"{folder} is {mode:04o}"
+        for folder in (state, state / "runs", *state.glob("runs/*/")):
+            expected = 0o711 if os.geteuid() == 0 else 0o700
+            assert stat.S_IMODE(os.stat(folder).st_mode) == expected, folder
     finally:
         omnicloud(repo, "env", "down", "--all", env=env)
         shutil.rmtree(state, ignore_errors=True)

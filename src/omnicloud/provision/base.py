@@ -43,9 +43,21 @@ def state_root() -> Path:
         if configured
         else Path(tempfile.gettempdir()) / (f"omnicloud-{os.getuid()}")
     )
-    root.mkdir(parents=True, exist_ok=True)
-    root.chmod(0o755)  # services may run as an unprivileged user and must reach their dirs
-    return root
+    return private_dir(root, parents=True)
+
+
+def private_dir_mode() -> int:
+    """0700 (endpoints, pid files and logs are this user's alone); as root 0711: a server that
+    refuses to run as root (PostgreSQL) runs as its own account and must pass through to the
+    directory handed to it, but nobody else may list or read what the folders hold."""
+    return 0o711 if os.geteuid() == 0 else 0o700
+
+
+def private_dir(path: Path, *, parents: bool = False) -> Path:
+    """``path`` created if missing and set to :func:`private_dir_mode`."""
+    path.mkdir(parents=parents, exist_ok=True)
+    path.chmod(private_dir_mode())
+    return path
 
 
 def owner_id() -> str:
@@ -133,7 +145,7 @@ class RunContext:
     def service_dir(self, name: str) -> Path:
         path = self.directory / name
         path.mkdir(parents=True, exist_ok=True)
-        path.chmod(0o755)
+        path.chmod(0o700)  # handed to the service's account when it runs as another user
         return path
 
 

@@ -37,6 +37,8 @@ from omnicloud.provision.base import (
     config_hash,
     new_run_id,
     owner_id,
+    private_dir,
+    private_dir_mode,
     redact,
     state_root,
 )
@@ -227,16 +229,14 @@ def interrupts_as_keyboard_interrupt() -> Iterator[None]:
 
 
 def runs_dir() -> Path:
-    path = state_root() / "runs"
-    path.mkdir(exist_ok=True)
-    path.chmod(0o755)
-    return path
+    return private_dir(state_root() / "runs")
 
 
 def _new_run(env_name: str, env: EnvironmentConfig, chash: str, *, keep: bool) -> RunContext:
     run_id = new_run_id()
     directory = runs_dir() / run_id
-    directory.mkdir(mode=0o755)
+    directory.mkdir(mode=0o700)
+    directory.chmod(private_dir_mode())
     owner = {
         "pid": os.getpid(),
         "started": _process_start(os.getpid()),
@@ -246,7 +246,7 @@ def _new_run(env_name: str, env: EnvironmentConfig, chash: str, *, keep: bool) -
         "config_hash": chash,
         "created": time.time(),
     }
-    (directory / "owner.json").write_text(json.dumps(owner), encoding="utf-8")
+    write_private(directory / "owner.json", json.dumps(owner))
     return RunContext(run_id, chash, directory, env_name, dict(env.options))
 
 

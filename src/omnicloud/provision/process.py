@@ -29,6 +29,7 @@ from omnicloud.provision.base import (
     RunContext,
     ServiceHandle,
     ServiceSpec,
+    private_dir,
     state_root,
 )
 from omnicloud.provision.kinds import Recipe, get_kind
@@ -72,7 +73,7 @@ class ProcessProvisioner:
     def start(self, spec: ServiceSpec, run: RunContext) -> ServiceHandle:
         directory = run.service_dir(spec.name)
         data_dir = directory / "data"
-        data_dir.mkdir(exist_ok=True)
+        data_dir.mkdir(mode=0o700, exist_ok=True)
         port = free_port()
         ports = {name: free_port() for name in spec.ports}
         local_ports = {name: free_port() for name in spec.local_ports}
@@ -273,7 +274,7 @@ def _save_init(spec: ServiceSpec, data_dir: Path) -> None:
     cached = _init_cache(spec)
     if cached.exists():
         return
-    cached.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(cached.parent, parents=True)
     tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
     shutil.copytree(data_dir, tmp, symlinks=True)
     try:
