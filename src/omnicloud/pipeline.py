@@ -376,7 +376,7 @@ def run_on_executor(state: RunState) -> int | None:
 def read_results(state: RunState) -> int | None:
     """Parse the run's JUnit and record its durations for duration-balanced shards."""
     from omnicloud.shard.durations import update_durations
-    from omnicloud.shard.junit import durations_from_junit
+    from omnicloud.shard.junit import durations_from_results
 
     if state.junit is None or not state.junit.exists():
         return None
@@ -395,7 +395,7 @@ def read_results(state: RunState) -> int | None:
         store = state.config.source.parent / store
     try:
         store.parent.mkdir(parents=True, exist_ok=True)
-        update_durations(store, durations_from_junit([state.junit]))
+        update_durations(store, durations_from_results(state.results.tests))
     except OSError as exc:
         print(f"warning: durations not recorded in {store}: {exc}", file=sys.stderr)
     return None
@@ -516,6 +516,7 @@ def triage(state: RunState) -> int | None:
             state.folder,
             run_id=state.run_id,
             skip={(t.provider, t.suite) for t in state.targets if t.probe},  # no verdict
+            results=state.results,  # read once, by read_results
         )
     except OmnicloudError as exc:
         print(f"warning: triage skipped: {exc.message}", file=sys.stderr)

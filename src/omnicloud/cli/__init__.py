@@ -41,15 +41,21 @@ _COMMON_OPTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _commands() -> list[ModuleType]:
+def _commands(wanted: str | None = None) -> list[ModuleType]:
+    """The command modules: only ``wanted``'s when it names one (importing all twenty costs
+    about half a second of every run), else all of them (help, a misspelled command)."""
     package = sys.modules[__name__]
     names = sorted(
         m.name for m in pkgutil.iter_modules(package.__path__) if m.name.startswith("cmd_")
     )
+    own = f"cmd_{wanted.replace('-', '_')}" if wanted else None
+    if own in names:
+        names = [own]
     return [importlib.import_module(f"{__name__}.{name}") for name in names]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the command line, only its command is imported and added."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -63,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"omnicloud {dist_version}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in _commands():
+    words = list(sys.argv[1:] if argv is None else argv)
+    wanted = words[0] if words and not words[0].startswith("-") else None
+    for module in _commands(wanted):
         uses = getattr(
             module, "COMMON_OPTIONS", _COMMON_OPTIONS.get(module.NAME, ("config", "env"))
         )
@@ -126,7 +134,7 @@ def _misspelled_option(command: argparse.ArgumentParser, extra: Sequence[str]) -
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "_accepts_extra", False):
         args._parser.error(f"unrecognized arguments: {' '.join(extra)}")

@@ -106,6 +106,8 @@ def triage_failures(
     service_logs: Mapping[str, str] | None = None,
 ) -> list[ClassifiedFailure]:
     """Classify, route and fingerprint (pure apart from locating provider files)."""
+    if not failures:  # a green run compiles no category pattern and locates no file
+        return []
     failures_config = config.failures if config else FailuresConfig()
     classifier = Classifier(effective_categories(failures_config))
     router = Router.from_config(config, root)
