@@ -9,14 +9,16 @@ from typing import Any
 KIND = "omnicloud-faults"
 FILE = "faults.json"
 MARKS = {"pass": "PASS", "fail": "FAIL", "n/a": "n/a", "error": "ERROR"}
+SERVICE_FAULTS = {
+    "process": "yes (SIGKILL + restart on the same data dir; SIGSTOP/SIGCONT)",
+    "docker": "yes (docker kill + start of the same container; docker pause/unpause)",
+}
 
 
 def injectable(provisioner: str) -> dict[str, str]:
     """What this environment can inject, for the report and the docs."""
-    service = (
-        "yes (SIGKILL + restart on the same data dir; SIGSTOP/SIGCONT)"
-        if provisioner == "process"
-        else f"no: the '{provisioner}' provisioner is not driven for crash/hang faults yet"
+    service = SERVICE_FAULTS.get(
+        provisioner, f"no: the '{provisioner}' provisioner is not driven for crash/hang faults"
     )
     return {"network": "yes (fault proxy between provider and service)", "service": service}
 

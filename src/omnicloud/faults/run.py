@@ -2,15 +2,17 @@
 
 ``fault_targets`` starts one fault proxy per service a provider uses (owned by the run,
 closed with it), points the provider's options at the proxies (``{services.<name>.url}`` and
-``port`` rewritten), and takes control of the service processes when the environment's
-provisioner is ``process`` (crash, restart, hang). Nothing here changes the services' config.
+``port`` rewritten), and takes control of the services (crash, restart, hang) when the
+environment's provisioner is one of ``CONTROLS`` (``process``: signals to the server's process
+group; ``docker``: ``docker kill`` / ``start`` / ``pause``). Nothing here changes the services'
+config.
 """
 
 from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from omnicloud.config.models import Config
@@ -25,9 +27,28 @@ from omnicloud.faults.scenarios import (
     run_profile,
     unsupported,
 )
-from omnicloud.faults.service import ServiceControl
+from omnicloud.faults.service import ServiceControl, ServiceFaults
+from omnicloud.provision.base import ServiceHandle, ServiceSpec
 from omnicloud.provision.lifecycle import Environment, pick_environment, resolve_specs
 from omnicloud.slo.targets import creator
+
+
+def _process_control(spec: ServiceSpec, handle: ServiceHandle, proxy: FaultProxy) -> ServiceFaults:
+    del proxy  # a process restarts on its own port: the proxy's upstream stays
+    return ServiceControl.for_handle(spec, handle)
+
+
+def _docker_control(spec: ServiceSpec, handle: ServiceHandle, proxy: FaultProxy) -> ServiceFaults:
+    from omnicloud.faults.docker_service import DockerControl  # imports the Docker SDK
+
+    return DockerControl.for_handle(spec, handle, proxy)
+
+
+#: Provisioners whose services can be crashed, restarted and hung, by name.
+CONTROLS: dict[str, Callable[[ServiceSpec, ServiceHandle, FaultProxy], ServiceFaults]] = {
+    "process": _process_control,
+    "docker": _docker_control,
+}
 
 
 def services_of(config: Config, provider: str) -> list[str]:
@@ -47,10 +68,13 @@ def through_proxy(endpoint: Mapping[str, Any], proxy_port: int) -> dict[str, Any
 def fault_targets(
     config: Config, env: Environment, providers: Sequence[str]
 ) -> Iterator[list[FaultTarget]]:
-    """Targets for ``providers`` (those with a workload family); proxies closed on exit."""
-    env_name, env_config = pick_environment(config, env.name)
+    """Targets for ``providers`` (those with a workload family); proxies closed on exit.
+
+    Each service has one proxy and one control, shared by the providers using it (faults run
+    one at a time): a restart that moves a container's port moves that one proxy for all."""
     with contextlib.ExitStack() as stack:
         targets = []
+        shared: dict[str, tuple[FaultProxy, ServiceFaults | None]] = {}
         for name in providers:
             family = family_of(config.providers[name])
             services = services_of(config, name)
@@ -59,13 +83,15 @@ def fault_targets(
             endpoints = env.endpoints()
             proxies, controls = [], []
             for service in services:
-                handle = env.handles[service]
-                proxy = stack.enter_context(FaultProxy(handle.host, handle.port))
+                if service not in shared:
+                    handle = env.handles[service]
+                    proxy = stack.enter_context(FaultProxy(handle.host, handle.port))
+                    shared[service] = (proxy, _control(config, env, service, proxy))
+                proxy, faults = shared[service]
                 proxies.append(proxy)
                 endpoints[service] = through_proxy(endpoints[service], proxy.port)
-                if handle.provisioner == "process":
-                    (spec,) = resolve_specs(config, env_name, env_config, [service])
-                    controls.append(ServiceControl.for_handle(spec, handle))
+                if faults is not None:
+                    controls.append(faults)
             targets.append(
                 FaultTarget(
                     name,
@@ -78,6 +104,19 @@ def fault_targets(
                 )
             )
         yield targets
+
+
+def _control(
+    config: Config, env: Environment, service: str, proxy: FaultProxy
+) -> ServiceFaults | None:
+    """The service's crash/hang control, when its provisioner has one."""
+    handle = env.handles[service]
+    control = CONTROLS.get(handle.provisioner)
+    if control is None:
+        return None
+    env_name, env_config = pick_environment(config, env.name)
+    (spec,) = resolve_specs(config, env_name, env_config, [service])
+    return control(spec, handle, proxy)
 
 
 def namespace_option(config: Config, provider: str) -> str | None:

@@ -36,7 +36,7 @@ from omnicloud.faults.checkers import (
 from omnicloud.faults.history import History
 from omnicloud.faults.profiles import FaultProfile
 from omnicloud.faults.proxy import FaultProxy
-from omnicloud.faults.service import ServiceControl
+from omnicloud.faults.service import ServiceFaults
 from tck_py.shared.models import OutboxEvent
 
 Family = Literal["kv", "queue", "stream", "lock", "outbox"]
@@ -72,7 +72,7 @@ class FaultTarget:
     family: Family
     declared: ProviderFaults
     create: Creator
-    services: list[ServiceControl] = field(default_factory=list)
+    services: list[ServiceFaults] = field(default_factory=list)
     proxies: list[FaultProxy] = field(default_factory=list)
     namespace_option: str | None = None  # the factory's key-space option (``namespace``)
 
@@ -431,7 +431,7 @@ def unsupported(target: FaultTarget, profile: FaultProfile) -> str | None:
     if profile.kind == "network":
         return None if target.proxies else "no service to put a fault proxy in front of"
     if not target.services:
-        return "crash and hang faults need services started by the process provisioner"
+        return "crash and hang faults need services started by the process or docker provisioner"
     if profile.kind == "crash":
         reasons = [r for s in target.services if (r := s.restartable)]
         return "; ".join(reasons) or None

@@ -7,8 +7,8 @@ cut leaves of the process's memory); the restart runs the same command on the sa
 directory and port and waits for the kind's readiness checks. A hang is ``SIGSTOP`` (the
 server keeps its sockets open and answers nothing) until ``SIGCONT``.
 
-Other provisioners (docker: ``docker kill`` / ``docker pause``) are not driven from here yet;
-``ServiceControl.for_handle`` says so plainly.
+The ``docker`` provisioner's services are driven by ``faults.docker_service.DockerControl``
+(``docker kill`` + ``start``, ``docker pause``); both have the shape of ``ServiceFaults``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from omnicloud.errors import InfrastructureError
 from omnicloud.provision.base import ServiceHandle, ServiceSpec
@@ -31,6 +31,23 @@ from omnicloud.provision.recipes import fill
 
 #: Servers restarted by this process, kept so they are reaped (and not reported as leaked).
 _RESTARTED: dict[int, subprocess.Popen[bytes]] = {}
+
+
+class ServiceFaults(Protocol):
+    """What a fault run does to a service, whichever provisioner started it."""
+
+    @property
+    def restartable(self) -> str | None:
+        """Why the service cannot be restarted on its data, or ``None`` when it can."""
+        ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def crash(self) -> None: ...
+
+    def restart(self, timeout: float = 60.0) -> float: ...
 
 
 @dataclass
