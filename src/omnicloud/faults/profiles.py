@@ -21,8 +21,16 @@ class FaultProfile:
 
 
 _BUILTIN: dict[str, tuple[Kind, tuple[Toxic, ...], str]] = {
-    "crash_restart": ("crash", (), "SIGKILL the server, start it again on the same data"),
-    "hang": ("hang", (), "SIGSTOP the server (sockets open, no answers), then SIGCONT"),
+    "crash_restart": (
+        "crash",
+        (),
+        "SIGKILL the server (docker kill), start it again on the same data",
+    ),
+    "hang": (
+        "hang",
+        (),
+        "SIGSTOP the server (docker pause): sockets open, no answers; then resume",
+    ),
     "slow_network": (
         "network",
         (Toxic("latency", latency=0.05, jitter=0.01),),
