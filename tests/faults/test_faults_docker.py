@@ -57,7 +57,7 @@ faults = { durable = true, timeout = "3s", recovery = "10s" }"""
     + _PROVIDER.format(service="redis-aof", extra=", socket_timeout = 1")
     + """
 [providers.redis-no-timeout]   # redis-py without a socket timeout waits on a paused container
-faults = { timeout = "0.5s", recovery = "5s" }"""
+faults = { timeout = "0.5s", recovery = "1s" }"""
     + _PROVIDER.format(service="redis", extra="")
 )
 
