@@ -50,7 +50,13 @@ def docker_client(**options: Any) -> Any:
         # A failed connect leaves the SDK's socket unclosed; it is freed here, not leaked.
         warnings.simplefilter("ignore", ResourceWarning)
         try:
-            client = docker.from_env(**options)
+            # from_env() reads DOCKER_HOST and takes no base_url: a configured URL wins over it.
+            base_url = options.pop("base_url", None)
+            client = (
+                docker.DockerClient(base_url=base_url, **options)
+                if base_url
+                else docker.from_env(**options)
+            )
             client.ping()
         except docker.errors.DockerException as exc:
             reason = str(exc)
