@@ -155,3 +155,28 @@ def test_toxicity_zero_affects_no_connection(proxy: FaultProxy) -> None:
     proxy.add(Toxic("latency", latency=1.0, toxicity=0.0))
     with _client(proxy) as sock:
         assert _round_trip(sock)[1] < 1.0
+
+
+def test_bytes_keep_their_order_while_toxics_come_and_go(proxy: FaultProxy) -> None:
+    """Chunks queued through a toxic and chunks written directly once it is gone never
+    overtake each other (the switch between the two paths keeps the stream's order)."""
+    sent = b"".join(b"%05d;" % n for n in range(3000))
+    received = bytearray()
+    with _client(proxy, timeout=5) as sock:
+
+        def read() -> None:
+            while len(received) < len(sent) and (chunk := sock.recv(65536)):
+                received.extend(chunk)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        for n, start in enumerate(range(0, len(sent), 600)):
+            if n % 5 == 1:
+                proxy.add(Toxic("latency", latency=0.005, jitter=0.004))
+            elif n % 5 == 3:
+                proxy.clear()
+            sock.sendall(sent[start : start + 600])
+            time.sleep(0.002)
+        proxy.clear()
+        reader.join(10)
+    assert bytes(received) == sent
