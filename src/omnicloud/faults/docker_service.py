@@ -34,14 +34,18 @@ class DockerControl:
 
     @classmethod
     def for_handle(
-        cls, spec: ServiceSpec, handle: ServiceHandle, proxy: FaultProxy | None = None
+        cls,
+        spec: ServiceSpec,
+        handle: ServiceHandle,
+        proxy: FaultProxy | None = None,
+        client: Any = None,
     ) -> DockerControl:
         if handle.provisioner != "docker" or not handle.resources.get("container"):
             raise InfrastructureError(
                 f"service '{handle.name}' has no container to fault"
                 f" (it runs under '{handle.provisioner}')"
             )
-        return cls(spec, handle, docker_client(), proxy)
+        return cls(spec, handle, client or docker_client(), proxy)
 
     @property
     def restartable(self) -> str | None:

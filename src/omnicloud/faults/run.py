@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from omnicloud.config.models import Config
+from omnicloud.config.models import Config, EnvironmentConfig
 from omnicloud.endpoints import needed_services
 from omnicloud.faults.profiles import FaultProfile, fault_profile
 from omnicloud.faults.proxy import FaultProxy
@@ -29,23 +29,37 @@ from omnicloud.faults.scenarios import (
 )
 from omnicloud.faults.service import ServiceControl, ServiceFaults
 from omnicloud.provision.base import ServiceHandle, ServiceSpec
-from omnicloud.provision.lifecycle import Environment, pick_environment, resolve_specs
+from omnicloud.provision.lifecycle import (
+    Environment,
+    pick_environment,
+    provisioner_arguments,
+    resolve_specs,
+)
 from omnicloud.slo.targets import creator
 
 
-def _process_control(spec: ServiceSpec, handle: ServiceHandle, proxy: FaultProxy) -> ServiceFaults:
-    del proxy  # a process restarts on its own port: the proxy's upstream stays
+def _process_control(
+    spec: ServiceSpec, handle: ServiceHandle, proxy: FaultProxy, env: EnvironmentConfig
+) -> ServiceFaults:
+    del proxy, env  # a process restarts on its own port: the proxy's upstream stays
     return ServiceControl.for_handle(spec, handle)
 
 
-def _docker_control(spec: ServiceSpec, handle: ServiceHandle, proxy: FaultProxy) -> ServiceFaults:
+def _docker_control(
+    spec: ServiceSpec, handle: ServiceHandle, proxy: FaultProxy, env: EnvironmentConfig
+) -> ServiceFaults:
     from omnicloud.faults.docker_service import DockerControl  # imports the Docker SDK
+    from omnicloud.provision.docker import DockerProvisioner
 
-    return DockerControl.for_handle(spec, handle, proxy)
+    # The engine the environment's provisioner uses (its base_url, timeout options).
+    client = DockerProvisioner(**provisioner_arguments(env)).client
+    return DockerControl.for_handle(spec, handle, proxy, client=client)
 
 
 #: Provisioners whose services can be crashed, restarted and hung, by name.
-CONTROLS: dict[str, Callable[[ServiceSpec, ServiceHandle, FaultProxy], ServiceFaults]] = {
+CONTROLS: dict[
+    str, Callable[[ServiceSpec, ServiceHandle, FaultProxy, EnvironmentConfig], ServiceFaults]
+] = {
     "process": _process_control,
     "docker": _docker_control,
 }
@@ -116,7 +130,7 @@ def _control(
         return None
     env_name, env_config = pick_environment(config, env.name)
     (spec,) = resolve_specs(config, env_name, env_config, [service])
-    return control(spec, handle, proxy)
+    return control(spec, handle, proxy, env_config)
 
 
 def namespace_option(config: Config, provider: str) -> str | None:
