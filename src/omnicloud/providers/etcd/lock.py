@@ -16,7 +16,6 @@ import asyncio
 import math
 import time
 import uuid
-from types import TracebackType
 
 from omnicloud.providers.etcd._gateway import (
     DEFAULT_URL,
@@ -28,9 +27,10 @@ from omnicloud.providers.etcd._gateway import (
 )
 from omnicloud.providers.etcd._values import decode_value, encode_value
 from omnicloud.providers.etcd.store import namespace_root
+from omnicloud.providers.locks import LockHandle
 
 
-class EtcdLock:
+class EtcdLock(LockHandle):
     """One handle on a named lock; not re-entrant, ``release`` is idempotent."""
 
     def __init__(self, gateway: EtcdGateway, key: bytes, ttl: float) -> None:
@@ -65,17 +65,6 @@ class EtcdLock:
         await self._gateway.txn([mine], [delete(self._key)])
         lease, self._lease = self._lease, 0
         await self._gateway.revoke(lease)
-
-    async def __aenter__(self) -> bool:
-        return await self.acquire()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.release()
 
 
 class EtcdLockManager:

@@ -28,6 +28,7 @@ from omnicloud.providers.etcd._gateway import (
     unchanged,
 )
 from omnicloud.providers.etcd._values import Stored, decode_value, encode_value
+from omnicloud.providers.transactions import DELETED, BufferedTransaction
 from tck_py.interfaces.errors import TransactionConflictError
 
 IMPLEMENTS: tuple[str, ...] = (
@@ -41,60 +42,32 @@ IMPLEMENTS: tuple[str, ...] = (
 #: etcd's default ``--max-txn-ops``: a batch is sent as transactions of at most this many keys.
 MAX_TXN_OPS = 128
 
-_DELETED = object()
-
 
 def _positive(name: str, value: float) -> None:
     if math.isnan(value) or value <= 0:
         raise ValueError(f"{name} must be positive, got {value!r}")
 
 
-class EtcdTransaction:
-    """Buffered writes and the revisions of what was read; ``commit`` is one etcd txn."""
+class EtcdTransaction(BufferedTransaction[int]):
+    """Buffered writes and the ``mod_revision`` of what was read; ``commit`` is one etcd txn."""
 
     def __init__(self, store: EtcdStore) -> None:
+        super().__init__()
         self._store = store
-        self._writes: dict[str, object] = {}
-        self._read: dict[str, int] = {}
-        self._done = False
 
-    def _open(self) -> None:
-        if self._done:
-            raise RuntimeError("this transaction is already committed or rolled back")
-
-    async def set(self, key: str, value: str) -> None:
-        self._open()
-        self._writes[key] = value
-
-    async def delete(self, key: str) -> None:
-        self._open()
-        self._writes[key] = _DELETED
-
-    async def get(self, key: str) -> str | None:
-        self._open()
-        if key in self._writes:
-            written = self._writes[key]
-            return None if written is _DELETED else str(written)
+    async def _read_versioned(self, key: str) -> tuple[str | None, int]:
         stored, revision = await self._store._read(key)
-        self._read.setdefault(key, revision)
-        return None if stored is None else stored.value
+        return (None if stored is None else stored.value), revision
 
-    async def commit(self) -> None:
-        self._open()
-        self._done = True
+    async def _commit_buffered(self, read: dict[str, int], writes: dict[str, object]) -> None:
         store = self._store
-        compare = [unchanged(store._key(k), rev) for k, rev in self._read.items()]
+        compare = [unchanged(store._key(k), rev) for k, rev in read.items()]
         success = [
-            delete(store._key(k)) if v is _DELETED else put(store._key(k), encode_value(str(v)))
-            for k, v in self._writes.items()
+            delete(store._key(k)) if v is DELETED else put(store._key(k), encode_value(str(v)))
+            for k, v in writes.items()
         ]
         if not await store._gateway.txn(compare, success):
             raise TransactionConflictError("a key read by the transaction was written since")
-
-    async def rollback(self) -> None:
-        self._open()
-        self._done = True
-        self._writes.clear()
 
 
 class EtcdStore:

@@ -19,8 +19,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from types import TracebackType
 
+from omnicloud.providers.locks import LockHandle
 from omnicloud.providers.memory import SharedStores
 
 
@@ -33,7 +33,7 @@ class _Holds:
 _HOLDS: SharedStores[_Holds] = SharedStores(_Holds)
 
 
-class InMemoryLock:
+class InMemoryLock(LockHandle):
     """One owner's handle on a named lock."""
 
     def __init__(self, manager: InMemoryLockManager, name: str, ttl: float) -> None:
@@ -49,17 +49,6 @@ class InMemoryLock:
     async def release(self) -> None:
         await asyncio.sleep(0)
         self._manager.release(self.name, self.owner_id)
-
-    async def __aenter__(self) -> bool:
-        return await self.acquire()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.release()
 
 
 class InMemoryLockManager:

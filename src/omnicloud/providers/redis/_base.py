@@ -10,8 +10,9 @@ from omnicloud.providers.redis._client import redis_asyncio
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
 
-async def connect(url: str, **client_options: Any) -> Any:
-    """An asyncio Redis client for ``url``, checked with ``PING`` so a wrong URL fails here.
+async def connect(url: str, *, decode_responses: bool = True, **client_options: Any) -> Any:
+    """An asyncio Redis client for ``url``, checked with ``PING`` so a wrong URL fails here
+    (a text client unless ``decode_responses=False``).
 
     The client owns its connection pool, so ``aclose`` closes every connection it opened.
     """
@@ -19,7 +20,7 @@ async def connect(url: str, **client_options: Any) -> Any:
     # A blocking pool makes bursts of concurrent calls wait for a connection instead of failing
     # with "Too many connections".
     options = {"max_connections": 32, "timeout": 30, **client_options}
-    pool = module.BlockingConnectionPool.from_url(url, decode_responses=True, **options)
+    pool = module.BlockingConnectionPool.from_url(url, decode_responses=decode_responses, **options)
     client = module.Redis.from_pool(pool)
     try:
         await client.ping()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from types import TracebackType
 from typing import Any
 
+from omnicloud.providers.locks import LockHandle
 from omnicloud.providers.redis._base import DEFAULT_URL, close_client, connect, namespaced
 
 _RELEASE = """
@@ -21,7 +21,7 @@ return 0
 """
 
 
-class RedisLock:
+class RedisLock(LockHandle):
     """One handle on a named lock; not re-entrant, ``release`` is idempotent."""
 
     def __init__(self, client: Any, key: str, ttl: float) -> None:
@@ -36,17 +36,6 @@ class RedisLock:
 
     async def release(self) -> None:
         await self._client.eval(_RELEASE, 1, self._key, self._token)
-
-    async def __aenter__(self) -> bool:
-        return await self.acquire()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.release()
 
 
 class RedisLockManager:

@@ -7,55 +7,35 @@ import time
 from collections.abc import Mapping, Sequence
 
 from omnicloud.providers.memory.memstore.common import positive, tick
+from omnicloud.providers.transactions import DELETED, BufferedTransaction
 from tck_py.interfaces.errors import TransactionConflictError
 
 
-class _Transaction:
+class _Transaction(BufferedTransaction[int]):
     """Optimistic transaction: buffered writes, commit refused if a key it read has changed."""
 
     def __init__(self, store: KeyValueFamily) -> None:
+        super().__init__()
         self._store = store
-        self._writes: dict[str, str | None] = {}
-        self._reads: dict[str, int] = {}
-        self._done = False
-
-    def _open(self) -> None:
-        if self._done:
-            raise RuntimeError("transaction already committed or rolled back")
-
-    async def set(self, key: str, value: str) -> None:
-        self._open()
-        self._writes[key] = value
-
-    async def delete(self, key: str) -> None:
-        self._open()
-        self._writes[key] = None
 
     async def get(self, key: str) -> str | None:
         self._open()
         await tick()
-        if key in self._writes:
-            return self._writes[key]
-        self._reads.setdefault(key, self._store._version(key))
-        return self._store._read(key)
+        return await super().get(key)
 
-    async def commit(self) -> None:
-        self._open()
+    async def _read_versioned(self, key: str) -> tuple[str | None, int]:
+        return self._store._read(key), self._store._version(key)
+
+    async def _commit_buffered(self, read: dict[str, int], writes: dict[str, object]) -> None:
         await tick()
-        self._done = True
-        changed = [k for k, v in self._reads.items() if self._store._version(k) != v]
+        changed = [k for k, v in read.items() if self._store._version(k) != v]
         if changed:
             raise TransactionConflictError(f"keys changed since read: {sorted(changed)}")
-        for key, value in self._writes.items():
-            if value is None:
+        for key, value in writes.items():
+            if value is DELETED:
                 self._store._remove(key)
             else:
-                self._store._write(key, value)
-
-    async def rollback(self) -> None:
-        self._open()
-        self._done = True
-        self._writes.clear()
+                self._store._write(key, str(value))
 
 
 class KeyValueFamily:

@@ -13,50 +13,25 @@ from typing import Any
 
 from omnicloud.providers.postgres.interfaces._core import StoreCore, decode, encode, errors
 from omnicloud.providers.postgres.interfaces.keyvalue import LIVE, SET_SQL
+from omnicloud.providers.transactions import DELETED, BufferedTransaction
 from tck_py.interfaces.errors import TransactionConflictError
 
-_DELETED = object()
 
-
-class PostgresTransaction:
-    """A handle with async ``set``/``get``/``delete``/``commit``/``rollback``; used once."""
+class PostgresTransaction(BufferedTransaction[int | None]):
+    """Buffered writes and the ``version`` of what was read (``None``: absent); ``commit`` is
+    one SQL transaction."""
 
     def __init__(self, store: KeyValueTransactionsMixin) -> None:
+        super().__init__()
         self._store = store
-        self._writes: dict[str, object] = {}
-        self._read: dict[str, int | None] = {}
-        self._done = False
 
-    def _open(self) -> None:
-        if self._done:
-            raise RuntimeError("this transaction is already committed or rolled back")
+    async def _read_versioned(self, key: str) -> tuple[str | None, int | None]:
+        return await self._store._read_versioned(key)
 
-    async def set(self, key: str, value: str) -> None:
-        self._open()
-        self._writes[key] = value
-
-    async def delete(self, key: str) -> None:
-        self._open()
-        self._writes[key] = _DELETED
-
-    async def get(self, key: str) -> str | None:
-        self._open()
-        if key in self._writes:
-            written = self._writes[key]
-            return None if written is _DELETED else str(written)
-        value, version = await self._store._read_versioned(key)
-        self._read.setdefault(key, version)
-        return value
-
-    async def commit(self) -> None:
-        self._open()
-        self._done = True
-        await self._store._commit(self._read, self._writes)
-
-    async def rollback(self) -> None:
-        self._open()
-        self._done = True
-        self._writes.clear()
+    async def _commit_buffered(
+        self, read: dict[str, int | None], writes: dict[str, object]
+    ) -> None:
+        await self._store._commit(read, writes)
 
 
 class KeyValueTransactionsMixin(StoreCore):
@@ -94,7 +69,7 @@ class KeyValueTransactionsMixin(StoreCore):
             raise TransactionConflictError(f"keys changed since they were read: {moved}")
 
     async def _apply(self, conn: Any, key: str, value: object) -> None:
-        if value is _DELETED:
+        if value is DELETED:
             await conn.execute(
                 "DELETE FROM ocs_kv WHERE ns = %s AND k = %s", (self._ns, encode(key))
             )

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from omnicloud.providers.redis._base import connect
 from omnicloud.providers.redis._client import redis_asyncio
 
 
@@ -36,17 +37,7 @@ async def connect_bytes(url: str, max_connections: int = 64, **options: Any) -> 
     A blocking pool makes bursts of concurrent calls (and blocking pops, which hold a
     connection while they wait) queue for a connection instead of failing.
     """
-    module = redis_asyncio()
-    pool = module.BlockingConnectionPool.from_url(
-        url, decode_responses=False, max_connections=max_connections, timeout=30, **options
-    )
-    client = module.Redis.from_pool(pool)
-    try:
-        await client.ping()
-    except BaseException:
-        await client.aclose()
-        raise
-    return client
+    return await connect(url, decode_responses=False, max_connections=max_connections, **options)
 
 
 def text(value: bytes | str | None) -> str | None:
