@@ -346,8 +346,9 @@ class FaultsConfig(Model):
     providers = ["redis", "postgres"]   # taken by default (--provider picks others)
     ```
 
-    Built-in profiles: `crash_restart` (SIGKILL the server, start it again on the same data),
-    `hang` (SIGSTOP, then SIGCONT), and network faults through the fault proxy: `slow_network`
+    Built-in profiles: `crash_restart` (SIGKILL the server, or `docker kill` its container,
+    then start it again on the same data), `hang` (SIGSTOP then SIGCONT, or `docker pause`
+    then `unpause`), and network faults through the fault proxy: `slow_network`
     (latency 50ms +/- 10ms), `reset_peer`, `partition` (traffic dropped, then healed),
     `bandwidth`, `slow_close`.
     """
