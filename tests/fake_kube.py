@@ -37,7 +37,7 @@ class FakeCluster:
         self.lock = threading.Lock()
         # The provisioner's side: bodies of every POST by path, and how Deployment pods behave.
         self.bodies: dict[str, Any] = {}
-        self.pod_behaviour = "ready-on-second-poll"  # or "crash"
+        self.pod_behaviour = "ready-on-second-poll"  # or "crash", or "pending" (never Ready)
         self.polls = 0
 
     def add_namespace(self, name: str, labels: dict[str, str]) -> None:
@@ -71,8 +71,8 @@ class FakeCluster:
                 ],
             }
         else:
-            ready = "True" if self.polls >= 2 else "False"
-            phase = "Running" if self.polls >= 2 else "Pending"
+            ready = "True" if self.polls >= 2 and self.pod_behaviour != "pending" else "False"
+            phase = "Running" if ready == "True" else "Pending"
             status = {"phase": phase, "conditions": [{"type": "Ready", "status": ready}]}
         return {
             "metadata": {"name": name, "namespace": namespace, "labels": labels},
@@ -275,7 +275,9 @@ def _created_or_deleted(cluster: FakeCluster, method: str, path: list[str], body
         cluster.objects[(namespace, kind, manifest["metadata"]["name"])] = manifest
         return 201, manifest
     if method == "DELETE" and len(path) == 3:
-        return (200, STATUS) if cluster.objects.pop((namespace, kind, path[2]), None) else None
+        gone = cluster.objects.pop((namespace, kind, path[2]), None)
+        # Deleting a Service answers the Service (the client reads a V1Service), others a Status.
+        return None if gone is None else (200, gone if kind == "services" else STATUS)
     return None
 
 

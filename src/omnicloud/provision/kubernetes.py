@@ -153,13 +153,27 @@ class Forwarder(Protocol):
     def close(self) -> None: ...
 
 
+#: Opens the API server's port-forward stream to a pod port: (core API, namespace, pod, port).
+StreamOpener = Callable[[Any, str, str, int], Any]
+
+
+def api_stream(core: Any, namespace: str, pod: str, port: int) -> Any:
+    """The client's websocket port-forward to ``pod``'s ``port``, through the API server."""
+    from kubernetes.stream import portforward
+
+    return portforward(core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port))
+
+
 class PodPortForward:
     """Forwards a local port to a pod port through the API server (one stream per connection)."""
 
-    def __init__(self, core: Any) -> None:
+    def __init__(self, core: Any, open_stream: StreamOpener = api_stream) -> None:
         self._core = core
+        self._open_stream = open_stream
         self._listeners: list[socket.socket] = []
         self._closed = threading.Event()
+        #: Why a connection could not be forwarded (the API server refused the stream).
+        self.errors: list[str] = []
 
     def open(self, namespace: str, pod: str, port: int) -> tuple[str, int]:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -183,14 +197,15 @@ class PodPortForward:
             ).start()
 
     def _relay(self, conn: socket.socket, namespace: str, pod: str, port: int) -> None:
-        from kubernetes.stream import portforward
-
-        stream = portforward(
-            self._core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port)
-        )
-        remote = stream.socket(port)
         try:
-            _pump(conn, remote, self._closed)
+            stream = self._open_stream(self._core, namespace, pod, port)
+        except Exception as exc:
+            # Closed at once: the client sees the connection end instead of waiting forever.
+            self.errors.append(f"port-forward to {namespace}/{pod}:{port}: {exc}")
+            conn.close()
+            return
+        try:
+            _pump(conn, stream.socket(port), self._closed)
         finally:
             conn.close()
             stream.close()
