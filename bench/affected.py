@@ -237,8 +237,14 @@ def main() -> int:
 
 def write_map(root: Path) -> int:
     """A per-test map as a recording would write it; returns the number of tests in it."""
-    from omnicloud.affected.index import blob_id
-    from omnicloud.affected.testmap import TestMap, cut_units, digest, save_map, toolchain_digest
+    from omnicloud.affected.testmap import (
+        TestMap,
+        blob_id,
+        cut_units,
+        digest,
+        save_map,
+        toolchain_digest,
+    )
 
     test_map = TestMap(toolchain=toolchain_digest(root))
     for test_file in sorted((root / "tests").rglob("test_*.py")):

@@ -268,7 +268,15 @@ def test_units_are_blocks_of_functions_and_module_level_code() -> None:
     )
     units = cut_units(source)
     assert units is not None
-    assert sorted(units.fingerprints) == ["<module>", "C.m", "C.m+2", "C.m.inner", "C.m@1b"]
+    assert sorted(units.fingerprints) == [
+        "<module>",
+        "<module>:C",  # each name bound at module level: followed by name (names.py)
+        "<module>:X",
+        "C.m",
+        "C.m+2",
+        "C.m.inner",
+        "C.m@1b",
+    ]
     # comments and blank lines change nothing
     moved = cut_units("# a comment\n" + source.replace("\n\n\n", "\n\n\n\n"))
     assert moved is not None
@@ -323,9 +331,16 @@ def test_select_by_map_reasons() -> None:
     files["d.json"] = b'{"x": 1}'
     files["m.py"] = source.replace("A = 1", "A = 2").encode()
     found = select_by_map(test_map, text, raw)
-    assert [h.test for h in found.hits] == ["t.py::test_data", "t.py::test_f", "t.py::test_g"]
+    # a constant: no test ran it, so it is handed on by name to whoever reads A (names.py)
+    assert [h.test for h in found.hits] == ["t.py::test_data"]
     assert found.hits[0].reason == "opened d.json (changed since recorded)"
+    assert (found.names, found.unknown) == ((("m.py", ("A",)),), ())
+    # a statement that binds nothing: its effect cannot be followed, the import graph decides
+    files["m.py"] = (source + "print(A)\n").encode()
+    found = select_by_map(test_map, text, raw)
+    assert [h.test for h in found.hits] == ["t.py::test_data", "t.py::test_f", "t.py::test_g"]
     assert found.hits[1].reason == "executed m.py, whose module-level code changed"
+    assert (found.names, found.unknown) == ((), ("m.py",))
 
 
 def test_the_map_round_trips_and_decodes_entries_lazily(tmp_path: Path) -> None:

@@ -19,9 +19,9 @@ from omnicloud.affected.imports import (
     parse_imports,
     reach_changed,
 )
-from omnicloud.affected.index import blob_id
 from omnicloud.affected.select import expand_test_pattern
 from omnicloud.affected.testdiff import changed_tests
+from omnicloud.affected.testmap import blob_id
 from omnicloud.config.models import AffectedConfig, MappingRule
 
 

@@ -18,6 +18,7 @@ from omnicloud.affected.globs import glob_match
 from omnicloud.affected.history import per_item, read_durations, recent_failures
 from omnicloud.affected.imports import ImportGraph, build_graph
 from omnicloud.affected.index import ScanStats, python_blobs, scan_imports
+from omnicloud.affected.names import follow_names
 from omnicloud.affected.select import (
     MapView,
     PreviousConfig,
@@ -92,7 +93,7 @@ def compute_selection(
     view = None
     if test_files and "tests" in settings.rules and changes.full_run is None:
         with _timed(timings, "map"):
-            view, problem = _map_view(project_dir, test_map, blobs)
+            view, problem = _map_view(project_dir, test_map, blobs, graph, test_files)
         if problem is not None:
             changes = replace(changes, full_run=problem, warnings=(*changes.warnings, problem))
     with _timed(timings, "inputs"):
@@ -117,7 +118,11 @@ def compute_selection(
 
 
 def _map_view(
-    project_dir: Path, path: Path | None, blobs: Mapping[str, str]
+    project_dir: Path,
+    path: Path | None,
+    blobs: Mapping[str, str],
+    graph: ImportGraph | None,
+    test_files: tuple[str, ...],
 ) -> tuple[MapView | None, str | None]:
     """The map and its selection, or why everything must run (unreadable, other toolchain).
 
@@ -146,6 +151,7 @@ def _map_view(
     candidates = {p for p in test_map.code if not recorded.get(p) or blobs.get(p) != recorded[p]}
     candidates.update(test_map.data)
     found = select_by_map(test_map, read_text, read_bytes, candidates)
+    found = follow_names(found, test_map, graph, read_text, test_files)
     return MapView(test_map, found, shown), None
 
 

@@ -281,7 +281,7 @@ class _Resolver:
         every: set[str] = set()
         module_level: set[str] = set()
         for level, module, imported, lazy in records:
-            base = _absolute(level, module, package)
+            base = absolute_name(level, module, package)
             if not base:
                 continue
             targets = self._targets(base, imported)
@@ -300,7 +300,7 @@ class _Resolver:
         return targets
 
 
-def _absolute(level: int, module: str, package: str) -> str:
+def absolute_name(level: int, module: str, package: str) -> str:
     """The absolute name of ``from <level dots><module> import ...`` inside ``package``."""
     if not level:
         return module

@@ -7,7 +7,6 @@ here the way git does for a file changed in the working tree, so a warm run read
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from omnicloud.affected.changes import GitRepo
 from omnicloud.affected.imports import ParsedImports, parse_imports
+from omnicloud.affected.testmap import blob_id
 
 CACHE_VERSION = 2
 
@@ -28,11 +28,6 @@ class ScanStats:
     files: int
     parsed: int
     cached: int
-
-
-def blob_id(data: bytes) -> str:
-    """The id git gives a blob with this content (``git hash-object``)."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def python_blobs(project_dir: Path, dirty: Iterable[str]) -> dict[str, str]:

@@ -30,9 +30,8 @@ from typing import Any
 
 import pytest
 
-from omnicloud.affected.index import blob_id
 from omnicloud.affected.probes import SKIP_PARTS, ProbeFinder, Probes, install, uninstall
-from omnicloud.affected.testmap import TestMap, digest, save_map, toolchain_digest
+from omnicloud.affected.testmap import TestMap, blob_id, digest, save_map, toolchain_digest
 
 _CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".so", ".pth")
 _PROBES = pytest.StashKey[tuple[Probes, ProbeFinder]]()

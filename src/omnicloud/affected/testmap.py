@@ -49,6 +49,11 @@ _BLOCK_FIELDS = ("body", "orelse", "finalbody")
 _ELIDED: list[ast.stmt] = [ast.Pass()]
 
 
+def blob_id(data: bytes) -> str:
+    """The id git gives a blob with this content (``git hash-object``)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
 def digest(text: str | bytes) -> str:
     data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
     return hashlib.blake2b(data, digest_size=12).hexdigest()
@@ -70,7 +75,82 @@ def units_of(tree: ast.Module) -> Units:
         for key, body, start, end, func in blocks(tree)
     }
     fingerprints[MODULE_UNIT] = digest("\n".join(_module_level(tree.body)))
+    by_name: dict[str, list[str]] = {}
+    for stmt in tree.body:
+        for name in sorted(module_bindings(stmt)) or [""]:  # "": binds nothing (side effects)
+            by_name.setdefault(name, []).append(_module_print(stmt))
+    for name, parts in by_name.items():
+        fingerprints[f"{MODULE_UNIT}:{name}"] = digest("\n".join(parts))
     return Units(fingerprints)
+
+
+def _module_print(stmt: ast.stmt) -> str:
+    """What a module-level statement runs at import (a function's body is its own units; its
+    existence, decorators and defaults are here)."""
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        return shape(stmt)
+    if isinstance(stmt, ast.ClassDef):
+        methods = [
+            shape(s) for s in stmt.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)
+        ]
+        return "\n".join([*_module_level([stmt]), *methods])
+    return ast.dump(stmt)
+
+
+def module_bindings(stmt: ast.stmt) -> set[str]:
+    """Names a module-level statement binds (or mutates: ``X.append(1)`` changes ``X``)."""
+    if isinstance(stmt, ast.Import | ast.ImportFrom):
+        return {a.asname or a.name.split(".")[0] for a in stmt.names}
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {stmt.name}
+    if isinstance(stmt, ast.Expr):
+        base = stmt.value.func if isinstance(stmt.value, ast.Call) else None
+        if not isinstance(base, ast.Attribute):
+            return set()
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        return {base.id} if isinstance(base, ast.Name) else set()
+    found: set[str] = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute | ast.Subscript) and not isinstance(node.ctx, ast.Load):
+            target: ast.expr = node
+            while isinstance(target, ast.Attribute | ast.Subscript):
+                target = target.value
+            if isinstance(target, ast.Name):
+                found.add(target.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            found |= {a.asname or a.name.split(".")[0] for a in node.names}
+    return found
+
+
+def changed_names(recorded: Mapping[str, str], current: Mapping[str, str]) -> set[str] | None:
+    """Module-level names whose statements differ; None when the change cannot be followed by
+    name (a statement that binds nothing changed, or a name went away)."""
+    prefix = f"{MODULE_UNIT}:"
+    before = {k[len(prefix) :]: v for k, v in recorded.items() if k.startswith(prefix)}
+    after = {k[len(prefix) :]: v for k, v in current.items() if k.startswith(prefix)}
+    if before.get("") != after.get("") or not before.keys() <= after.keys():
+        return None
+    return {name for name, value in after.items() if before.get(name) != value}
+
+
+def own_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    """The node and everything under it but its nested statement blocks (see ``shape``)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for name, value in ast.iter_fields(current):
+            if isinstance(value, list):
+                nested = name in _BLOCK_FIELDS and value and isinstance(value[0], ast.stmt)
+                if not nested:
+                    stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
 
 
 def blocks(tree: ast.Module) -> Iterator[Block]:
@@ -84,7 +164,7 @@ def blocks(tree: ast.Module) -> Iterator[Block]:
     ``f`` finally, ``h<n>`` handler, ``c<n>`` case), deeper ``f@1b.0o``. A test that never
     entered a block cannot depend on its code: the recorder probes blocks, not lines.
     """
-    for name, func in _functions(tree):
+    for name, func in functions(tree):
         yield from _segments(name, func.body, func)
 
 
@@ -162,7 +242,7 @@ def _module_level(body: list[ast.stmt]) -> Iterable[str]:
             yield ast.dump(node)
 
 
-def _functions(tree: ast.Module) -> Iterable[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+def functions(tree: ast.Module) -> Iterable[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
     """(qualified name, node) of every function, outer before inner; a name defined twice in
     one scope (a property setter, a redefinition) is numbered: ``C.x``, ``C.x#2``."""
     stack: list[tuple[str, ast.AST]] = [("", tree)]
@@ -305,9 +385,11 @@ class MapHit:
 @dataclass(frozen=True)
 class MapSelection:
     hits: tuple[MapHit, ...]
-    #: Files whose import-time code changed (or that no longer parse, or are gone): a test can
-    #: depend on it without executing any of its lines in the test, so the import graph decides.
+    #: Files whose import-time code changed in a way that cannot be followed by name (or that
+    #: no longer parse, or are gone): the import graph decides.
     unknown: tuple[str, ...] = ()
+    #: Files whose module-level names changed: ``names.spread`` follows them to their readers.
+    names: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 #: Files whose content pins the toolchain: a map recorded under other pins is stale.
@@ -361,11 +443,12 @@ def select_by_map(
     paths = set(candidates) if candidates is not None else None
     hits: dict[str, str] = {}
     unknown: list[str] = []
+    names: dict[str, tuple[str, ...]] = {}
     code_paths = test_map.code if paths is None else sorted(p for p in paths if p in test_map.code)
     for path in code_paths:
         entry = test_map.code[path]
         text = read_text(path)
-        for test, why in _code_hits(test_map, path, entry, text, unknown):
+        for test, why in _code_hits(test_map, path, entry, text, unknown=unknown, names=names):
             hits.setdefault(test, why)
     for path, entry in test_map.data.items():
         if paths is not None and path not in paths:
@@ -376,11 +459,21 @@ def select_by_map(
         state = "deleted" if content is None else "changed"
         for index in entry["used"]:
             hits.setdefault(test_map.tests[index], f"opened {path} ({state} since recorded)")
-    return MapSelection(tuple(MapHit(t, w) for t, w in sorted(hits.items())), tuple(unknown))
+    return MapSelection(
+        tuple(MapHit(t, w) for t, w in sorted(hits.items())),
+        tuple(unknown),
+        tuple(sorted(names.items())),
+    )
 
 
 def _code_hits(
-    test_map: TestMap, path: str, entry: Mapping[str, Any], text: str | None, unknown: list[str]
+    test_map: TestMap,
+    path: str,
+    entry: Mapping[str, Any],
+    text: str | None,
+    *,
+    unknown: list[str],
+    names: dict[str, tuple[str, ...]],
 ) -> Iterable[tuple[str, str]]:
     if text is not None and digest(text) == entry["fingerprint"]:
         return
@@ -395,21 +488,26 @@ def _code_hits(
         return
     recorded: Mapping[str, str] = entry["units"]
     if units.fingerprints.get(MODULE_UNIT) != recorded.get(MODULE_UNIT):
-        unknown.append(path)
-        for unit_tests in used.values():
-            for index in unit_tests:
-                yield test_map.tests[index], f"executed {path}, whose module-level code changed"
-        return
+        changed_here = changed_names(recorded, units.fingerprints)
+        if changed_here is None:
+            unknown.append(path)
+            for unit_tests in used.values():
+                for index in unit_tests:
+                    yield test_map.tests[index], f"executed {path}, whose module-level code changed"
+            return
+        names[path] = tuple(sorted(changed_here))
     outside = set(entry.get("outside", ()))
-    changed = {u for u in recorded.keys() | units.fingerprints.keys() if u != MODULE_UNIT}
+    changed = {
+        u for u in recorded.keys() | units.fingerprints.keys() if not u.startswith(MODULE_UNIT)
+    }
     changed = {u for u in changed if units.fingerprints.get(u) != recorded.get(u)}
     if changed & outside:  # it ran at import or collection: what it built is anyone's
         unknown.append(path)
     for unit in sorted(changed):
         for index in used.get(unit, ()):
-            yield test_map.tests[index], f"executed {_unit_text(unit)} in {path} (changed)"
+            yield test_map.tests[index], f"executed {unit_text(unit)} in {path} (changed)"
 
 
-def _unit_text(unit: str) -> str:
+def unit_text(unit: str) -> str:
     function = unit.partition("@")[0].partition("+")[0]
     return f"a block of {function}" if function != unit else unit
