@@ -186,6 +186,9 @@ EDITS: dict[str, Edit] = {
     "reserve takes one": replace_in("src/shop/stock.py", "stock[sku] -= count", "stock[sku] -= 1"),
     "catalog fixture price": replace_in("tests/fixtures/catalog.json", "1.5", "1.25"),
     "stock fixture count": replace_in("tests/fixtures/stock.toml", "pear = 3", "pear = 2"),
+    "full discount keeps the price": replace_in(
+        "src/shop/pricing.py", "        return 0.0", "        return price"
+    ),
     "harmless comment in net": replace_in(
         "src/shop/pricing.py", "    return round(price, 2)", "    return round(price, 2)  # cents"
     ),
@@ -242,7 +245,7 @@ def test_shadow_runs_over_a_seeded_history_measure_full_recall(
         shop.git("branch", "-q", "-D", f"change-{number}")
     stats = omnicloud(shop, "--stats")
     assert stats.returncode == 0
-    assert "per-change recall: 100.0% (5 of 5 failing changes" in stats.stdout, stats.stdout
+    assert "per-change recall: 100.0% (6 of 6 failing changes" in stats.stdout, stats.stdout
     assert "per-test recall:   100.0%" in stats.stdout
     records = [
         json.loads(line)
@@ -252,9 +255,13 @@ def test_shadow_runs_over_a_seeded_history_measure_full_recall(
     harmless = records[-1]
     assert (harmless["selected"], harmless["failing"]) == (0, [])  # a comment changes nothing
     discount = records[0]
-    assert discount["selected"] < discount["total"] / 2  # 3 of 12: the tests that call it
+    # the tests that ran the changed line's block; test_full_discount returns before it
+    assert discount["selected"] == len(discount["failing"]) == 2
     tax = records[1]
-    assert "tests/test_pricing.py::test_rate" in tax["failing"]  # found by the import graph
+    assert "tests/test_pricing.py::test_rate" in tax["failing"]  # it reads the constant
+    assert tax["selected"] == len(tax["failing"]) == 4  # followed by name: its readers only
+    full = records[5]
+    assert full["selected"] == len(full["failing"]) == 1  # the early return's block alone
     catalog = records[3]
     assert catalog["failing"] == ["tests/test_catalog.py::test_apple_price"]
     assert catalog["selected"] == 2  # both tests that opened the fixture
