@@ -418,19 +418,17 @@ def services_for_run(
     if not services or os.environ.get(ENV_ENDPOINTS):
         yield None
         return
-    previous = os.environ.get(ENV_ENDPOINTS)
     with provision(
         config, environment=environment, services=services, keep=keep, progress=progress
     ) as env:
-        if env.endpoints_file is not None:
-            os.environ[ENV_ENDPOINTS] = str(env.endpoints_file)
+        # Services were started or reused: either way their endpoints file exists.
+        assert env.endpoints_file is not None
+        os.environ[ENV_ENDPOINTS] = str(env.endpoints_file)
         try:
             yield env
         finally:
-            if previous is None:
-                os.environ.pop(ENV_ENDPOINTS, None)
-            else:
-                os.environ[ENV_ENDPOINTS] = previous
+            # It was unset on entry (handed-in endpoints return above): unset it again.
+            os.environ.pop(ENV_ENDPOINTS, None)
 
 
 def dead_services(config: Config, env: Environment) -> list[str]:
