@@ -16,7 +16,7 @@ import pytest
 
 from fake_kube import FakeCluster, serve
 from omnicloud.config.models import ServiceConfig
-from omnicloud.provision.base import RunContext, ServiceHandle, ServiceSpec
+from omnicloud.provision.base import Leftover, RunContext, ServiceHandle, ServiceSpec
 from omnicloud.provision.kubernetes import (
     KubernetesProvisioner,
     PodPortForward,
@@ -102,6 +102,11 @@ def test_a_refused_delete_is_raised_not_ignored(cluster: tuple[FakeCluster, str]
         KubernetesProvisioner(api_url=url).stop(handle)
     assert info.value.status == 403
     assert "omnicloud-x" in state.namespaces
+    state.forbid.clear()
+    provisioner = KubernetesProvisioner(api_url=url)
+    provisioner.remove(Leftover("namespace", "omnicloud-x", "run"))
+    provisioner.remove(Leftover("namespace", "omnicloud-x", "run"))  # already gone: 404 ignored
+    assert "omnicloud-x" not in state.namespaces
 
 
 # -- port-forward ---------------------------------------------------------------------------------

@@ -165,9 +165,9 @@ def test_damaged_state_is_ignored_and_other_configurations_are_not_reused() -> N
     runs = runs_dir()
     _kept(runs / "broken", "{not json")
     _kept(runs / "list", "[1, 2]")
-    _kept(runs / "other", _state("other", "hash-b"))
+    _kept(runs / "another", _state("another", "hash-b"))
     _kept(runs / "mine", _state("mine", "hash-a"))
-    assert [d.name for d, _ in kept_runs()] == ["mine", "other"]
+    assert [d.name for d, _ in kept_runs()] == ["another", "mine"]
     recorder = _Recorder()
     found = _reusable("hash-a", recorder, Progress(enabled=False))  # type: ignore[arg-type]
     assert found is not None

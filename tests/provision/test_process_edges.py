@@ -25,6 +25,7 @@ from omnicloud.provision.process import (
     _accepts,
     _account,
     _init_cache,
+    _restore_init,
     _save_init,
     _signal_group,
     find_binary,
@@ -194,9 +195,12 @@ def test_an_init_cache_saved_meanwhile_by_another_run_is_kept(
     _save_init(spec, data)
     assert sorted(p.name for p in cached.iterdir()) == ["mine", "theirs"]
     assert [p.name for p in cached.parent.iterdir()] == [cached.name]  # no .tmp left
-    monkeypatch.undo()
+    monkeypatch.setattr(shutil, "copytree", real_copytree)
     _save_init(spec, data)  # already cached: nothing copied
     assert sorted(p.name for p in cached.iterdir()) == ["mine", "theirs"]
+    restored = tmp_path / "restored"
+    assert _restore_init(spec, restored, None)  # our own account: no ownership change
+    assert sorted(p.name for p in restored.iterdir()) == ["mine", "theirs"]
 
 
 def test_signals_reach_a_process_that_leads_no_group_and_skip_gone_ones() -> None:

@@ -22,6 +22,7 @@ from omnicloud.provision.base import Leftover, RunContext, ServiceHandle, redact
 from omnicloud.provision.embedded import EmbeddedProvisioner
 from omnicloud.provision.external import ExternalProvisioner, parse_endpoint
 from omnicloud.provision.kinds import DOCS_BEGIN, DOCS_END, kinds_table, with_kinds_table
+from omnicloud.provision.kinds.__main__ import main as kinds_main
 from omnicloud.provision.kinds._http import http_get
 from omnicloud.provision.kinds.etcd import EtcdPing
 from omnicloud.provision.kinds.moto import MotoPing
@@ -253,6 +254,9 @@ def test_kinds_table_tool_rewrites_the_block_and_refuses_a_document_without_one(
     assert doc.read_text(encoding="utf-8") == (
         f"# Kinds\n{DOCS_BEGIN}\n{kinds_table()}{DOCS_END}\nafter\n"
     )
+    doc.write_text(f"{DOCS_BEGIN}\n{DOCS_END}\n", encoding="utf-8")
+    assert kinds_main([str(doc)]) == 0  # the same tool, imported
+    assert doc.read_text(encoding="utf-8") == f"{DOCS_BEGIN}\n{kinds_table()}{DOCS_END}\n"
 
 
 # -- progress --------------------------------------------------------------------------------------
