@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
-from backend_suites import Opener, StoreProvider, process_service
+from backend_suites import Opener, StoreProvider, closing_factory, process_service
 
 from omnicloud.providers.nats import IMPLEMENTS, NatsStore, create_store
 from omnicloud.providers.nats._base import connect
@@ -161,18 +161,12 @@ BROKEN: list[tuple[type[NatsStore], Callable[[Factory], Awaitable[None]]]] = [
 async def test_the_suites_catch_a_broken_nats_store(
     nats_url: str, broken: type[NatsStore], test: Callable[[Factory], Awaitable[None]]
 ) -> None:
-    made: list[NatsStore] = []
+    async def open_broken(**options: Any) -> NatsStore:
+        return broken(await connect(nats_url), "tck-", "memory", **options)
 
-    async def make(**options: Any) -> NatsStore:
-        made.append(broken(await connect(nats_url), "tck-", "memory", **options))
-        return made[-1]
-
-    try:
+    async with closing_factory(open_broken) as factory:
         with pytest.raises(AssertionError):
-            await test(make)
-    finally:
-        for store in made:
-            await store.aclose()
+            await test(factory)
 
 
 async def test_close_deletes_every_stream_of_the_instance_and_only_those(nats_url: str) -> None:

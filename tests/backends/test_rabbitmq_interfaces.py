@@ -16,7 +16,7 @@ from typing import Any
 
 import aio_pika
 import pytest
-from backend_suites import Opener, StoreProvider, process_service
+from backend_suites import Opener, StoreProvider, closing_factory, process_service
 
 from omnicloud.adapters.messaging import build_fixtures
 from omnicloud.adapters.runtime import ProviderRuntime
@@ -177,19 +177,13 @@ BROKEN: list[tuple[type[RabbitStore], Callable[[Factory], Awaitable[None]]]] = [
 async def test_the_suites_catch_a_broken_rabbitmq_store(
     rabbitmq_url: str, broken: type[RabbitStore], test: Callable[[Factory], Awaitable[None]]
 ) -> None:
-    made: list[RabbitStore] = []
-
-    async def make(**options: Any) -> RabbitStore:
+    async def open_broken(**options: Any) -> RabbitStore:
         connection, channel = await connect(rabbitmq_url)
-        made.append(broken(connection, channel, "tck.", **options))
-        return made[-1]
+        return broken(connection, channel, "tck.", **options)
 
-    try:
+    async with closing_factory(open_broken) as factory:
         with pytest.raises(AssertionError):
-            await test(make)
-    finally:
-        for store in made:
-            await store.aclose()
+            await test(factory)
 
 
 # -- the broker: producer, consumer and delayed messaging, through omnicloud's adapter ---------
