@@ -299,7 +299,7 @@ def with_map(root: Path, tests: int) -> None:
     print(
         f"warm with the map: {wall:.3f} s wall, {cpu:.3f} s CPU (median of 5), map phase"
         f" {result.timings.get('map', 0.0):.3f} s; {len(selection.tests)} test files,"  # type: ignore[attr-defined]
-        f" {chosen} of {tests} tests (a module-level change: the import graph decides)"
+        f" {chosen} of {tests} tests (a new module-level name: followed by name to its readers)"
     )
     body = root / "src" / "pkg90" / "mod1.py"  # a function body, which the map can narrow
     body.write_text(body.read_text().replace("    return VALUE", "    return VALUE + 0"))

@@ -237,3 +237,49 @@ def test_follow_names_is_fail_safe() -> None:
         "tests/test_c.py",
         "x.py",
     ]
+
+
+def test_star_imports_diamonds_annotations_and_files_outside_the_roots() -> None:
+    files = {
+        "src/shop/__init__.py": "",
+        PRICING: "TAX_RATE = 1\n",
+        "src/shop/a.py": "from shop.pricing import TAX_RATE\n",
+        "src/shop/b.py": "from shop.pricing import *\n",  # every changed name
+        "src/shop/c.py": (
+            "from shop.a import TAX_RATE\nfrom shop.b import TAX_RATE as T2\n\n\n"
+            "def f() -> TAX_RATE:\n    return 0\n\n\ndef g():\n    return T2\n"
+        ),
+        "src/shop/d.py": (
+            "from shop.c import f\nfrom shop.c import g as h\n\n\ndef k():\n    return h\n"
+        ),
+    }
+    code = {}
+    for path, used in {"src/shop/c.py": {"f": [0], "g": [1]}}.items():
+        units = cut_units(files[path])
+        assert units is not None
+        code[path] = {"units": dict(units.fingerprints), "used": used}
+    test_map = TestMap(tests=["t.py::test_f", "t.py::test_g"], code=code)
+    found = spread(test_map, graph(files), files.get, {PRICING: {"TAX_RATE"}})
+    # f's return annotation reads it (through a.py), g reads it through b.py's star import;
+    # c.py is reached twice (from a.py and b.py) and followed once per new name
+    assert [t for t, _ in found.hits] == ["t.py::test_f", "t.py::test_g"]
+    assert found.unknown == ()  # d.py imports f and g, which are functions: nothing rebound
+    outside = {**files, "scripts/tool.py": "A = 1\n"}
+    only_src = build_graph({p: parse_imports(t) for p, t in outside.items()}, ["src"])
+    found = spread(test_map, only_src, outside.get, {"scripts/tool.py": {"A"}})
+    assert found.unknown == ("scripts/tool.py",)  # no module name: its importers are unknown
+
+
+def test_a_store_is_no_read_but_an_augmented_assignment_is() -> None:
+    files = {
+        "src/shop/__init__.py": "",
+        PRICING: "TAX_RATE = 1\n\n\ndef reset():\n    global TAX_RATE\n    TAX_RATE = 0\n\n\n"
+        "def bump():\n    global TAX_RATE\n    TAX_RATE += 1\n",
+    }
+    units = cut_units(files[PRICING])
+    assert units is not None
+    used = {"reset": [0], "bump": [1]}
+    entry = {"units": dict(units.fingerprints), "used": used}
+    test_map = TestMap(tests=["t.py::test_reset", "t.py::test_bump"], code={PRICING: entry})
+    found = spread(test_map, graph(files), files.get, {PRICING: {"TAX_RATE"}})
+    assert [t for t, _ in found.hits] == ["t.py::test_bump"]

@@ -211,3 +211,54 @@ def test_blocks_shared_fixtures_and_import_time_code(tmp_path: Path) -> None:
         ("tests/test_k.py::test_late", f"executed a block of early in {path} (changed)")
     ]
     assert picked.unknown == ()
+
+
+EDGES = """\
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def test_opens_what_is_no_data():
+    (HERE.parent / ".omnicloud").mkdir(exist_ok=True)
+    (HERE.parent / ".omnicloud" / "x.txt").write_text("tool state")
+    assert (HERE.parent / ".omnicloud" / "x.txt").read_text() == "tool state"
+    with pytest.raises(FileNotFoundError):
+        open(HERE / "missing.txt")
+    with pytest.raises(IsADirectoryError):
+        open(HERE)
+    assert (HERE / "data.txt").read_text() == "x"
+    assert (HERE / "data.txt").read_text() == "x"  # twice: once in the map
+
+
+def test_removes_its_own_file():
+    Path(__file__).unlink()
+"""
+
+
+def test_what_the_recorder_leaves_out(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_edges.py").write_text(EDGES)
+    (tmp_path / "tests" / "data.txt").write_text("x")
+    found, _ = record(tmp_path)
+    # tool folders, missing files and folders are no data; a data file read twice is one entry
+    assert set(found.data) == {"tests/data.txt"}
+    assert found.data["tests/data.txt"]["used"] == [0]
+    # a test file gone by the end of the run has no fingerprint (a later change re-runs it)
+    assert found.test_files == {}
+    assert found.code == {}
+
+
+def test_the_plugin_without_its_options_records_nothing(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_one.py").write_text("def test_one():\n    pass\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+         "-p", "no:xdist", "-o", "addopts=", "-p", "omnicloud.affected.recorder", "tests"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "omnicloud map" not in done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tests"]

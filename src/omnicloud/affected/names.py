@@ -56,10 +56,13 @@ class Refs:
         bare = 0
         for node in nodes:
             if isinstance(node, ast.Name):
-                if node.id in self.names:
-                    found.add(node.id)
+                if node.id in self.names and not isinstance(node.ctx, ast.Store):
+                    found.add(node.id)  # a plain store does not read the old value
                 elif node.id in self.aliases:
                     bare += 1
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                if node.target.id in self.names:  # ``X += 1`` reads X
+                    found.add(node.target.id)
             elif isinstance(node, ast.Attribute):
                 if node.attr in self.attrs:
                     found.add(node.attr)

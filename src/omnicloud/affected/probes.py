@@ -129,10 +129,9 @@ class ProbeFinder:
         if spec is None or spec.origin is None or not spec.has_location:
             return None
         rel = self.probes.relative(spec.origin)
-        if rel is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+        if rel is None:
             return None
         spec.loader = ProbedLoader(fullname, spec.origin, self.probes, rel)
-        spec.cached = None  # probed bytecode is never written
         return spec
 
 

@@ -92,7 +92,9 @@ class Recorder:
         if probes is not None:
             sys.addaudithook(self._audit)
 
-    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
+    # Python runs audit hooks with tracing off, so coverage.py cannot see this function run;
+    # test_recorder.py asserts what it records (the data files each test opened).
+    def _audit(self, event: str, args: tuple[Any, ...]) -> None:  # pragma: no cover
         # Called for every audited event in the process: cheap, and never raising.
         if event != "open" or self.current is None or not args:
             return
@@ -164,15 +166,15 @@ class Recorder:
         target = self.target if self.target.is_absolute() else self.root / self.target
         save_map(self._build(tests, self.probes), target)
 
-    def _build(self, tests: list[str], probes: Probes) -> TestMap:
+    def _build(self, items: list[str], probes: Probes) -> TestMap:
+        tests = list(dict.fromkeys([*items, *self.hits, *self.opened]))
         index = {test: i for i, test in enumerate(tests)}
         test_map = TestMap(tests=tests, toolchain=toolchain_digest(self.root))
         used: dict[str, dict[str, set[int]]] = {rel: {} for rel in probes.files}
         for test, fired in self.hits.items():
-            if test in index:
-                for probe in fired:
-                    rel, key = probes.keys[probe]
-                    used[rel].setdefault(key, set()).add(index[test])
+            for probe in fired:
+                rel, key = probes.keys[probe]
+                used[rel].setdefault(key, set()).add(index[test])
         outside: dict[str, set[str]] = {}
         for probe in self.outside | set(probes.take()):
             rel, key = probes.keys[probe]
@@ -186,35 +188,27 @@ class Recorder:
                 "outside": sorted(outside.get(rel, ())),
             }
         for test, paths in self.opened.items():
-            if test not in index:
-                continue
-            for rel in paths:
+            for rel in sorted(paths):
                 entry = self._data_entry(test_map, rel)
-                if entry is not None and index[test] not in entry["used"]:
+                if entry is not None:
                     entry["used"].append(index[test])
-        for test in tests:
-            file = test.partition("::")[0]
-            if file not in test_map.test_files:
-                content = _read(self.root / file)
-                if content is not None:
-                    test_map.test_files[file] = digest(content)
+        for file in dict.fromkeys(test.partition("::")[0] for test in tests):
+            content = _read(self.root / file)
+            if content is not None:  # None: a test file gone by the end of the run
+                test_map.test_files[file] = digest(content)
         return test_map
 
     def _data_entry(self, test_map: TestMap, rel: str) -> dict[str, Any] | None:
-        if rel in test_map.data:
-            return test_map.data[rel]
-        if SKIP_PARTS.intersection(rel.split("/")):
-            return None
-        path = self.root / rel
-        if not path.is_file():
-            return None
-        try:
-            content = path.read_bytes()
-        except OSError:
-            return None
-        entry: dict[str, Any] = {"fingerprint": digest(content), "used": []}
-        test_map.data[rel] = entry
-        return entry
+        """The data file's entry; None for tool folders and for what is no readable file."""
+        if rel not in test_map.data:
+            if SKIP_PARTS.intersection(rel.split("/")):
+                return None
+            try:
+                content = (self.root / rel).read_bytes()
+            except OSError:  # gone, a folder, unreadable
+                return None
+            test_map.data[rel] = {"fingerprint": digest(content), "used": []}
+        return test_map.data[rel]
 
 
 def _read(path: Path) -> str | None:
