@@ -41,6 +41,14 @@ async def stop_task(task: asyncio.Task[None], grace: float = 2.0) -> None:
             task.result()
 
 
+async def close_children(children: list[Any]) -> None:
+    """Stop, in the order they were handed out, the consumers and delayed publishers of a
+    broker that is closing (each has ``aclose``); the list is emptied."""
+    for child in children:
+        await child.aclose()
+    children.clear()
+
+
 def dead_letter_topic(topic: str, config: Mapping[str, Any] | None = None) -> str:
     """The configured ``dead_letter_topic``, else ``<topic>.dlq``."""
     configured = (config or {}).get("dead_letter_topic")

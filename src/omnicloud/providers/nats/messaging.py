@@ -38,7 +38,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from omnicloud.providers.delivery import Handler, RetryingConsumer, dead_letter_topic
+from omnicloud.providers.delivery import (
+    Handler,
+    RetryingConsumer,
+    close_children,
+    dead_letter_topic,
+)
 from omnicloud.providers.nats._base import DEFAULT_URL, NatsBase, connect, token
 from omnicloud.providers.nats.delayed import NatsDelayedPublisher
 from tck_py.shared.exceptions import PublishError
@@ -272,9 +277,7 @@ class NatsBroker(NatsBase):
 
     async def aclose(self) -> None:
         """Stop the consumers, delete the broker's stream, close the connection."""
-        for child in self._children:
-            await child.aclose()
-        self._children.clear()
+        await close_children(self._children)
         await super().aclose()
 
 

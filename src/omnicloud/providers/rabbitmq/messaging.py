@@ -41,7 +41,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from omnicloud.providers.delivery import Handler, RetryingConsumer, dead_letter_topic
+from omnicloud.providers.delivery import (
+    Handler,
+    RetryingConsumer,
+    close_children,
+    dead_letter_topic,
+)
 from omnicloud.providers.rabbitmq._base import DEFAULT_URL, RabbitBase, connect
 from omnicloud.providers.rabbitmq._client import aio_pika
 from tck_py.shared.exceptions import PublishError
@@ -258,9 +263,7 @@ class RabbitBroker(RabbitBase):
 
     async def aclose(self) -> None:
         """Stop the consumers, delete the broker's queues, close the connection."""
-        for child in self._children:
-            await child.aclose()
-        self._children.clear()
+        await close_children(self._children)
         await super().aclose()
 
 

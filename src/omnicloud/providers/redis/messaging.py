@@ -30,7 +30,13 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from omnicloud.providers.delivery import Handler, RetryingConsumer, dead_letter_topic, stop_task
+from omnicloud.providers.delivery import (
+    Handler,
+    RetryingConsumer,
+    close_children,
+    dead_letter_topic,
+    stop_task,
+)
 from omnicloud.providers.redis._base import DEFAULT_URL, close_client, connect, namespaced
 from omnicloud.providers.redis._client import redis_asyncio
 from tck_py.shared.exceptions import PublishError
@@ -230,9 +236,7 @@ class RedisBroker:
 
     async def aclose(self) -> None:
         """Stop consumers and movers, then close the connections."""
-        for child in self._children:
-            await child.aclose()
-        self._children.clear()
+        await close_children(self._children)
         await close_client(self._client, self._loop)
 
 
