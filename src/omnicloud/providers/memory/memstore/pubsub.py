@@ -7,18 +7,8 @@ import uuid
 from collections.abc import Mapping
 
 from omnicloud.providers.memory.memstore.common import tick, wait_for
+from omnicloud.providers.topics import pattern_matches
 from tck_py.interfaces.models import Message
-
-
-def pattern_matches(pattern: str, topic: str) -> bool:
-    """NATS-style: '*' matches one token, a final '>' one or more tokens."""
-    want, have = pattern.split("."), topic.split(".")
-    for index, token in enumerate(want):
-        if token == ">" and index == len(want) - 1:
-            return len(have) > index
-        if index >= len(have) or (token != "*" and token != have[index]):
-            return False
-    return len(want) == len(have)
 
 
 class PubSubFamily:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from omnicloud.providers.redis.interfaces._core import RedisCore, must_text, pack, unpack
+from omnicloud.providers.topics import pattern_matches
 from tck_py.interfaces.models import Message
 
 _GLOB_SPECIAL = "\\*?[]"
@@ -45,17 +46,6 @@ local left = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
 if left <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return left
 """
-
-
-def pattern_matches(pattern: str, topic: str) -> bool:
-    """'*' matches one token, a final '>' one or more tokens."""
-    want, have = pattern.split("."), topic.split(".")
-    for index, token in enumerate(want):
-        if token == ">" and index == len(want) - 1:
-            return len(have) > index
-        if index >= len(have) or (token != "*" and token != have[index]):
-            return False
-    return len(want) == len(have)
 
 
 def pattern_glob(pattern: str) -> str:
