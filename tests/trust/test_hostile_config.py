@@ -30,6 +30,9 @@ def _validate(tmp_path: Path, content: bytes) -> tuple[int, str]:
         ("[run]\nworkers = 5000", "run.workers: Input should be less than or equal to 1024"),
         ("[run]\nreruns = -1", "run.reruns: Input should be greater than or equal to 0"),
         ("[run]\ntimeout = -5", "run.timeout: a duration cannot be negative"),
+        ("[failures]\nsink_deadline = nan", "failures.sink_deadline: a duration must be a"),
+        ("[failures]\nsink_deadline = inf", "failures.sink_deadline: a duration of at most one"),
+        ('[run]\ntimeout = "99999999999h"', "run.timeout: a duration of at most one year"),
         (
             '[providers.a]\ncontarct = "kv_store"\nfactory = "a:b"',
             "providers.a.contarct: unknown key 'contarct'; did you mean 'contract'?",
@@ -42,7 +45,8 @@ def _validate(tmp_path: Path, content: bytes) -> tuple[int, str]:
     ids=[
         "deep-arrays", "deep-inline-tables", "deep-dotted-keys", "nesting-limit", "nul",
         "huge-int", "negative-workers", "too-many-workers", "negative-reruns",
-        "negative-timeout", "misspelled-required-key", "misspelled-table",
+        "negative-timeout", "nan-deadline", "infinite-deadline", "huge-duration",
+        "misspelled-required-key", "misspelled-table",
     ],
 )  # fmt: skip
 def test_hostile_text_is_a_configuration_error(tmp_path: Path, body: str, expected: str) -> None:

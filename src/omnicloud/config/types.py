@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -9,6 +10,19 @@ from pydantic import AfterValidator, BeforeValidator, SecretStr
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+#: One year. Durations become thread joins, sleeps and deadlines: nan, inf or a huge number
+#: there is a traceback (or no deadline at all), never a longer wait.
+MAX_DURATION = 365 * 24 * 3600.0
+
+
+def _bounded(seconds: float) -> float:
+    if math.isnan(seconds):
+        raise ValueError("a duration must be a number of seconds, not nan")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"a duration of at most one year ({MAX_DURATION:.0f} s); got {seconds:g}")
+    return seconds
 
 
 def parse_duration(value: Any) -> float:
@@ -16,13 +30,11 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a duration such as '30s', '250ms', '5m' or a number of seconds")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return float(value)
+        return _bounded(float(value))
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
-            return float(match.group(1)) * _UNITS[match.group(2)]
+            return _bounded(float(match.group(1)) * _UNITS[match.group(2)])
     raise ValueError(
         f"invalid duration {value!r}; expected a duration such as '30s', '250ms', '5m' or a"
         " number of seconds"
