@@ -381,3 +381,29 @@ def test_an_unreadable_or_older_map_runs_everything(shop: Project, text: str, wh
     assert why in selection.full_run
     assert "re-record it (omnicloud affected --record)" in selection.full_run
     assert len(selection.tests) == 4  # every test file
+
+
+def test_new_code_and_new_tests_next_to_the_map(shop: Project) -> None:
+    recorded = omnicloud(shop, "--record")
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    shop.git("checkout", "-q", "-b", "change")
+    shop.write("src/shop/extra.py", "BONUS = 1\n")
+    replace_in(
+        "src/shop/cart.py", "from shop.pricing", "from shop.extra import BONUS\nfrom shop.pricing"
+    )(shop)
+    replace_in(
+        "src/shop/cart.py", "        self.lines = []", "        self.lines = [] if BONUS else None"
+    )(shop)
+    shop.write(
+        "tests/test_new.py",
+        "from shop.stock import reserve\n\n\ndef test_new():\n    assert reserve\n",
+    )
+    shop.commit("new code, new test")
+    selection = compute_selection(load_config(shop.root / "omnicloud.toml", environ={})).selection
+    by_file = {item.name: item for item in selection.tests}
+    # a module the map has never seen: its importers' test files run whole
+    assert by_file["tests/test_cart.py"].tests == ()
+    assert "code the test map cannot vouch for" in by_file["tests/test_cart.py"].justification
+    # a test file the map has never seen runs whole through the import graph, like without it
+    assert "tests/test_new.py" in by_file
+    assert set(by_file) == {"tests/test_cart.py", "tests/test_new.py"}

@@ -1,0 +1,107 @@
+"""Edges of the selector's pure parts (coverage floor of the affected package): each asserts
+what the code answers for an input the other tests do not reach."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from omnicloud.affected.changes import FileChange
+from omnicloud.affected.execute import provider_pytest_args
+from omnicloud.affected.gather import AffectedResult
+from omnicloud.affected.history import per_item, recent_failures
+from omnicloud.affected.imports import build_graph, parse_imports, reach_changed
+from omnicloud.affected.index import ScanStats
+from omnicloud.affected.render import render_text
+from omnicloud.affected.select import Item, Reason, Selection
+from omnicloud.affected.shadow import is_selected, read_log
+from omnicloud.affected.testdiff import changed_tests
+
+
+def result(selection: Selection, **extra: object) -> AffectedResult:
+    return AffectedResult(selection, Path("."), "test", **extra)  # type: ignore[arg-type]
+
+
+def narrowed() -> Selection:
+    reason = Reason("contracts", "contract kv_store suite (modified)")
+    item = Item("provider", "redis-kv", (reason,), ("test_get",))
+    return Selection("main", "abc", providers=(item,))
+
+
+def test_a_users_k_expression_is_combined_with_the_narrowing() -> None:
+    args = provider_pytest_args(result(narrowed()), ["-x", "-k", "not slow"])
+    assert args == ("-x", "-k", "(not slow) and ((redis-kv: and (test_get)))")
+    dangling = provider_pytest_args(result(narrowed()), ["-k"])  # pytest will report it
+    assert dangling == ("-k", "-k", "(redis-kv: and (test_get))")
+    whole = Selection("main", "abc", providers=(Item("provider", "p", (Reason("paths", "x"),)),))
+    assert provider_pytest_args(result(whole), ["-q"]) == ("-q",)
+
+
+def test_explain_lists_at_most_five_reasons_and_skips_what_is_empty() -> None:
+    reasons = tuple(Reason("imports", f"chain {n}") for n in range(8))
+    selection = Selection("main", None, tests=(Item("tests", "tests/test_a.py", reasons),))
+    text = render_text(result(selection), explain=True)
+    assert "      also <- chain 4" in text
+    assert "chain 5" not in text
+    assert "      ... and 3 more reasons" in text
+    assert "changed files" not in text  # nothing changed, no scan, no timings: no lines
+    assert "import graph:" not in text
+    assert "time:" not in text
+    changed = Selection(
+        "main", None, tests=selection.tests, changed=(FileChange("a.py", "modified", "committed"),)
+    )
+    full = render_text(result(changed, scan=ScanStats(3, 1, 2), timings={"git": 0.5}), explain=True)
+    assert "import graph: 3 files, 1 parsed, 2 from the cache" in full
+    assert "time: git 500 ms" in full
+
+
+def test_is_selected_by_file_by_test_and_by_parametrization() -> None:
+    whole = Item("tests", "tests/test_a.py", (Reason("tests", "x"),))
+    some = Item("tests", "tests/test_b.py", (Reason("map", "y"),), ("tests/test_b.py::test_x",))
+    selection = Selection("main", None, tests=(whole, some))
+    assert is_selected("tests/test_a.py::test_any", selection)
+    assert not is_selected("tests/test_a.pyx::test_any", selection)  # a prefix is no file
+    assert is_selected("tests/test_b.py::test_x[1]", selection)
+    assert not is_selected("tests/test_b.py::test_y", selection)
+    assert not is_selected("tests/test_c.py::test_z", selection)
+
+
+def test_read_log_skips_blank_lines(tmp_path: Path) -> None:
+    assert read_log(tmp_path / "none.jsonl") == []
+    log = tmp_path / "shadow.jsonl"
+    record = (
+        '{"base": "main", "head": "abc", "selected": 1, "total": 2, "failing": [],'
+        ' "missed": [], "full_run": null, "when": 1700000000.0}'
+    )
+    log.write_text(f"\n{record}\n\n")
+    records = read_log(log)
+    assert [r.selected for r in records] == [1]
+
+
+def test_changed_tests_of_a_file_that_does_not_parse() -> None:
+    assert changed_tests("def test_a(:\n", "def test_a():\n    pass\n") is None
+
+
+def test_per_item_skips_ids_of_unknown_providers() -> None:
+    values = {"omnicloud.toml::gone:kv::test_a": 3.0, "omnicloud.toml::p:kv::test_b": 2.0}
+    assert per_item(values, ["p"], []) == {"p": 2.0}
+
+
+def test_recent_failures_of_what_is_no_database(tmp_path: Path) -> None:
+    (tmp_path / "history.db").write_text("not sqlite")
+    assert recent_failures(tmp_path / "history.db") == {}
+    assert recent_failures(tmp_path / "missing.db") == {}
+
+
+def test_graph_walks_reach_each_seed_once() -> None:
+    graph = build_graph({"a.py": parse_imports("import b\n"), "b.py": parse_imports("")}, ["."])
+    reach = reach_changed(graph, ["b.py", "b.py"])
+    assert reach.chain("a.py") == ["a.py", "b.py"]
+
+
+def test_a_table_bound_to_a_name_and_an_attribute_is_read_by_its_name() -> None:
+    source = "T = obj.attr = ('a.m', 'a.n')\nimport importlib\nimportlib.import_module(T[k])\n"
+    parsed = parse_imports(source)
+    assert parsed.dynamic == ()  # the loader's argument is a lookup in a known table
+    assert [r[1] for r in parsed.records] == ["a.m", "a.n", "importlib"]
+    assert ast.parse(source)
