@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from provision_support import pid_running
+from provision_support import pid_running, processes_in
 
 from omnicloud.config.models import ServiceConfig
 from omnicloud.provision import process
@@ -32,7 +32,7 @@ from omnicloud.provision.process import (
     free_port,
     reachable_by,
 )
-from omnicloud.provision.ready import ProvisionFailed
+from omnicloud.provision.ready import ProvisionFailed, ProvisionTimeout
 from omnicloud.provision.recipes import resolve_service
 
 #: A TCP server in Python that ignores SIGTERM (only SIGKILL stops it).
@@ -60,6 +60,23 @@ def test_a_failing_init_step_names_the_init_key(tmp_path: Path, state_dir: Path)
     assert message.startswith("service 'svc' could not be initialised (")
     assert "false exited 1) [services.svc.init]" in message
     assert not (state_dir / "init-cache").exists()  # nothing cached from a failed init
+
+
+def test_an_init_step_running_past_the_timeout_is_killed_and_named(
+    tmp_path: Path, state_dir: Path
+) -> None:
+    spec = _spec(
+        command=[sys.executable, "-c", STUBBORN],
+        port=1,
+        init=[["sleep", "30"]],
+        startup_timeout=0.3,
+    )
+    with pytest.raises(ProvisionTimeout) as info:
+        ProcessProvisioner().start(spec, _run(tmp_path))
+    message = info.value.message
+    assert message.startswith("service 'svc' could not be initialised in 0.3s (")
+    assert "sleep still running) [services.svc.startup_timeout]" in message
+    assert processes_in(state_dir) == []  # the step was killed, not left sleeping
 
 
 def test_a_service_without_a_command_says_what_to_set(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ from omnicloud.provision.kinds import Recipe, get_kind
 from omnicloud.provision.ready import (
     Deadline,
     ProvisionFailed,
+    ProvisionTimeout,
     ReadyTarget,
     checks_for,
     failure,
@@ -174,9 +175,17 @@ class ProcessProvisioner:
         )
         try:
             code = step.wait(timeout=spec.timeout)
-        except BaseException:
+        except BaseException as exc:
             _signal_group(step.pid, signal.SIGKILL)
             step.wait()
+            if isinstance(exc, subprocess.TimeoutExpired):
+                raise failure(
+                    ProvisionTimeout,
+                    target,
+                    f"could not be initialised in {spec.timeout:g}s ({argv[0]} still running)",
+                    "initialisation timed out",
+                    spec.timeout_key,
+                ) from None
             raise
         if code != 0:
             raise failure(
