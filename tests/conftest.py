@@ -7,6 +7,7 @@ Helpers live in importable modules next to this file (``tests`` is on ``sys.path
 from collections.abc import Generator
 
 import pytest
+from _pytest.nodeid import NodeId
 from hypothesis import HealthCheck, settings
 
 import service_guard
@@ -26,3 +27,25 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     unmarked one fails instead of silently skipping in CI."""
     with service_guard.running(item):
         return (yield)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make ``--dist loadgroup`` group again under pytest >= 9.2.
+
+    xdist (3.8) groups a test by appending ``@<group>`` to its node id in the worker, through
+    ``item._nodeid``; pytest 9.2 keeps the id in ``item._id`` and ignores that attribute, so
+    every ``xdist_group`` test became a group of its own: a module fixture (a RabbitMQ node, a
+    mutant run) ran once on every worker. Here the suffix xdist meant is set where pytest reads
+    it, exactly as xdist spells it.
+    """
+    if not getattr(config.option, "loadgroup", False):  # set in xdist workers only
+        return
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        suffix = "@" + "_".join(sorted(names))
+        if names and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)

@@ -21,6 +21,11 @@ def outcomes(path: Path) -> list[tuple[str, str]]:
     return sorted((case_id(c), case_outcome(c)) for _s, c in cases(read_junit(path)))
 
 
+# The tests reading four_shards run on one xdist worker: its five pytest runs happen once, not
+# once on every worker that draws one of them.
+ON_FOUR_SHARDS = pytest.mark.xdist_group("four_shards")
+
+
 @pytest.fixture(scope="module")
 def four_shards(shared_project: Path) -> Path:
     """The whole suite once (whole.xml) and as 4 shard processes (shards/s<i>.xml)."""
@@ -32,6 +37,7 @@ def four_shards(shared_project: Path) -> Path:
     return shared_project
 
 
+@ON_FOUR_SHARDS
 def test_four_shards_merged_equal_the_unsharded_run(four_shards: Path) -> None:
     expected = outcomes(four_shards / "whole.xml")
     assert len(expected) == 19
@@ -58,10 +64,12 @@ def test_four_shards_merged_equal_the_unsharded_run(four_shards: Path) -> None:
     assert "merged 4 file(s): 19 tests, 15 passed, 2 failed, 1 errors, 1 skipped" in merged.stderr
 
 
+@ON_FOUR_SHARDS
 def test_the_slow_test_gets_a_shard_of_its_own(four_shards: Path) -> None:
     assert outcomes(four_shards / "shards/s1.xml") == [("test_alpha.py::test_slow", "passed")]
 
 
+@ON_FOUR_SHARDS
 def test_failed_ids_rerun_exactly_the_failures(four_shards: Path) -> None:
     if not (four_shards / "failed.txt").exists():
         run_omnicloud(
@@ -86,6 +94,7 @@ def test_failed_ids_rerun_exactly_the_failures(four_shards: Path) -> None:
     assert [t for t, _o in outcomes(four_shards / "rerun.xml")] == ids
 
 
+@ON_FOUR_SHARDS
 def test_xdist_workers_run_exactly_the_shard(four_shards: Path) -> None:
     for index in (2, 3):
         xdist = run_pytest(four_shards, "-n", "2", f"--shard={index}/4", f"--junitxml=x{index}.xml")
@@ -104,6 +113,7 @@ def test_shards_record_their_index_for_merge(shared_project: Path) -> None:
     assert [suite_property(s, SHARD_PROPERTY) for s in suites] == ["2/3"]
 
 
+@ON_FOUR_SHARDS
 def test_kubernetes_completion_index_selects_the_same_shard_as_the_option(
     four_shards: Path,
 ) -> None:

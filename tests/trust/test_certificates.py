@@ -29,6 +29,9 @@ implements = ["keyvalue_basic", "list_basic"]
 distribution = "open-omni-cloud-tck"
 """
 
+# One xdist worker runs the module: the certified repository (a matrix run) is built once.
+pytestmark = pytest.mark.xdist_group("certificates")
+
 
 @pytest.fixture(scope="module")
 def certified(tmp_path_factory: pytest.TempPathFactory) -> Path:

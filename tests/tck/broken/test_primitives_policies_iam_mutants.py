@@ -33,6 +33,9 @@ import secrets_mutants
 from junitparser import Error, Failure, JUnitXml, Skipped
 
 HERE = Path(__file__).parent
+# One xdist worker runs the whole module, so the mutant run (the module fixture) happens once,
+# not once on every worker that draws one of its tests.
+pytestmark = pytest.mark.xdist_group("mutants")
 #: Upper bound for the whole mutant run (about 35 s on an idle 2-core machine).
 RUN_TIMEOUT_S = 300
 
