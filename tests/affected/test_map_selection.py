@@ -15,7 +15,7 @@ import pytest
 from affected_repo import Project
 
 from omnicloud.affected import compute_selection
-from omnicloud.affected.testmap import TestMap, cut_units, digest, select_by_map
+from omnicloud.affected.testmap import TestMap, cut_units, digest, save_map, select_by_map
 from omnicloud.cli import main
 from omnicloud.config import load_config
 
@@ -407,3 +407,14 @@ def test_new_code_and_new_tests_next_to_the_map(shop: Project) -> None:
     # a test file the map has never seen runs whole through the import graph, like without it
     assert "tests/test_new.py" in by_file
     assert set(by_file) == {"tests/test_cart.py", "tests/test_new.py"}
+
+
+def test_a_map_recorded_under_other_pins_runs_everything(shop: Project) -> None:
+    save_map(TestMap(toolchain="other pins"), shop.root / ".omnicloud" / "testmap.json")
+    shop.git("checkout", "-q", "-b", "change")
+    EDITS["discount off by one"](shop)
+    shop.commit("discount")
+    selection = compute_selection(load_config(shop.root / "omnicloud.toml", environ={})).selection
+    assert selection.full_run is not None
+    assert "recorded with other lock files or toolchain pins" in selection.full_run
+    assert len(selection.tests) == 4  # every test file

@@ -283,3 +283,22 @@ def test_a_store_is_no_read_but_an_augmented_assignment_is() -> None:
     test_map = TestMap(tests=["t.py::test_reset", "t.py::test_bump"], code={PRICING: entry})
     found = spread(test_map, graph(files), files.get, {PRICING: {"TAX_RATE"}})
     assert [t for t, _ in found.hits] == ["t.py::test_bump"]
+
+
+def test_a_file_reached_twice_is_followed_once_per_new_name() -> None:
+    files = {
+        "src/shop/__init__.py": "",
+        PRICING: "TAX_RATE = 1\n",
+        "src/shop/a.py": "from shop.pricing import TAX_RATE\n",
+        "src/shop/b.py": "from shop.pricing import TAX_RATE\n",
+        # not probed: reads both names, so it is given up on (once in the answer)
+        "src/shop/c.py": (
+            "from shop.a import TAX_RATE\nfrom shop.b import TAX_RATE as R\n\n\n"
+            "def f():\n    n = 0\n    n += 1\n    return TAX_RATE + R + n\n"
+        ),
+        # reached through a.py and b.py with the same name: followed once
+        "src/shop/e.py": "from shop.a import TAX_RATE\nfrom shop.b import TAX_RATE\n",
+    }
+    found = spread(TestMap(), graph(files), files.get, {PRICING: {"TAX_RATE"}})
+    assert found.hits == ()
+    assert found.unknown == ("src/shop/c.py",)

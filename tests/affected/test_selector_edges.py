@@ -4,18 +4,22 @@ what the code answers for an input the other tests do not reach."""
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
+from affected_repo import Project
+
 from omnicloud.affected.changes import FileChange
-from omnicloud.affected.execute import provider_pytest_args
+from omnicloud.affected.execute import Runner, provider_pytest_args
 from omnicloud.affected.gather import AffectedResult
 from omnicloud.affected.history import per_item, recent_failures
 from omnicloud.affected.imports import build_graph, parse_imports, reach_changed
 from omnicloud.affected.index import ScanStats
 from omnicloud.affected.render import render_text
 from omnicloud.affected.select import Item, Reason, Selection
-from omnicloud.affected.shadow import is_selected, read_log
+from omnicloud.affected.shadow import is_selected, read_log, shadow
 from omnicloud.affected.testdiff import changed_tests
+from omnicloud.affected.testmap import load_map
 
 
 def result(selection: Selection, **extra: object) -> AffectedResult:
@@ -105,3 +109,49 @@ def test_a_table_bound_to_a_name_and_an_attribute_is_read_by_its_name() -> None:
     assert parsed.dynamic == ()  # the loader's argument is a lookup in a known table
     assert [r[1] for r in parsed.records] == ["a.m", "a.n", "importlib"]
     assert ast.parse(source)
+
+
+def test_a_shadow_run_can_refresh_the_map_and_survives_a_run_without_outcomes(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_one.py").write_text("def test_one():\n    assert 1\n")
+    runner = Runner((sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:xdist"), "test")
+    everything = Selection("main", None, full_run="full run: the map is stale")
+    log = tmp_path / "shadow.jsonl"
+    code, found = shadow(
+        tmp_path, everything, runner, ["tests"], ["."], map_path=tmp_path / "map.json", log=log
+    )
+    assert code == 0
+    assert (found.selected, found.total, found.full_run) == (1, 1, True)  # a full run: all
+    refreshed = load_map(tmp_path / "map.json")
+    assert refreshed is not None
+    assert refreshed.tests == ["tests/test_one.py::test_one"]
+    code, found = shadow(
+        tmp_path, everything, runner, ["tests"], ["."], log=log, pytest_args=["--no-such-flag"]
+    )
+    assert code != 0
+    assert (found.selected, found.total) == (0, 0)  # pytest stopped before any outcome
+    assert len(read_log(log)) == 2
+
+
+def test_a_configuration_new_or_broken_at_the_merge_base_selects_every_provider(
+    project: Project,
+) -> None:
+    config = (project.root / "omnicloud.toml").read_text()
+    project.git("rm", "-q", "omnicloud.toml")
+    project.commit("no configuration")
+    base = project.git("rev-parse", "HEAD").strip()
+    project.write("omnicloud.toml", config)
+    project.commit("configuration back")
+    added = project.justifications(base)
+    assert added
+    assert all("the version at the merge base did not exist" in line for line in added)
+    project.write("omnicloud.toml", "[project\n")
+    project.commit("broken")
+    broken = project.git("rev-parse", "HEAD").strip()
+    project.write("omnicloud.toml", config)
+    project.commit("fixed")
+    fixed = project.justifications(broken)
+    assert fixed
+    assert all("the version at the merge base does not load" in line for line in fixed)
