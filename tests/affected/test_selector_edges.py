@@ -4,17 +4,25 @@ what the code answers for an input the other tests do not reach."""
 from __future__ import annotations
 
 import ast
+import json
 import sys
 from pathlib import Path
 
 from affected_repo import Project
 
-from omnicloud.affected.changes import FileChange
+from omnicloud.affected.changes import (
+    BaseRef,
+    FileChange,
+    GitRepo,
+    collect_changes,
+    default_branch,
+    resolve_base,
+)
 from omnicloud.affected.execute import Runner, provider_pytest_args
 from omnicloud.affected.gather import AffectedResult
 from omnicloud.affected.history import per_item, recent_failures
 from omnicloud.affected.imports import build_graph, parse_imports, reach_changed
-from omnicloud.affected.index import ScanStats
+from omnicloud.affected.index import CACHE_VERSION, ScanStats, _read_cache, python_blobs
 from omnicloud.affected.render import render_text
 from omnicloud.affected.select import Item, Reason, Selection
 from omnicloud.affected.shadow import is_selected, read_log, shadow
@@ -155,3 +163,48 @@ def test_a_configuration_new_or_broken_at_the_merge_base_selects_every_provider(
     fixed = project.justifications(broken)
     assert fixed
     assert all("the version at the merge base does not load" in line for line in fixed)
+
+
+def test_without_a_project_folder_the_base_is_the_previous_commit() -> None:
+    assert resolve_base(None, None, {}, None) == BaseRef("HEAD~1", "default")
+
+
+def test_a_repository_without_any_branch_name_known_has_no_default_branch(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.git("init", "-q", "-b", "topic")
+    project.write("a.py", "")
+    project.commit("one")
+    assert default_branch(GitRepo.open(tmp_path)) is None  # no main, master, no remote
+
+
+def test_a_repository_without_a_commit_runs_everything(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.git("init", "-q", "-b", "main")
+    changes = collect_changes(tmp_path, BaseRef("main", "test"))
+    assert changes.full_run == "the repository has no commit yet"
+
+
+def test_loader_calls_that_cannot_be_resolved_are_dynamic() -> None:
+    parsed = parse_imports(
+        "import importlib\nimportlib.import_module()\nimportlib.import_module('.rel')\n"
+    )
+    assert sorted(line for line, _code, _lazy in parsed.dynamic) == [2, 3]
+
+
+def test_import_cache_that_is_old_or_damaged_costs_a_cold_run(tmp_path: Path) -> None:
+    cache = tmp_path / "imports.json"
+    cache.write_text('{"version": -1, "entries": {}}')
+    assert _read_cache(cache) == {}
+    cache.write_text(json.dumps({"version": CACHE_VERSION, "entries": {"b": 1}}))
+    assert _read_cache(cache) == {}
+
+
+def test_a_deleted_python_file_has_no_blob(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.git("init", "-q", "-b", "main")
+    project.write("a.py", "A = 1\n")
+    project.write("b.py", "B = 1\n")
+    project.commit("two")
+    (tmp_path / "b.py").unlink()
+    blobs = python_blobs(tmp_path, ["b.py", "a.py", "notes.txt"])
+    assert set(blobs) == {"a.py"}
