@@ -20,6 +20,7 @@ from provision_support import pid_running, processes_in
 from omnicloud.config.models import ServiceConfig
 from omnicloud.provision import process
 from omnicloud.provision.base import Leftover, RunContext, ServiceHandle, ServiceSpec, state_root
+from omnicloud.provision.kinds.redis import RedisPing
 from omnicloud.provision.process import (
     ProcessProvisioner,
     _accepts,
@@ -32,8 +33,9 @@ from omnicloud.provision.process import (
     free_port,
     reachable_by,
 )
-from omnicloud.provision.ready import ProvisionFailed, ProvisionTimeout
+from omnicloud.provision.ready import NotReady, ProvisionFailed, ProvisionTimeout, ReadyTarget
 from omnicloud.provision.recipes import resolve_service
+from service_guard import require_binary
 
 #: A TCP server in Python that ignores SIGTERM (only SIGKILL stops it).
 STUBBORN = (
@@ -233,3 +235,20 @@ def test_signals_reach_a_process_that_leads_no_group_and_skip_gone_ones() -> Non
 
 def test_a_closed_port_does_not_accept() -> None:
     assert not _accepts("127.0.0.1", free_port())
+
+
+@pytest.mark.services("redis")
+def test_the_redis_ping_refuses_a_server_that_rejects_the_password(tmp_path: Path) -> None:
+    require_binary("redis-server", "redis-server")
+    command = ["redis-server", "--port", "{port}", "--requirepass", "right", "--save", ""]
+    provisioner = ProcessProvisioner()
+    handle = provisioner.start(_spec(command=command, port=1), _run(tmp_path))
+    try:
+        ping = RedisPing()
+        right = ReadyTarget("svc", handle.host, handle.port, {"password": "right"})
+        ping.check(right)
+        wrong = ReadyTarget("svc", handle.host, handle.port, {"password": "wrong"})
+        with pytest.raises(NotReady, match="unexpected answer b'-WRONGPASS"):
+            ping.check(wrong)
+    finally:
+        provisioner.stop(handle)
