@@ -11,6 +11,7 @@ from _pytest.nodeid import NodeId
 from hypothesis import HealthCheck, settings
 
 import service_guard
+import suite_durations
 
 # No per-example deadline and no "too slow" health check in this repository's own property
 # tests: on a loaded 2-core CI runner both are timing assertions that fail for reasons outside
@@ -37,10 +38,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ``item._nodeid``; pytest 9.2 keeps the id in ``item._id`` and ignores that attribute, so
     every ``xdist_group`` test became a group of its own: a module fixture (a RabbitMQ node, a
     mutant run) ran once on every worker. Here the suffix xdist meant is set where pytest reads
-    it, exactly as xdist spells it.
+    it, exactly as xdist spells it. The modules with the longest tests go first, too.
     """
     if not getattr(config.option, "loadgroup", False):  # set in xdist workers only
         return
+    _longest_modules_first(items)
     for item in items:
         names = {
             str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
@@ -49,3 +51,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         suffix = "@" + "_".join(sorted(names))
         if names and not item.nodeid.endswith(suffix):
             item._id = NodeId.parse(item.nodeid + suffix)
+
+
+def _longest_modules_first(items: list[pytest.Item]) -> None:
+    """Modules holding the longest tests (tests/durations.json) first, each kept whole and in
+    order (module fixtures stay set up once per run of the module): xdist hands tests out in
+    this order, so a long test no longer starts last and runs alone while the workers idle."""
+    longest = suite_durations.module_order((item.nodeid for item in items), suite_durations.load())
+    items.sort(key=lambda item: -longest[item.nodeid.split("::", 1)[0]])
