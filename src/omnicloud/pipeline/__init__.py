@@ -125,7 +125,13 @@ def redacted_output(redactor: Redactor) -> Iterator[None]:
 
 
 def _run(state: RunState, interrupts: Interrupts) -> int:
-    code = _stages(state, interrupts)
+    try:
+        code = _stages(state, interrupts)
+    except BaseException:
+        # A crash (a bug, not an interrupt): its traceback is shown, but the services go first.
+        interrupts.shield()
+        state.stack.close()
+        raise
     interrupts.shield()  # from here on a signal is recorded, never raised: cleanup completes
     state.interrupted = interrupts.received
     try:
@@ -159,6 +165,11 @@ def _stages(state: RunState, interrupts: Interrupts) -> int | None:
     except OmnicloudError as exc:
         print(exc.render(), file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except BaseException:
+        # Whatever the interrupt became on its way out (a KeyboardInterrupt, or pytest's own
+        # error about an exception the interrupt left unraisable): the run was interrupted,
+        # and the services, results and report still follow.
+        if interrupts.received is None:
+            raise
         return ExitCode.INTERRUPTED
     return None
