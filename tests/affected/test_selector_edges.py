@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from affected_repo import Project
@@ -208,3 +209,49 @@ def test_a_deleted_python_file_has_no_blob(tmp_path: Path) -> None:
     (tmp_path / "b.py").unlink()
     blobs = python_blobs(tmp_path, ["b.py", "a.py", "notes.txt"])
     assert set(blobs) == {"a.py"}
+
+
+def test_a_dynamic_import_with_no_change_under_its_package_only_notes_it(
+    project: Project,
+) -> None:
+    project.write(
+        "src/acme/kv/loader.py",
+        "import importlib\n\n\ndef load(name):\n    return importlib.import_module(name)\n",
+    )
+    project.write("src/acme/kv/redis.py", "from . import loader\n\n\nclass RedisKV:\n    pass\n")
+    project.commit("loader")
+    project.git("branch", "-f", "main")
+    project.write("notes/readme.md", "# notes\n")
+    project.commit("outside the loader's package")
+    selection = project.affected().selection
+    assert selection.providers == ()
+    assert selection.notes == (
+        "redis-kv: src/acme/kv/loader.py:5 imports a module named at run time"
+        " (importlib.import_module(name)); selected for any change under src/acme/kv/",
+    )
+
+
+def test_without_test_level_a_contract_test_change_runs_the_whole_suite(
+    project_factory: Callable[..., Project],
+) -> None:
+    project = project_factory("\n[affected]\ntest_level = false\n")
+    suite = project.root / "src/tck_py/primitives/kv_store.py"
+    suite.write_text(suite.read_text().replace("assert helper() == 1", "assert helper() == 1 + 0"))
+    project.commit("one contract test")
+    providers = project.affected().selection.providers
+    assert providers
+    assert all(item.tests == () for item in providers)  # not narrowed to test_a
+
+
+def test_a_mapping_rule_that_matches_nothing_selects_nothing(
+    project_factory: Callable[..., Project],
+) -> None:
+    project = project_factory(
+        "\n[[affected.mappings]]\nsource_pattern = 'lib/(.*)\\.py'\n"
+        "test_pattern = 'tests/test_{1}.py'\n"
+    )
+    project.write("notes/readme.md", "# notes\n")
+    project.commit("docs only")
+    selection = project.affected().selection
+    assert selection.tests == ()
+    assert selection.notes == ()
