@@ -20,7 +20,12 @@ from omnicloud.affected.changes import (
     resolve_base,
 )
 from omnicloud.affected.execute import Runner, provider_pytest_args
-from omnicloud.affected.gather import AffectedResult
+from omnicloud.affected.gather import (
+    AffectedResult,
+    _config_path,
+    _interface_modules,
+    suite_sources,
+)
 from omnicloud.affected.history import per_item, recent_failures
 from omnicloud.affected.imports import build_graph, parse_imports, reach_changed
 from omnicloud.affected.index import CACHE_VERSION, ScanStats, _read_cache, python_blobs
@@ -29,6 +34,7 @@ from omnicloud.affected.select import Item, Reason, Selection
 from omnicloud.affected.shadow import is_selected, read_log, shadow
 from omnicloud.affected.testdiff import changed_tests
 from omnicloud.affected.testmap import load_map
+from omnicloud.config import load_config
 
 
 def result(selection: Selection, **extra: object) -> AffectedResult:
@@ -255,3 +261,39 @@ def test_a_mapping_rule_that_matches_nothing_selects_nothing(
     selection = project.affected().selection
     assert selection.tests == ()
     assert selection.notes == ()
+
+
+def test_suite_sources_skip_disabled_providers_and_unknown_interfaces(
+    project_factory: Callable[..., Project],
+) -> None:
+    project = project_factory(
+        '\n[providers.off-kv]\ncontract = "kv_store"\nfactory = "acme.util:X"\nenabled = false\n'
+    )
+    config = load_config(project.root / "omnicloud.toml", environ={})
+    sources = suite_sources(config)
+    assert "off-kv" not in sources
+    assert "redis-kv" in sources
+    assert _interface_modules(["no-such-interface"]) == []  # the loader reports it, not us
+
+
+def test_a_configuration_outside_the_project_or_from_code_is_not_a_changed_file(
+    project: Project, tmp_path: Path
+) -> None:
+    config = load_config(project.root / "omnicloud.toml", environ={})
+    assert _config_path(config, project.root) == "omnicloud.toml"
+    assert _config_path(config.model_copy(update={"source": None}), project.root) is None
+    elsewhere = config.model_copy(update={"source": tmp_path / "other" / "omnicloud.toml"})
+    assert _config_path(elsewhere, project.root) is None
+
+
+def test_a_test_file_that_is_no_text_is_not_narrowed(
+    project_factory: Callable[..., Project],
+) -> None:
+    project = project_factory('\n[affected]\ntest_paths = ["tests"]\n')
+    project.write("tests/test_x.py", "def test_x():\n    pass\n")
+    project.commit("a test")
+    project.git("branch", "-f", "main")
+    (project.root / "tests" / "test_x.py").write_bytes(b"def test_x():\n    '\xff'\n")
+    project.commit("not UTF-8 any more")
+    selection = project.affected("main").selection
+    assert [(i.name, i.tests) for i in selection.tests] == [("tests/test_x.py", ())]
