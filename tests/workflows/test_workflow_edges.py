@@ -17,7 +17,9 @@ from rich.console import Console
 
 from omnicloud.config import Config, parse_config
 from omnicloud.errors import SelectionError
-from omnicloud.workflows.engine import WorkflowResult, run_workflow
+from omnicloud.results import TestResult
+from omnicloud.workflows.engine import StepResult, WorkflowResult, run_workflow
+from omnicloud.workflows.flow import FlowStore, FlowValueMissing
 from omnicloud.workflows.report import render_markdown, render_terminal
 
 
@@ -177,3 +179,34 @@ def test_applications_from_repositories_and_without_folder_or_services(tmp_path:
     subprocess.run(["rm", "-rf", str(repo)], check=True)
     again = run_workflow(config, "apps", results_dir=results, only_step="released", environ=environ)
     assert _by_name(again)["released"] == ("passed", "")
+
+
+def test_the_flow_store_names_missing_values_and_skips_lines_without_a_key(
+    tmp_path: Path,
+) -> None:
+    store = FlowStore(tmp_path / "flow.json", step="make")
+    with pytest.raises(
+        FlowValueMissing, match=r"no step has published 'x' \(published: none yet\)"
+    ):
+        store["x"]
+    output = tmp_path / "make.output"
+    output.write_text("order=42\njust a log line\n=orphan\n", encoding="utf-8")
+    assert store.absorb_output_file(output) == ["order"]
+    assert store.get("order") == "42"
+    assert store.get("x", "default") == "default"
+    with pytest.raises(FlowValueMissing, match=r"\(published: order\)"):
+        store["x"]
+
+
+def test_reports_of_a_run_that_took_no_time_with_a_failed_test_without_message(
+    tmp_path: Path,
+) -> None:
+    failed = TestResult(classname="tests.test_a", name="test_b", outcome="failed")
+    step = StepResult("check", "app", "failed", "exit code 1", tests=[failed])
+    result = WorkflowResult("w", [step], {}, {}, tmp_path, 0.0)
+    markdown = render_markdown(result)
+    assert "## Failed tests" in markdown
+    assert f"- check: `{failed.test_id}`: " in markdown
+    out = io.StringIO()
+    render_terminal(result, Console(file=out, width=200))
+    assert "exit code 1" in out.getvalue()
