@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from affected_repo import Project
 
 from omnicloud.affected.changes import (
@@ -28,7 +29,14 @@ from omnicloud.affected.gather import (
 )
 from omnicloud.affected.history import per_item, recent_failures
 from omnicloud.affected.imports import build_graph, parse_imports, reach_changed
-from omnicloud.affected.index import CACHE_VERSION, ScanStats, _read_cache, python_blobs
+from omnicloud.affected.index import (
+    CACHE_VERSION,
+    ScanStats,
+    _read_cache,
+    _write_cache,
+    python_blobs,
+    scan_imports,
+)
 from omnicloud.affected.render import render_text
 from omnicloud.affected.select import Item, Reason, Selection
 from omnicloud.affected.shadow import is_selected, read_log, shadow
@@ -297,3 +305,27 @@ def test_a_test_file_that_is_no_text_is_not_narrowed(
     project.commit("not UTF-8 any more")
     selection = project.affected("main").selection
     assert [(i.name, i.tests) for i in selection.tests] == [("tests/test_x.py", ())]
+
+
+def test_a_file_listed_but_gone_is_not_parsed(tmp_path: Path) -> None:
+    (tmp_path / "here.py").write_text("import os\n")
+    parsed, stats = scan_imports(tmp_path, {"here.py": "b1", "gone.py": "b2"}, None)
+    assert set(parsed) == {"here.py"}
+    assert (stats.files, stats.parsed) == (2, 1)
+
+
+def test_a_cache_that_cannot_be_replaced_leaves_no_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "cache" / "imports.json"
+    target.mkdir(parents=True)
+    (target / "keep").write_text("a folder where the cache should be")
+    with pytest.raises(OSError):
+        _write_cache(target, {"b": parse_imports("import os\n")})
+    assert sorted(p.name for p in target.parent.iterdir()) == [".gitignore", "imports.json"]
+
+
+def test_a_file_added_then_edited_in_the_working_tree_is_one_addition(project: Project) -> None:
+    project.write("src/acme/new.py", "A = 1\n")
+    project.commit("added")
+    (project.root / "src" / "acme" / "new.py").write_text("A = 2\n")  # not committed
+    changes = {c.path: c.status for c in project.affected("main").selection.changed}
+    assert changes["src/acme/new.py"] == "added"

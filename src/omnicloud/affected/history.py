@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
+from contextlib import closing
 from pathlib import Path
 
 _TEST_COLUMNS = ("nodeid", "node_id", "test_id", "test", "test_name", "name")
@@ -24,15 +25,10 @@ def recent_failures(path: Path) -> dict[str, int]:
     if not path.is_file():
         return {}
     try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            return _count_failures(db)
+    except sqlite3.Error:  # unreadable, not a database, no history table: no history
         return {}
-    try:
-        return _count_failures(connection)
-    except sqlite3.Error:
-        return {}
-    finally:
-        connection.close()
 
 
 def _count_failures(connection: sqlite3.Connection) -> dict[str, int]:
