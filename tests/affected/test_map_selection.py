@@ -418,3 +418,32 @@ def test_a_map_recorded_under_other_pins_runs_everything(shop: Project) -> None:
     assert selection.full_run is not None
     assert "recorded with other lock files or toolchain pins" in selection.full_run
     assert len(selection.tests) == 4  # every test file
+
+
+def test_a_fixture_reading_a_changed_constant_runs_its_whole_file(shop: Project) -> None:
+    shop.write(
+        "tests/test_pricing.py",
+        FILES["tests/test_pricing.py"].replace(
+            "def test_rate():",
+            "import pytest\n\n\n@pytest.fixture\ndef rate():\n    return TAX_RATE\n\n\n"
+            "def test_rate():",
+        ),
+    )
+    shop.commit("a fixture reads the constant")
+    recorded = omnicloud(shop, "--record")
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    shop.git("checkout", "-q", "-b", "change")
+    EDITS["tax rate constant"](shop)
+    shop.commit("tax")
+    selection = compute_selection(load_config(shop.root / "omnicloud.toml", environ={})).selection
+    by_file = {item.name: item for item in selection.tests}
+    pricing = by_file["tests/test_pricing.py"]
+    assert pricing.tests == ()  # any test of the file may use the fixture
+    assert pricing.justification == (
+        "tests/test_pricing.py <- tests/test_pricing.py (reads a changed module-level name):"
+        " code the test map cannot vouch for"
+    )
+    assert by_file["tests/test_cart.py"].tests == (
+        "tests/test_cart.py::test_total",
+        "tests/test_cart.py::test_total_with_discount",
+    )

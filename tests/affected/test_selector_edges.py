@@ -38,7 +38,7 @@ from omnicloud.affected.index import (
     scan_imports,
 )
 from omnicloud.affected.render import render_text
-from omnicloud.affected.select import Item, Reason, Selection
+from omnicloud.affected.select import Item, Reason, Selection, effective_config
 from omnicloud.affected.shadow import is_selected, read_log, shadow
 from omnicloud.affected.testdiff import changed_tests
 from omnicloud.affected.testmap import load_map
@@ -329,3 +329,33 @@ def test_a_file_added_then_edited_in_the_working_tree_is_one_addition(project: P
     (project.root / "src" / "acme" / "new.py").write_text("A = 2\n")  # not committed
     changes = {c.path: c.status for c in project.affected("main").selection.changed}
     assert changes["src/acme/new.py"] == "added"
+
+
+def test_a_providers_environments_and_datasets_are_part_of_its_configuration(
+    project_factory: Callable[..., Project],
+) -> None:
+    project = project_factory(
+        '\n[environments.local]\nprovisioner = "process"\n'
+        '\n[data.orders]\ncount = 5\nload_into = ["memory-kv"]\nfields = { id = "uuid" }\n'
+    )
+    config = project.root / "omnicloud.toml"
+    config.write_text(config.read_text().replace("count = 5", "count = 6"))
+    project.commit("more orders")
+    assert project.justifications() == [
+        "memory-kv <- omnicloud.toml (modified): data.orders.count changed"
+    ]
+    flat = effective_config(load_config(config, environ={}), "memory-kv")
+    assert flat["environments.local.provisioner"] == "process"
+
+
+def test_without_test_level_a_changed_test_file_runs_whole(
+    project_factory: Callable[..., Project],
+) -> None:
+    project = project_factory('\n[affected]\ntest_paths = ["tests"]\ntest_level = false\n')
+    project.write("tests/test_x.py", "def test_x():\n    pass\n\n\ndef test_y():\n    pass\n")
+    project.commit("tests")
+    project.git("branch", "-f", "main")
+    project.write("tests/test_x.py", "def test_x():\n    assert 1\n\n\ndef test_y():\n    pass\n")
+    project.commit("one test")
+    selection = project.affected("main").selection
+    assert [(i.name, i.tests) for i in selection.tests] == [("tests/test_x.py", ())]

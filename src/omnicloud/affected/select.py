@@ -462,8 +462,8 @@ def _enabled(config: Config) -> Iterator[tuple[str, Any]]:
 def _chain_text(ctx: _Context, start: str, via: Reach | None = None) -> str:
     steps = (via or ctx.via).chain(start)
     last = ctx.touched.get(steps[-1])
-    if last is None:
-        tail = f"{steps[-1]} (changed)"
+    if last is None:  # unchanged itself: the per-test map's name following gave up on it
+        tail = f"{steps[-1]} (reads a changed module-level name)"
     elif last.path != steps[-1]:  # code still imports the old name of a renamed file
         tail = f"{steps[-1]} ({last.status} to {last.path})"
     else:
