@@ -170,7 +170,8 @@ def test_signal_during_a_pytest_run_tears_services_down(
     require_binary("redis-server", "redis-server")
     mark = tmp_path / "mark"
     proc = _pytest_run(tmp_path, PYTEST_CONFIG, "test_slow.py", env={"MARK": str(mark)})
-    _wait_for(mark.exists, timeout=60)
+    # write_text creates the file before it writes: wait for the content, not the name
+    _wait_for(lambda: mark.exists() and mark.read_text().strip() != "", timeout=60)
     port = int(mark.read_text())
     assert port_open("127.0.0.1", port)
     proc.send_signal(sig)

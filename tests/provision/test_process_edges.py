@@ -151,6 +151,15 @@ def test_a_missing_binary_names_the_package_or_pip_extra(
     assert info.value.hint == "install it (apt-get install redis-server) or use another environment"
 
 
+def test_a_missing_init_binary_names_the_init_key(tmp_path: Path, state_dir: Path) -> None:
+    spec = _spec(command=[sys.executable, "-c", STUBBORN], port=1, init=[["no-such-initdb"]])
+    with pytest.raises(ProvisionFailed) as info:
+        ProcessProvisioner().start(spec, _run(tmp_path))
+    assert info.value.message == (
+        "service 'svc': the 'no-such-initdb' binary is not on PATH [services.svc.init]"
+    )
+
+
 def test_server_binaries_off_path_are_found_newest_version_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -123,7 +123,7 @@ class ProcessProvisioner:
                 for step in spec.init:
                     self._init_step(
                         spec,
-                        _argv(spec, step, values),
+                        _argv(spec, step, values, key="init"),
                         log,
                         env=env,
                         target=target,
@@ -304,20 +304,23 @@ def _write_files(spec: ServiceSpec, values: dict[str, Any]) -> None:
         path.write_text(content, encoding="utf-8")
 
 
-def _argv(spec: ServiceSpec, template: tuple[str, ...], values: dict[str, Any]) -> list[str]:
+def _argv(
+    spec: ServiceSpec, template: tuple[str, ...], values: dict[str, Any], key: str = "command"
+) -> list[str]:
+    """``template`` filled, its program resolved; ``key`` names it in errors (command, init)."""
     if not template:
         raise ProvisionFailed(
             f"service '{spec.name}' has no command for the process provisioner",
             hint=f"set services.{spec.name}.command or a recipe",
         )
     argv = [fill(part, values) for part in template]
-    _require_binaries(spec, argv[0])
+    _require_binaries(spec, argv[0], key)
     binary = find_binary(argv[0])
     assert binary is not None
     return [binary, *argv[1:]]
 
 
-def _require_binaries(spec: ServiceSpec, program: str) -> None:
+def _require_binaries(spec: ServiceSpec, program: str, key: str = "command") -> None:
     """The program, and for a kind's own command every binary the kind needs, are installed;
     otherwise one line naming the binary and the package that provides it."""
     kind = get_kind(spec.recipe) if spec.recipe else None
@@ -334,7 +337,7 @@ def _require_binaries(spec: ServiceSpec, program: str) -> None:
             )
             raise ProvisionFailed(
                 f"service '{spec.name}': the '{binary}' binary is not on PATH"
-                f" [services.{spec.name}.command]",
+                f" [services.{spec.name}.{key}]",
                 hint=f"install it ({how}) or use another environment",
             )
 
