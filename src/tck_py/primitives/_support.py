@@ -16,6 +16,7 @@ import asyncio
 import functools
 import os
 import random
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
@@ -69,6 +70,7 @@ def stateful_settings() -> settings:
 
 #: How long one provider call made from a state machine may take before the test fails.
 CALL_TIMEOUT_S = 60.0
+ABANDON_POLL_S = 0.2  # how soon a state machine notices that its test is gone
 
 #: How late, after its TTL, a provider may still return an entry: room for whole-second expiry
 #: clocks and sweepers. It models the *provider*, not the test machine: the checks against it only
@@ -145,11 +147,39 @@ async def run_stateful(
     free because this coroutine is awaiting the thread.
     """
     loop = asyncio.get_running_loop()
+    done = threading.Event()
 
     def call(coroutine: Coroutine[Any, Any, T], /) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(CALL_TIMEOUT_S)
+        # The machine must not outlive the test: when the loop stops serving it (Ctrl-C left
+        # the test, or it ended) a rule stops at once instead of waiting CALL_TIMEOUT_S per
+        # call while hypothesis replays and shrinks, keeping the interpreter from exiting.
+        if done.is_set() or not loop.is_running():
+            coroutine.close()
+            raise MachineAbandoned
+        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+        deadline = time.monotonic() + CALL_TIMEOUT_S
+        while True:
+            try:
+                return future.result(min(ABANDON_POLL_S, max(deadline - time.monotonic(), 0)))
+            except TimeoutError:
+                if done.is_set() or not loop.is_running():
+                    raise MachineAbandoned from None
+                if time.monotonic() >= deadline:
+                    raise
 
-    await asyncio.to_thread(_run_machine, lambda: machine(call), settings=stateful_settings())
+    try:
+        await asyncio.to_thread(_run_machine, lambda: machine(call), settings=stateful_settings())
+    except MachineAbandoned:
+        # Nobody awaits this test any more; cancelled, it never counts as passed and the loop
+        # closing it logs no "exception was never retrieved".
+        raise asyncio.CancelledError from None
+    finally:
+        done.set()
+
+
+class MachineAbandoned(BaseException):
+    """The test that ran the state machine is gone; ends the machine's thread (a
+    ``BaseException``, so hypothesis stops instead of shrinking it as a failure)."""
 
 
 def dict_model_machine(
