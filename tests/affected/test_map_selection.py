@@ -447,3 +447,17 @@ def test_a_fixture_reading_a_changed_constant_runs_its_whole_file(shop: Project)
         "tests/test_cart.py::test_total",
         "tests/test_cart.py::test_total_with_discount",
     )
+
+
+def test_a_recorded_test_file_edited_in_the_change_runs_its_changed_tests(shop: Project) -> None:
+    recorded = omnicloud(shop, "--record")
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    shop.git("checkout", "-q", "-b", "change")
+    replace_in("tests/test_pricing.py", "assert net(1.234) == 1.23", "assert net(1.235) == 1.24")(
+        shop
+    )
+    shop.commit("one test")
+    selection = compute_selection(load_config(shop.root / "omnicloud.toml", environ={})).selection
+    assert [(i.name, i.tests) for i in selection.tests] == [
+        ("tests/test_pricing.py", ("tests/test_pricing.py::test_net",))
+    ]

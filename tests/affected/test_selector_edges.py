@@ -28,7 +28,7 @@ from omnicloud.affected.gather import (
     suite_sources,
 )
 from omnicloud.affected.history import per_item, recent_failures
-from omnicloud.affected.imports import build_graph, parse_imports, reach_changed
+from omnicloud.affected.imports import Reach, build_graph, parse_imports, reach_changed
 from omnicloud.affected.index import (
     CACHE_VERSION,
     ScanStats,
@@ -38,7 +38,7 @@ from omnicloud.affected.index import (
     scan_imports,
 )
 from omnicloud.affected.render import render_text
-from omnicloud.affected.select import Item, Reason, Selection, effective_config
+from omnicloud.affected.select import Item, Reason, Selection, _unvouched, effective_config
 from omnicloud.affected.shadow import is_selected, read_log, shadow
 from omnicloud.affected.testdiff import changed_tests
 from omnicloud.affected.testmap import load_map
@@ -359,3 +359,35 @@ def test_without_test_level_a_changed_test_file_runs_whole(
     project.commit("one test")
     selection = project.affected("main").selection
     assert [(i.name, i.tests) for i in selection.tests] == [("tests/test_x.py", ())]
+
+
+def test_a_reason_given_twice_is_kept_once(project_factory: Callable[..., Project]) -> None:
+    project = project_factory(
+        '\n[providers.dup-kv]\ncontract = "kv_store"\nfactory = "acme.util:X"\n'
+        'paths = ["src/acme/util.py", "src/acme/util.py"]\n'
+    )
+    project.append("src/acme/util.py", "Y = 2\n")
+    project.commit("util")
+    selection = project.affected().selection
+    dup = next(item for item in selection.providers if item.name == "dup-kv")
+    texts = [reason.text for reason in dup.reasons]
+    assert texts.count("src/acme/util.py (modified) matches paths 'src/acme/util.py'") == 1
+
+
+def test_an_edited_test_module_is_unseen_code_only_for_its_importers() -> None:
+    graph = build_graph(
+        {
+            "tests/test_a.py": parse_imports("import test_b\n"),
+            "tests/test_b.py": parse_imports(""),
+            "tests/test_c.py": parse_imports(""),
+        },
+        ["tests"],
+    )
+    nothing = Reach({})
+    both = reach_changed(graph, ["tests/test_a.py", "tests/test_b.py"])
+    assert _unvouched("tests/test_a.py", nothing, both, graph) is both  # imports edited b
+    assert _unvouched("tests/test_b.py", nothing, both, graph) is None  # its diff decides
+    only_b = reach_changed(graph, ["tests/test_b.py"])
+    assert _unvouched("tests/test_a.py", nothing, only_b, graph) is only_b
+    assert _unvouched("tests/test_c.py", nothing, only_b, graph) is None
+    assert _unvouched("tests/test_a.py", only_b, nothing, graph) is only_b  # unseen code

@@ -417,13 +417,19 @@ def _tests_by_map(
     code that runs only at import)."""
     unseen = [p for p in ctx.touched if p not in view.test_map.code]
     unseen += [p for p in view.selection.unknown if p not in unseen]
-    via_unseen = reach_changed(graph, unseen) if unseen else Reach({})
+    # Test modules are not probed: a recorded one that changed is judged by its diff, and is
+    # unseen code only for the files importing it.
+    edited = [p for p in unseen if p in known and p not in view.selection.unknown]
+    code = [p for p in unseen if p not in edited]
+    via_code = reach_changed(graph, code) if code else Reach({})
+    via_edited = reach_changed(graph, edited) if edited else Reach({})
     hits = view.by_file()
     for test_file in ctx.data.test_files:
         if test_file not in known:
             continue
-        if test_file in via_unseen:
-            chain = _chain_text(ctx, test_file, via_unseen)
+        via = _unvouched(test_file, via_code, via_edited, graph)
+        if via is not None:
+            chain = _chain_text(ctx, test_file, via)
             yield Hit(
                 "tests", test_file, Reason("tests", f"{chain}: code the test map cannot vouch for")
             )
@@ -434,6 +440,21 @@ def _tests_by_map(
             first, why = sorted(found.items())[0]
             more = f" (and {len(found) - 1} more test(s))" if len(found) > 1 else ""
             yield Hit("tests", test_file, Reason("map", f"{first} {why}{more}"), frozenset(found))
+
+
+def _unvouched(
+    test_file: str, via_code: Reach, via_edited: Reach, graph: ImportGraph
+) -> Reach | None:
+    """The walk by which a recorded test file reaches code the map cannot vouch for, if any:
+    unseen code, or another edited test module it imports."""
+    if test_file in via_code:
+        return via_code
+    if test_file not in via_edited:
+        return None
+    if not via_edited.changed(test_file):
+        return via_edited
+    imported = graph.edges.get(test_file, ())  # itself edited: does it import another one?
+    return via_edited if any(via_edited.changed(p) for p in imported) else None
 
 
 RULES: dict[str, Callable[[_Context], Iterator[Hit]]] = {
