@@ -95,7 +95,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if path is not None:  # without an omnicloud configuration the plugin changes nothing
         _default_asyncio_auto(config)
         _default_fixture_loop_scope(config)
-    explicit = {Path(a.split("::")[0]).resolve() for a in config.args if a.endswith(".toml")}
+    named = [a.split("::")[0] for a in config.args]  # a node id names its file too (--resume)
+    explicit = {Path(a).resolve() for a in named if a.endswith(".toml")}
     collect = {p for p in explicit if p == path}
     if path is not None and config.getini("omnicloud_collect") == "auto":
         collect.add(path)
