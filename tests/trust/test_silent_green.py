@@ -62,6 +62,27 @@ def test_a_run_that_executes_no_test_is_never_a_success(tmp_path: Path) -> None:
     assert "no test executed" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("argv", "code", "reason"),
+    [
+        (["--", "--no-such-pytest-flag"], 2, "pytest rejected its arguments (pytest exit code 4)"),
+        (["--", "-k", "no_test_is_named_so"], 3, "pytest collected no test (pytest exit code 5)"),
+        (["--", "-p", "broken_plugin"], 5, "pytest failed internally (pytest exit code 3)"),
+    ],
+    ids=["rejected-arguments", "nothing-collected", "internal-error"],
+)
+def test_a_run_pytest_ended_without_a_verdict_is_reported_incomplete(
+    tmp_path: Path, argv: list[str], code: int, reason: str
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "broken_plugin.py").write_text("def broken(:\n", encoding="utf-8")
+    result = omnicloud(repo, "certify", *argv)
+    assert result.returncode == code, result.stdout + result.stderr
+    meta = json.loads((repo / "omnicloud-results" / "report.json").read_text())["meta"]
+    assert (meta["status"], meta["incomplete_reason"]) == ("INCOMPLETE", reason)
+    assert f"**INCOMPLETE**: {reason}" in (repo / "omnicloud-results" / "report.md").read_text()
+
+
 def test_a_run_reporting_fewer_tests_than_it_selected_is_never_a_success(tmp_path: Path) -> None:
     # A conftest that swallows the reports of some tests: pytest itself exits 0.
     repo = make_repo(tmp_path / "repo")

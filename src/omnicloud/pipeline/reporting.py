@@ -8,7 +8,22 @@ import time
 
 from omnicloud.pipeline.state import RunState
 from omnicloud.pipeline.verdict import incompleteness
-from omnicloud.runner import PYTEST_OK
+from omnicloud.runner import (
+    PYTEST_FAILED,
+    PYTEST_INTERNAL,
+    PYTEST_INTERRUPTED,
+    PYTEST_NO_TESTS,
+    PYTEST_OK,
+    PYTEST_USAGE,
+)
+
+#: pytest endings that are no verdict: such a run is never reported complete
+_NO_VERDICT = {
+    PYTEST_INTERRUPTED: "pytest was interrupted (or a collection error stopped it)",
+    PYTEST_INTERNAL: "pytest failed internally",
+    PYTEST_USAGE: "pytest rejected its arguments",
+    PYTEST_NO_TESTS: "pytest collected no test",
+}
 
 
 def _focus(contracts: tuple[str, ...]) -> tuple[str, ...]:
@@ -84,6 +99,9 @@ def completeness(state: RunState) -> dict[str, object]:
         reason = "the tests did not run"
     elif state.pytest_exit == PYTEST_OK and incompleteness(state) is not None:
         reason = (incompleteness(state) or (0, ""))[1]
+    elif state.pytest_exit not in (PYTEST_OK, PYTEST_FAILED):
+        ending = _NO_VERDICT.get(state.pytest_exit, "pytest ended without a verdict")
+        reason = f"{ending} (pytest exit code {state.pytest_exit})"
     if reason is None:
         return {"status": "complete"}
     unfinished = state.counts.unfinished if state.counts.selected is not None else []

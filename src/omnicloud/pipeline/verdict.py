@@ -6,7 +6,10 @@ import sys
 
 from omnicloud.errors import ExitCode
 from omnicloud.pipeline.state import RunState
-from omnicloud.runner import PYTEST_FAILED, PYTEST_NO_TESTS, PYTEST_OK
+from omnicloud.runner import PYTEST_FAILED, PYTEST_NO_TESTS, PYTEST_OK, PYTEST_USAGE
+
+#: pytest endings where nothing ran, by their cause: a selection or a usage error
+_NO_RUN = {PYTEST_NO_TESTS: ExitCode.SELECTION, PYTEST_USAGE: ExitCode.CONFIG}
 
 
 def incompleteness(state: RunState) -> tuple[int, str] | None:
@@ -50,8 +53,13 @@ def _pytest_exit_code(state: RunState) -> int:
         return ExitCode.OK
     if state.pytest_exit == PYTEST_FAILED:
         return ExitCode.OK if _only_probes_failed(state) else ExitCode.VIOLATIONS
-    if state.pytest_exit == PYTEST_NO_TESTS:
-        return ExitCode.SELECTION
+    if state.pytest_exit == PYTEST_USAGE:  # arguments after --, or run.pytest_args
+        print(
+            "error: pytest rejected its arguments (those after --, or run.pytest_args)",
+            file=sys.stderr,
+        )
+    if state.pytest_exit in _NO_RUN:
+        return _NO_RUN[state.pytest_exit]
     if state.results is not None and state.results.failures:
         return ExitCode.VIOLATIONS
     return ExitCode.INFRASTRUCTURE if state.pytest_exit is not None else ExitCode.OK
