@@ -1,18 +1,19 @@
 """The per-test map: which code units and data files each test used, keyed by content.
 
-Recorded during a full run (``omnicloud affected --record``, see ``recorder.py``): the C
-profiler gives the functions each test entered, Python's audit hook on ``open`` gives the
-non-code files it read. Code is folded into *units*: the innermost function holding it, or
-``<module>`` for code that runs at import (class bodies, constants, signatures). Every unit is
-stored with a fingerprint of its source, every data file with a hash of its content.
+Recorded during a full run (``omnicloud affected --record``, see ``recorder.py``): probes at the
+top of every block of the project's functions (``probes.py``) give the blocks each test
+entered, Python's audit hook on ``open`` gives the non-code files it read. The units are those
+blocks (``blocks``), ``<module>`` for code that runs at import, and ``<module>:NAME`` per name
+bound at module level. Every unit is stored with a fingerprint of its syntax tree, every data
+file with a hash of its content.
 
-Selection compares the working tree with the recording, not with the base: a unit whose source
-differs (or is gone) selects the tests that executed it; a changed ``<module>`` part selects every
-test that touched the file and, since a test can use a constant without executing a line of its
-module, every test file that imports it (the import graph); a data file whose content differs
-selects the tests that opened it.
-What the map has not seen (a new test, a new file, a test file edited since) is left to the import
-graph. Everything here is pure apart from ``load_map``/``save_map``.
+Selection compares the working tree with the recording, not with the base: a block whose source
+differs (or is gone) selects the tests that ran it; changed module-level names are handed to
+``names.py``, which follows them to their readers; a module-level change that binds nothing (a
+call), a file that no longer parses or is gone, and a changed block that ran at import are left
+to the import graph; a data file whose content differs selects the tests that opened it.
+What the map has not seen (a new test, a new file) is left to the import graph. Everything here
+is pure apart from ``load_map``/``save_map``.
 """
 
 from __future__ import annotations
