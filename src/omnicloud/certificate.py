@@ -251,6 +251,8 @@ def load_certificate(path: Path) -> dict[str, Any]:
         raise ResultsError(f"cannot read certificate {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise ResultsError(f"{path}: not a JSON certificate: {exc}") from None
+    except RecursionError:  # a hostile file: arrays or objects nested beyond any certificate
+        raise ResultsError(f"{path}: not a JSON certificate: nested too deeply") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ResultsError(f"{path}: not an omnicloud certificate (format {FORMAT!r} expected)")
     return data

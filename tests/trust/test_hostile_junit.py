@@ -1,4 +1,4 @@
-"""Hostile JUnit: deep nesting is exit 6, huge failure texts are not copied whole."""
+"""Hostile JUnit and certificates: deep nesting is exit 6; huge failure texts are bounded."""
 
 from __future__ import annotations
 
@@ -44,3 +44,15 @@ def test_a_ten_megabyte_failure_text_is_bounded_in_triage_reports(tmp_path: Path
     for path in written:
         assert path.stat().st_size < 1_000_000, path
     assert "characters cut ..." in (tmp_path / "out" / "triage" / "triage.json").read_text()
+
+
+def test_a_deeply_nested_certificate_is_exit_6(tmp_path: Path) -> None:
+    for name, text in (
+        ("arrays.json", "[" * NESTED + "]" * NESTED),
+        ("objects.json", '{"a":' * NESTED + "1" + "}" * NESTED),
+    ):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        result = omnicloud(tmp_path, "verify-certificate", name)
+        assert result.returncode == 6, result.stdout + result.stderr
+        assert f"{name}: not a JSON certificate: nested too deeply" in result.stderr
+        assert "Traceback" not in result.stderr
