@@ -171,3 +171,20 @@ def test_the_package_loads_its_names_on_first_use() -> None:
     assert "compute_selection" in dir(omnicloud.affected)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = omnicloud.affected.nothing
+
+
+def test_a_module_in_another_encoding_is_probed_as_python_reads_it(tmp_path: Path) -> None:
+    raw = "# -*- coding: latin-1 -*-\n\n\ndef sign():\n    return 'é'\n".encode("latin-1")
+    (tmp_path / "latin_mod.py").write_bytes(raw)
+    probes = Probes(tmp_path)
+    finder = install(probes)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = importlib.import_module("latin_mod")
+        assert module.sign() == "é"
+        assert probes.files["latin_mod.py"][0] == raw  # the bytes git hashes
+        assert [probes.keys[i] for i in probes.take()] == [("latin_mod.py", "sign")]
+    finally:
+        sys.path.remove(str(tmp_path))
+        uninstall(finder)
+        sys.modules.pop("latin_mod", None)

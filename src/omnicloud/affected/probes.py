@@ -38,8 +38,8 @@ class Probes:
     root: Path
     hits: bytearray = field(default_factory=bytearray)
     keys: list[tuple[str, str]] = field(default_factory=list)
-    #: probed file -> its source and units, as compiled
-    files: dict[str, tuple[str, Units]] = field(default_factory=dict)
+    #: probed file -> its content and units, as compiled
+    files: dict[str, tuple[bytes, Units]] = field(default_factory=dict)
 
     def relative(self, filename: str) -> str | None:
         """The project-relative path of a file this run may probe, else None."""
@@ -56,8 +56,9 @@ class Probes:
             return None
         return rel
 
-    def instrument(self, rel: str, source: str, filename: str) -> ast.Module:
-        """The module's tree with a probe at the top of every block (after a docstring)."""
+    def instrument(self, rel: str, source: bytes, filename: str) -> ast.Module:
+        """The module's tree with a probe at the top of every block (after a docstring).
+        Bytes, as Python reads a module: an encoding declaration is honoured."""
         tree = ast.parse(source, filename)
         self.files[rel] = (source, units_of(tree))
         found = list(blocks(tree))  # before any insertion: the paths are the source's
@@ -107,8 +108,7 @@ class ProbedLoader(importlib.machinery.SourceFileLoader):
 
     def get_code(self, fullname: str) -> CodeType:
         path = self.get_filename(fullname)
-        source = self.get_data(path).decode("utf-8")
-        tree = self.probes.instrument(self.rel, source, path)
+        tree = self.probes.instrument(self.rel, self.get_data(path), path)
         return compile(tree, path, "exec", dont_inherit=True)
 
     def exec_module(self, module: ModuleType) -> None:

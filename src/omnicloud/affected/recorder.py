@@ -179,10 +179,11 @@ class Recorder:
         for probe in self.outside | set(probes.take()):
             rel, key = probes.keys[probe]
             outside.setdefault(rel, set()).add(key)
-        for rel, (text, units) in sorted(probes.files.items()):
+        for rel, (content, units) in sorted(probes.files.items()):
             test_map.code[rel] = {
-                "blob": blob_id(text.encode("utf-8")),
-                "fingerprint": digest(text),
+                "blob": blob_id(content),
+                # decoded as a selection reads the working tree (testmap.project_reader)
+                "fingerprint": digest(content.decode("utf-8", "surrogateescape")),
                 "units": dict(units.fingerprints),
                 "used": {unit: sorted(ids) for unit, ids in sorted(used[rel].items())},
                 "outside": sorted(outside.get(rel, ())),
@@ -193,9 +194,9 @@ class Recorder:
                 if entry is not None:
                     entry["used"].append(index[test])
         for file in dict.fromkeys(test.partition("::")[0] for test in tests):
-            content = _read(self.root / file)
-            if content is not None:  # None: a test file gone by the end of the run
-                test_map.test_files[file] = digest(content)
+            text = _read(self.root / file)
+            if text is not None:  # None: a test file gone by the end of the run
+                test_map.test_files[file] = digest(text)
         return test_map
 
     def _data_entry(self, test_map: TestMap, rel: str) -> dict[str, Any] | None:
