@@ -65,7 +65,7 @@ def test_a_run_that_executes_no_test_is_never_a_success(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "code", "reason"),
     [
-        (["--", "--no-such-pytest-flag"], 2, "pytest rejected its arguments (pytest exit code 4)"),
+        (["--", "--no-such-flag"], 2, "pytest stopped on a usage error (pytest exit code 4)"),
         (["--", "-k", "no_test_is_named_so"], 3, "pytest collected no test (pytest exit code 5)"),
         (["--", "-p", "broken_plugin"], 5, "pytest failed internally (pytest exit code 3)"),
     ],
@@ -109,6 +109,26 @@ def test_a_misspelled_option_is_a_usage_error_not_a_pytest_argument(repo: Path) 
     assert result.returncode == 2, result.stdout + result.stderr
     assert "unrecognized argument: --contrct; did you mean '--contract'?" in result.stderr
     assert not (repo / "omnicloud-results").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "expected"),
+    [
+        (["-n", "-1"], 2, "argument -n/--workers: invalid value '-1'"),
+        (["-n", "9" * 20], 2, f"argument -n/--workers: invalid value '{'9' * 20}'"),
+        (["--shard", f"{'9' * 20}/{'9' * 20}"], 3, "the shard count must be at most 100000"),
+    ],
+    ids=["negative-workers", "huge-workers", "huge-shard-count"],
+)
+def test_hostile_numbers_on_the_command_line_are_refused_before_any_work(
+    repo: Path, argv: list[str], code: int, expected: str
+) -> None:
+    # A negative count ran anyway, a huge one was an OverflowError traceback, and a huge
+    # shard count allocated a partition per shard until the kernel killed the run.
+    result = omnicloud(repo, "certify", *argv, timeout=60)
+    assert result.returncode == code, result.stdout + result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_pytest_arguments_after_a_double_dash_pass_through(repo: Path) -> None:

@@ -8,6 +8,17 @@ from pathlib import Path
 NAME = "certify"
 HELP = "certify providers against their contract and interface suites"
 
+MAX_WORKERS = 1024  # as run.workers
+
+
+def _workers(text: str) -> str:
+    """'auto' or a whole number 0..MAX_WORKERS (as ``run.workers``), checked before any work."""
+    if text == "auto" or (text.isdigit() and int(text) <= MAX_WORKERS):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"invalid value {text!r}: expected 'auto' or a whole number from 0 to {MAX_WORKERS}"
+    )
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -40,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-n",
         "--workers",
         default=None,
+        type=_workers,
         metavar="N",
         help="pytest-xdist workers ('auto', or 0 for none)",
     )

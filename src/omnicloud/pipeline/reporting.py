@@ -21,7 +21,7 @@ from omnicloud.runner import (
 _NO_VERDICT = {
     PYTEST_INTERRUPTED: "pytest was interrupted (or a collection error stopped it)",
     PYTEST_INTERNAL: "pytest failed internally",
-    PYTEST_USAGE: "pytest rejected its arguments",
+    PYTEST_USAGE: "pytest stopped on a usage error",
     PYTEST_NO_TESTS: "pytest collected no test",
 }
 

@@ -53,11 +53,8 @@ def _pytest_exit_code(state: RunState) -> int:
         return ExitCode.OK
     if state.pytest_exit == PYTEST_FAILED:
         return ExitCode.OK if _only_probes_failed(state) else ExitCode.VIOLATIONS
-    if state.pytest_exit == PYTEST_USAGE:  # arguments after --, or run.pytest_args
-        print(
-            "error: pytest rejected its arguments (those after --, or run.pytest_args)",
-            file=sys.stderr,
-        )
+    if state.pytest_exit == PYTEST_USAGE:  # arguments after --, run.pytest_args, a variable
+        print("error: pytest stopped on a usage error (its message is above)", file=sys.stderr)
     if state.pytest_exit in _NO_RUN:
         return _NO_RUN[state.pytest_exit]
     if state.results is not None and state.results.failures:

@@ -35,6 +35,10 @@ class ShardSpec:
         return self.index - 1
 
 
+#: More shards than a Kubernetes Indexed Job may have completions is a mistake.
+MAX_SHARDS = 100_000
+
+
 def parse_shard(text: str, source: str = "--shard") -> ShardSpec | None:
     """Parse "i/N" (1-based); ``None`` for 'off'. Anything else is a ``SelectionError``."""
     if text.strip().lower() in OFF:
@@ -90,6 +94,8 @@ def _integer(text: str, source: str, shown: str) -> int:
 def _checked(index: int, count: int, source: str, shown: str) -> ShardSpec:
     if count < 1:
         raise _bad(source, shown, "the shard count must be at least 1")
+    if count > MAX_SHARDS:  # every shard gets a partition: a huge count exhausts memory
+        raise _bad(source, shown, f"the shard count must be at most {MAX_SHARDS}")
     if not 1 <= index <= count:
         raise _bad(source, shown, f"the shard index must be between 1 and {count}")
     return ShardSpec(index, count, source)
