@@ -164,9 +164,10 @@ def check_option_names(
         parameters = inspect.signature(factory).parameters.values()
     except (TypeError, ValueError):  # no introspectable signature: the call decides
         return
-    if any(p.kind is p.VAR_KEYWORD for p in parameters):
-        return
     accepted = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        _check_near_misses(name, path, options, accepted)
+        return
     adapter_keys = getattr(importlib.import_module(spec.adapter), "ADAPTER_OPTIONS", ())
     for option in options:
         if option not in accepted and option not in adapter_keys:
@@ -179,6 +180,31 @@ def check_option_names(
                 hint="fix the option's name in the configuration, or give the factory the"
                 " parameter",
             )
+
+
+def _check_near_misses(
+    name: str, path: str, options: Mapping[str, Any], accepted: list[str]
+) -> None:
+    """A factory taking ``**options`` passes unknown ones on (to its client library), so only
+    an option this close to one of its own parameters (``prefx`` for ``prefix``) can be called
+    a misspelling; anything else is the client's to refuse."""
+    import difflib
+
+    for option in options:
+        if option in accepted:
+            continue
+        close = difflib.get_close_matches(option, sorted(accepted), n=1, cutoff=NEAR_MISS)
+        if close:
+            raise ProviderError(
+                f"providers.{name}.options.{option}: the factory '{path}' has no parameter"
+                f" '{option}'; did you mean '{close[0]}'? (options it does not name go on to"
+                " its client; this one is a near miss of a name)",
+                hint="fix the option's name in the configuration",
+            )
+
+
+#: How close (difflib ratio) an option must be to a parameter to be called its misspelling.
+NEAR_MISS = 0.85
 
 
 def _suite_spec(target: Target) -> ContractSpec:

@@ -162,6 +162,31 @@ def test_a_misspelled_provider_option_is_a_provider_error_before_any_test(tmp_pa
         assert "passed" not in result.stdout
 
 
+def test_a_misspelled_option_of_a_factory_taking_more_options_is_caught(tmp_path: Path) -> None:
+    # The factory passes options it does not name to its client (as the Redis stores do): the
+    # signature check could not see 'prefx', and each test failed on the client's TypeError.
+    config = KV_CONFIG + REDIS_SECTION.replace("prefix = ", "prefx = ").replace(
+        '"{services.redis.url}"', '"{services.redis.url}", socket_timeout = 5'
+    )
+    repo = make_repo(tmp_path / "repo", config)
+    provider = (repo / "scratchkv.py").read_text()
+    (repo / "scratchkv.py").write_text(
+        provider.replace('def create_kv(url, prefix="", tenant_id=None):', (
+            'def create_kv(url, prefix="", tenant_id=None, **client_options):'
+        )),
+        encoding="utf-8",
+    )  # fmt: skip
+    result = omnicloud(repo, "validate", "--imports")
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert (
+        "providers.redis-kv.options.prefx: the factory 'scratchkv:create_kv' has no parameter"
+        " 'prefx'; did you mean 'prefix'?"
+    ) in result.stderr
+    (repo / "omnicloud.toml").write_text(config.replace("prefx = ", "prefix = "))
+    result = omnicloud(repo, "validate", "--imports")  # socket_timeout goes on to the client
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_pytest_options_that_look_like_ours_still_reach_pytest(repo: Path) -> None:
     # --co is pytest's --collect-only, close to --config but not a typo of it
     result = omnicloud(repo, "certify", "--provider", "scratch-kv", "--co")
