@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from trust_support import omnicloud
+from trust_support import make_repo, omnicloud
 
 NESTED = 50_000
 HUGE = 10_000_000
@@ -56,3 +57,22 @@ def test_a_deeply_nested_certificate_is_exit_6(tmp_path: Path) -> None:
         assert result.returncode == 6, result.stdout + result.stderr
         assert f"{name}: not a JSON certificate: nested too deeply" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_hostile_durations_store_is_no_verdict_on_the_provider(tmp_path: Path) -> None:
+    # The store comes from a CI cache. Read inside pytest, a RecursionError (or any error)
+    # was pytest's INTERNALERROR, and the run exited 1 as if the provider broke its contract.
+    repo = make_repo(tmp_path / "repo")
+    store = repo / ".omnicloud" / "durations.json"
+    store.parent.mkdir()
+    for content, why in (
+        (("[" * NESTED + "]" * NESTED).encode(), "nested too deeply"),
+        (bytes(range(128, 256)), "not UTF-8 text"),
+    ):
+        store.write_bytes(content)
+        result = omnicloud(repo, "certify", "--shard", "1/2")
+        assert result.returncode == 5, result.stdout + result.stderr
+        assert f"the durations store is not valid JSON: {why}" in result.stdout + result.stderr
+        assert "RecursionError" not in result.stdout + result.stderr
+        meta = json.loads((repo / "omnicloud-results" / "report.json").read_text())["meta"]
+        assert meta["incomplete_reason"] == "pytest failed internally (pytest exit code 3)"

@@ -6,10 +6,21 @@ import sys
 
 from omnicloud.errors import ExitCode
 from omnicloud.pipeline.state import RunState
-from omnicloud.runner import PYTEST_FAILED, PYTEST_NO_TESTS, PYTEST_OK, PYTEST_USAGE
+from omnicloud.runner import (
+    PYTEST_FAILED,
+    PYTEST_INTERNAL,
+    PYTEST_NO_TESTS,
+    PYTEST_OK,
+    PYTEST_USAGE,
+)
 
-#: pytest endings where nothing ran, by their cause: a selection or a usage error
-_NO_RUN = {PYTEST_NO_TESTS: ExitCode.SELECTION, PYTEST_USAGE: ExitCode.CONFIG}
+#: pytest endings where nothing ran, by their cause: a selection or a usage error,
+#: and an internal error (a plugin or hook crashed: the run is no verdict on any provider)
+_NO_RUN = {
+    PYTEST_NO_TESTS: ExitCode.SELECTION,
+    PYTEST_USAGE: ExitCode.CONFIG,
+    PYTEST_INTERNAL: ExitCode.INFRASTRUCTURE,
+}
 
 
 def incompleteness(state: RunState) -> tuple[int, str] | None:
@@ -55,6 +66,8 @@ def _pytest_exit_code(state: RunState) -> int:
         return ExitCode.OK if _only_probes_failed(state) else ExitCode.VIOLATIONS
     if state.pytest_exit == PYTEST_USAGE:  # arguments after --, run.pytest_args, a variable
         print("error: pytest stopped on a usage error (its message is above)", file=sys.stderr)
+    if state.pytest_exit == PYTEST_INTERNAL:
+        print("error: pytest stopped on an internal error (INTERNALERROR above)", file=sys.stderr)
     if state.pytest_exit in _NO_RUN:
         return _NO_RUN[state.pytest_exit]
     if state.results is not None and state.results.failures:

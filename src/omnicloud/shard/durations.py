@@ -35,6 +35,8 @@ def load_durations(path: Path) -> dict[str, float]:
         return {}
     except OSError as exc:
         raise ResultsError(f"{path}: cannot read the durations store: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise _unreadable(path, "not UTF-8 text") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -42,7 +44,16 @@ def load_durations(path: Path) -> dict[str, float]:
             f"{path}:{exc.lineno}:{exc.colno}: the durations store is not valid JSON: {exc.msg}",
             hint="delete the file; the next merged run records it again",
         ) from None
+    except RecursionError:  # a CI cache is shared: its content is untrusted
+        raise _unreadable(path, "nested too deeply") from None
     return _parse_store(data, path)
+
+
+def _unreadable(path: Path, why: str) -> ResultsError:
+    return ResultsError(
+        f"{path}: the durations store is not valid JSON: {why}",
+        hint="delete the file; the next merged run records it again",
+    )
 
 
 def save_durations(path: Path, durations: Mapping[str, float]) -> None:
