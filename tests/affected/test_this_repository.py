@@ -15,6 +15,8 @@ from omnicloud.affected import compute_selection
 from omnicloud.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
+# One xdist worker runs the module: the repository is cloned once (the module fixture).
+pytestmark = pytest.mark.xdist_group("this-repository")
 
 
 @pytest.fixture(scope="module")

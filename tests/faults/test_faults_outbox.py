@@ -23,7 +23,8 @@ from omnicloud.provision.base import STATE_DIR_ENV
 from omnicloud.provision.lifecycle import provision
 from service_guard import require_binary
 
-pytestmark = pytest.mark.services("postgres")
+# One xdist worker runs the module: its PostgreSQL (the module fixture) starts once.
+pytestmark = [pytest.mark.services("postgres"), pytest.mark.xdist_group("faults-outbox")]
 
 GAPS = "the outbox keeps its sequence without gaps"
 CONFIG = """

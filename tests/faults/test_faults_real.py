@@ -19,7 +19,8 @@ from omnicloud.provision.base import STATE_DIR_ENV
 from omnicloud.provision.lifecycle import provision
 from service_guard import require_binary
 
-pytestmark = pytest.mark.services("redis")
+# One xdist worker runs the module: its two Redis servers (the module fixture) start once.
+pytestmark = [pytest.mark.services("redis"), pytest.mark.xdist_group("faults-redis")]
 
 _REDIS = 'factory = "omnicloud.providers.redis:create_store"\nservices = ["{service}"]\n'
 CONFIG = """

@@ -24,7 +24,8 @@ from omnicloud.slo.runner import Settings, measure, record
 from omnicloud.slo.targets import creator
 from service_guard import require_binary
 
-pytestmark = pytest.mark.services("redis")
+# One xdist worker runs the module: its Redis (the module fixture) starts once.
+pytestmark = [pytest.mark.services("redis"), pytest.mark.xdist_group("slo-redis")]
 
 CONFIG = """
 [project]
