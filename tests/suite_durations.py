@@ -13,6 +13,7 @@ Refresh it from JUnit reports of a full run (``--junitxml``; xdist workers inclu
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from xml.etree import ElementTree
 FILE = Path(__file__).with_name("durations.json")
 #: Shorter tests are left out: their order does not matter.
 THRESHOLD_S = 2.0
+_GROUP_SUFFIX = re.compile(r"@[^@\[\]]+\]?$")
 
 
 def load(path: Path = FILE) -> dict[str, float]:
@@ -33,11 +35,12 @@ def load(path: Path = FILE) -> dict[str, float]:
 
 
 def node_id(classname: str, name: str) -> str:
-    """The pytest node id of a JUnit test case (``tests.pkg.test_mod.TestClass`` + name)."""
+    """The pytest node id of a JUnit test case (``tests.pkg.test_mod.TestClass`` + name),
+    without the ``@<group>`` suffix xdist gives grouped tests (``test[x]@group]`` in JUnit)."""
     parts = classname.split(".")
     classes = [p for p in parts if p[:1].isupper()]
     module = "/".join(p for p in parts if not p[:1].isupper())
-    return "::".join([f"{module}.py", *classes, name])
+    return "::".join([f"{module}.py", *classes, _GROUP_SUFFIX.sub("", name)])
 
 
 def from_junit(paths: Iterable[Path]) -> dict[str, float]:
