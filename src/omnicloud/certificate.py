@@ -392,14 +392,28 @@ def _verify_junit(
                 f"interface {name}: certificate says {entry.get('status')!r},"
                 f" the JUnit says {status!r}"
             )
+        problems.extend(_count_problems(f"interface {name}", entry, own))
     contract = certificate.get("contract") or {}
-    status = classify(
-        [t for t in tests if t.suite == contract.get("name")], claimed=True, contract=True
-    )
+    own = [t for t in tests if t.suite == contract.get("name")]
+    status = classify(own, claimed=True, contract=True)
     if contract and status != contract.get("status"):
         problems.append(
             f"contract {contract.get('name')}: certificate says"
             f" {contract.get('status')!r}, the JUnit says {status!r}"
         )
+    if contract:
+        problems.extend(_count_problems(f"contract {contract.get('name')}", contract, own))
     if not any(p.startswith(("interface ", "contract ")) for p in problems):
-        checks.append("statuses recomputed from the JUnit")
+        checks.append("statuses and test counts recomputed from the JUnit")
+
+
+def _count_problems(what: str, entry: Mapping[str, Any], tests: Sequence[Any]) -> list[str]:
+    """Each count the certificate states (passed, failed, xfailed) against the JUnit's."""
+    from omnicloud.report.matrix import outcome_counts
+
+    counts = outcome_counts(tests)
+    return [
+        f"{what}: certificate says {entry[key]!r} {key}, the JUnit says {counts[key]}"
+        for key in ("passed", "failed", "xfailed")
+        if key in entry and entry[key] != counts[key]
+    ]

@@ -79,7 +79,7 @@ implements = [{names}]
     )
     assert verified.returncode == 0, verified.stdout
     assert "45 interfaces certified, compliant: True" in verified.stdout
-    assert "statuses recomputed from the JUnit" in verified.stdout
+    assert "statuses and test counts recomputed from the JUnit" in verified.stdout
     page = (results / "matrix.html").read_text(encoding="utf-8")
     assert page.count('class="cell s-pass"') == 45  # the interface cells
     assert 'id="headline"><span class="n">45</span>/45 interfaces PASS' in page

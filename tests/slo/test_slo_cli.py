@@ -108,3 +108,23 @@ def test_a_provider_that_cannot_be_opened_is_an_error_not_a_verdict(
     out = capsys.readouterr().out
     assert "ERROR        nowhere / keyvalue_basic" in out
     assert "could not be measured: ConnectionError" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"\xff\xfe\x00garbage", "not JSON"), (b"[" * 100_000 + b"]" * 100_000, "nested too deeply")],
+    ids=["binary", "deep"],
+)
+def test_a_baseline_that_is_not_json_is_a_results_error(
+    config: Path, capsys: pytest.CaptureFixture[str], content: bytes, reason: str
+) -> None:
+    baseline = config.parent / "baseline.json"
+    baseline.write_bytes(content)
+    code = main(
+        ["slo", "--config", str(config), "--provider", "memstore", "--baseline", str(baseline)]
+    )
+    err = capsys.readouterr().err
+    assert code == 6, err
+    assert f"--baseline {baseline}: not JSON" in err
+    assert reason in err
+    assert "Traceback" not in err

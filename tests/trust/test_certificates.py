@@ -77,7 +77,7 @@ def test_a_signed_certificate_verifies_and_says_what_it_proved(certified: Path) 
         "Ed25519 signature (in-toto statement in a DSSE envelope)",
         "verdict recomputed from the statuses",
         "JUnit hash",
-        "statuses recomputed from the JUnit",
+        "statuses and test counts recomputed from the JUnit",
         "provider configuration digest and claims",
     ):
         assert check in proved
@@ -151,3 +151,18 @@ def test_a_deleted_claim_is_detected(certified: Path) -> None:
     assert code == 1, out
     assert "claimed in the configuration, absent from the certificate: ['list_basic']" in out
     assert "the configuration of provider 'mem' is not the certified one" not in out
+
+
+def test_inflated_test_counts_are_refused(certified: Path) -> None:
+    """Without a key nothing stops an editor but the JUnit: the counts are recomputed too."""
+
+    def inflate(data: dict[str, Any]) -> None:
+        data.pop("signature")
+        data["interfaces"]["list_basic"]["passed"] += 5
+        if data.get("contract"):
+            data["contract"]["failed"] = 0
+
+    code, out = _verify(certified, _forge(certified, inflate, "inflated.json"))
+    assert code == 1, out
+    assert "interface list_basic: certificate says" in out
+    assert "passed, the JUnit says" in out

@@ -242,12 +242,20 @@ def _cell(
         claimed=claimed,
         expected_kind=expected.kind if expected else None,
         expected_reason=expected.reason if expected else None,
-        passed=sum(t.outcome == "passed" for t in tests),
-        failed=sum(t.outcome in ("failed", "error") for t in tests),
-        skipped=sum(t.outcome == "skipped" and not is_expected_failure(t) for t in tests),
-        xfailed=sum(is_expected_failure(t) for t in tests),
+        **outcome_counts(tests),
         failures=tuple(_failed(t, secrets) for t in tests if _shown(t, status)),
     )
+
+
+def outcome_counts(tests: Sequence[TestResult]) -> dict[str, int]:
+    """How many of ``tests`` passed, failed (errors included), were skipped and were expected
+    failures: the counts a cell and a certificate show (and verification recomputes)."""
+    return {
+        "passed": sum(t.outcome == "passed" for t in tests),
+        "failed": sum(t.outcome in ("failed", "error") for t in tests),
+        "skipped": sum(t.outcome == "skipped" and not is_expected_failure(t) for t in tests),
+        "xfailed": sum(is_expected_failure(t) for t in tests),
+    }
 
 
 def _shown(test: TestResult, status: str) -> bool:

@@ -40,8 +40,9 @@ def load_baseline(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"--baseline {path}: cannot read it ({exc.strerror or exc})") from None
-    except json.JSONDecodeError as exc:
-        raise ResultsError(f"--baseline {path}: not JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # binary, not JSON, or nested past parsing
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise ResultsError(f"--baseline {path}: not JSON ({reason})") from None
     if not isinstance(data, dict) or data.get("kind") != KIND:
         raise ResultsError(
             f"--baseline {path}: not an SLO baseline (kind {KIND!r})",
