@@ -157,6 +157,33 @@ def test_gitlab_pipeline_passes_the_schema_and_sets_everything(scratch: Path) ->
     assert caches["omnicloud-pip"]["paths"] == [".cache/pip"]
 
 
+@pytest.mark.parametrize("shards", ["1", "3"])
+def test_gitlab_docker_environment_gets_a_docker_in_docker_engine(
+    scratch: Path, shards: str
+) -> None:
+    """GitLab jobs run in a container with no engine: the docker environment gets one as a
+    service, and DOCKER_HOST names it (the provisioner then connects to it by that name)."""
+    text = generate(scratch, "gitlab", "--shards", shards, "--env", "ci")
+    path = scratch / ".gitlab-ci.yml"
+    path.write_text(text)
+    schema = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    pipeline = yaml.safe_load(text)
+    assert pipeline["variables"]["DOCKER_HOST"] == "tcp://docker:2375"
+    assert pipeline["variables"]["DOCKER_TLS_CERTDIR"] == ""
+    (service,) = pipeline["omnicloud-certify"]["services"]
+    assert service["alias"] == "docker"
+    assert service["name"].startswith("docker:")
+    assert service["name"].endswith("-dind")
+    assert "services" not in pipeline["omnicloud-merge"]
+    local = yaml.safe_load(generate(scratch, "gitlab", "--shards", shards, "--env", "local"))
+    assert "services" not in local["omnicloud-certify"]
+    assert "DOCKER_HOST" not in local["variables"]
+
+
 def test_an_unknown_environment_is_a_selection_error(scratch: Path) -> None:
     done = subprocess.run(
         [str(BIN / "omnicloud"), "ci", "github", "--shards", "1", "--env", "lokal"],

@@ -39,6 +39,8 @@ class JobSetup:
     environment: str | None = None
     apt_packages: tuple[str, ...] = ()
     full_history: bool = False
+    #: The environment's provisioner runs containers: the job needs a Docker engine.
+    docker_engine: bool = False
 
     @property
     def apt_line(self) -> str | None:
@@ -93,4 +95,5 @@ def job_setup(
         environment=environment,
         apt_packages=tuple(sorted(set(apt))),
         full_history=full_history,
+        docker_engine="docker" in extras,
     )

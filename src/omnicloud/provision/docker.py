@@ -1,7 +1,10 @@
 """``docker``: one container per service through the Docker SDK (extra ``docker``).
 
 Containers are labelled with the run id, the config hash and the service name, publish their
-port on a random 127.0.0.1 port, and are removed with their anonymous volumes on stop. Readiness
+port on a random 127.0.0.1 port, and are removed with their anonymous volumes on stop. An
+engine reached over TCP on another host (``DOCKER_HOST=tcp://docker:2375``, GitLab's
+docker-in-docker service) publishes on all of that host's interfaces and is connected to by its
+name: its loopback is not this machine's. Readiness
 must not rely on TCP alone here: Docker's port proxy accepts connections before the server does,
 which is why the recipes also ping the protocol.
 """
@@ -9,6 +12,7 @@ which is why the recipes also ping the protocol.
 from __future__ import annotations
 
 import gc
+import os
 import warnings
 from typing import Any
 
@@ -34,6 +38,24 @@ from omnicloud.provision.recipes import endpoint_fields, fill, require_port
 
 HOST = "127.0.0.1"
 HTTP_CONFLICT = 409
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", ""}
+
+
+def published_host(engine_url: str | None) -> tuple[str, str]:
+    """Where an engine at ``engine_url`` publishes ports, and where to connect to them.
+
+    A local engine (socket, or TCP on this machine's loopback) publishes on 127.0.0.1 only. A
+    remote one (``tcp://docker:2375``) must publish on all of its interfaces, and its services
+    are reached at its host name.
+    """
+    from urllib.parse import urlsplit
+
+    if not engine_url or not engine_url.startswith(("tcp://", "http://", "https://")):
+        return HOST, HOST
+    host = urlsplit(engine_url).hostname or ""
+    if host in _LOOPBACK:
+        return HOST, HOST
+    return "0.0.0.0", host  # the remote engine's own interfaces, see above
 
 
 def docker_client(**options: Any) -> Any:
@@ -87,6 +109,8 @@ class DockerProvisioner:
     def __init__(self, **client_options: Any) -> None:
         self._options = {k: v for k, v in client_options.items() if k in ("base_url", "timeout")}
         self._client: Any = None
+        engine = self._options.get("base_url") or os.environ.get("DOCKER_HOST")
+        self._bind, self._host = published_host(engine)
 
     @property
     def client(self) -> Any:
@@ -105,7 +129,7 @@ class DockerProvisioner:
         # creates it still finds it (by name) to remove.
         name = f"omnicloud-{run.run_id}-{spec.name}"
         handle = ServiceHandle(
-            spec.name, self.name, HOST, 0, resources={"container": name, "run_id": run.run_id}
+            spec.name, self.name, self._host, 0, resources={"container": name, "run_id": run.run_id}
         )
         try:
             container = self._create(spec, run, name)
@@ -116,7 +140,7 @@ class DockerProvisioner:
             mapping = container.ports.get(f"{spec.port}/tcp") or []
             port = int(mapping[0]["HostPort"]) if mapping else 0
             handle.port = port
-            handle.fields = endpoint_fields(spec, HOST, port)
+            handle.fields = endpoint_fields(spec, self._host, port)
             self._wait(spec, container, handle)
         except BaseException:
             self.stop(handle)
@@ -124,8 +148,8 @@ class DockerProvisioner:
         return handle
 
     def _create(self, spec: ServiceSpec, run: RunContext, name: str) -> Any:
-        ports: dict[str, Any] = {f"{spec.port}/tcp": (HOST, None)}
-        ports.update({f"{p}/tcp": (HOST, None) for p in spec.ports.values()})
+        ports: dict[str, Any] = {f"{spec.port}/tcp": (self._bind, None)}
+        ports.update({f"{p}/tcp": (self._bind, None) for p in spec.ports.values()})
         try:
             return self.client.containers.create(
                 spec.image,
@@ -169,7 +193,9 @@ class DockerProvisioner:
                 return f"container exited with code {container.attrs['State']['ExitCode']}"
             return None
 
-        target = ReadyTarget(spec.name, HOST, handle.port, handle.endpoint(), log_reader=logs)
+        target = ReadyTarget(
+            spec.name, self._host, handle.port, handle.endpoint(), log_reader=logs
+        )
         deadline = Deadline(spec.timeout, spec.ready.interval, spec.timeout_key)
         try:
             wait_ready(target, checks_for(spec.ready, spec.recipe), deadline, alive=died)
