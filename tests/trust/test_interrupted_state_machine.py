@@ -87,13 +87,17 @@ def test_a_state_machine_whose_loop_stopped_ends_its_thread_promptly() -> None:
         @rule()
         def step(self) -> None:
             calls.append(self.call(asyncio.sleep(0.01, result=time.monotonic())))
+            if len(calls) == 3:  # the machine is under way: interrupt now, whatever the load
+                loop.call_soon_threadsafe(loop.stop)
 
     loop = asyncio.new_event_loop()
     worker = ThreadPoolExecutor(max_workers=1)  # the machine's thread; work queues behind it
     loop.set_default_executor(worker)
     try:
         task = loop.create_task(run_stateful(Machine))
-        loop.call_later(0.5, loop.stop)  # as a KeyboardInterrupt leaving run_until_complete
+        # The third call stops the loop, as a KeyboardInterrupt leaving run_until_complete
+        # would; the timer only keeps a machine that never starts from hanging the test.
+        loop.call_later(60, loop.stop)
         loop.run_forever()
         assert calls, "the machine never ran"
         # A stuck call waits CALL_TIMEOUT_S (60 s), and hypothesis would make more of them.

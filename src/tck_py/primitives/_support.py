@@ -215,9 +215,15 @@ def dict_model_machine(
             assert self.call(self.provider.get(self.prefix + key)) == self.model.get(key)
 
         def teardown(self) -> None:
-            """At the end of every example, all keys (present or not) match the model."""
-            actual = self.call(_read_all(self.provider, self.prefix, keys))
-            assert actual == {key: self.model.get(key) for key in keys}
+            """At the end of every example, all keys (present or not) match the model; then the
+            example's keys go, so that no example starts from what an earlier one left (a
+            provider whose behaviour depends on that would make hypothesis's replay of a
+            failing example inconsistent, reported as a flaky strategy instead of the steps)."""
+            try:
+                actual = self.call(_read_all(self.provider, self.prefix, keys))
+                assert actual == {key: self.model.get(key) for key in keys}
+            finally:
+                self.call(_delete_all(self.provider, self.prefix, keys))
 
     DictModelMachine.__name__ = DictModelMachine.__qualname__ = name
     return DictModelMachine
@@ -225,3 +231,8 @@ def dict_model_machine(
 
 async def _read_all(provider: Any, prefix: str, keys: tuple[str, ...]) -> dict[str, Any]:
     return {key: await provider.get(prefix + key) for key in keys}
+
+
+async def _delete_all(provider: Any, prefix: str, keys: tuple[str, ...]) -> None:
+    for key in keys:
+        await provider.delete(prefix + key)
