@@ -9,8 +9,10 @@ exclusive. Each writer waits for a shared start time so that their writes overla
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,30 +21,44 @@ from omnicloud.providers.sqlite.sagas import SQLiteSagaRepository
 from tck_py.shared.models import SagaState
 
 OUTBOX_WRITER = """
-import asyncio, sys, time
+import asyncio, os, sys, time
 from omnicloud.providers.sqlite.outbox import SQLiteOutbox
 from tck_py.shared.models import OutboxEvent
 
-async def main(path, who, start, count):
+def wait_for_the_others(barrier, who):
+    # Ready once the state is read, then wait for the test's go: a late interpreter can
+    # never read what an earlier writer already wrote.
+    open(os.path.join(barrier, "ready-" + who), "w").close()
+    while not os.path.exists(os.path.join(barrier, "go")):
+        time.sleep(0.005)
+
+async def main(path, who, barrier, count):
     store = SQLiteOutbox(path)
     await store.get_pending_aggregate_keys()  # schema ready before the race
-    time.sleep(max(0.0, start - time.time()))
+    wait_for_the_others(barrier, who)
     for i in range(count):
         await store.save_event(OutboxEvent("orders", f"{who}-{i}".encode(), aggregate_key="shared"))
     await store.close()
 
-asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])))
+asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
 """
 
 SAGA_WRITER = """
-import asyncio, sys, time
+import asyncio, os, sys, time
 from omnicloud.providers.sqlite.sagas import SQLiteSagaRepository
 from tck_py.shared.exceptions import SagaStateConflictError
 
-async def main(path, who, start):
+def wait_for_the_others(barrier, who):
+    # Ready once the state is read, then wait for the test's go: a late interpreter can
+    # never read what an earlier writer already wrote.
+    open(os.path.join(barrier, "ready-" + who), "w").close()
+    while not os.path.exists(os.path.join(barrier, "go")):
+        time.sleep(0.005)
+
+async def main(path, who, barrier):
     repo = SQLiteSagaRepository(path)
     current = await repo.get_state("saga-1")
-    time.sleep(max(0.0, start - time.time()))
+    wait_for_the_others(barrier, who)
     try:
         await repo.update_state(current._replace(status=who))
     except SagaStateConflictError:
@@ -50,16 +66,30 @@ async def main(path, who, start):
     finally:
         await repo.close()
 
-asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3])))
+asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))
 """
 
 
 def _run_writers(script: str, args: list[list[str]]) -> list[int]:
-    start = str(time.time() + 1.5)  # every interpreter is up and waiting before the start
+    """Start the writers; once every one has read what it needs and is waiting, let them all
+    go at once (a barrier, not a start time: a slow interpreter must not start late)."""
+    barrier = Path(tempfile.mkdtemp(prefix="omnicloud-writers-"))
     processes = [
-        subprocess.Popen([sys.executable, "-c", script, *a[:2], start, *a[2:]]) for a in args
+        subprocess.Popen([sys.executable, "-c", script, *a[:2], str(barrier), *a[2:]]) for a in args
     ]
-    return [p.wait(timeout=60) for p in processes]
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(barrier.glob("ready-*"))) < len(args):
+            assert time.monotonic() < deadline, "the writers never all became ready"
+            assert all(p.poll() is None for p in processes), "a writer died before the start"
+            time.sleep(0.01)
+        (barrier / "go").touch()
+        return [p.wait(timeout=60) for p in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+        shutil.rmtree(barrier, ignore_errors=True)
 
 
 def test_outbox_sequence_ids_are_gap_free_across_processes(tmp_path: Path) -> None:
