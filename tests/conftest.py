@@ -4,6 +4,7 @@ Helpers live in importable modules next to this file (``tests`` is on ``sys.path
 ``pythonpath`` pytest option): ``service_guard`` holds ``require`` and ``require_binary``.
 """
 
+import signal
 from collections.abc import Generator
 
 import pytest
@@ -20,6 +21,13 @@ settings.register_profile(
     "omnicloud-tests", deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("omnicloud-tests")
+
+# A shell starts a background job with SIGINT ignored, and every child inherits that: the
+# Ctrl-C tests' subprocesses would then never see their SIGINT and time out (CI scripts often
+# run the suite that way). A terminal never ignores it; restore what a terminal gives, so
+# children start with Python's own KeyboardInterrupt handler.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.hookimpl(wrapper=True)
