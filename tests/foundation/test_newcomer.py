@@ -33,7 +33,10 @@ class KV:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "OMNICLOUD_"))}
+    # A user's shell has none of these; an outer nox run in script mode sets NOX_SCRIPT_MODE=none,
+    # which would keep the nox installed apart from preparing the noxfile's own environment.
+    prefixes = ("PYTEST_", "OMNICLOUD_", "NOX_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return {**env, **extra}
 

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from test_newcomer import BIN, clean_env
 
-BIN = Path(sys.executable).parent
 CONFIG = """\
 [project]
 name = "scratch"
@@ -27,11 +25,10 @@ NOXFILE = "from omnicloud.nox_sessions import register\n\nregister()\n"
 
 
 def run(*argv: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "OMNICLOUD_"))}
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return subprocess.run(
-        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+        argv, cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=timeout,
+        check=False,
+    )  # fmt: skip
 
 
 def environments(project: Path) -> list[str]:

@@ -10,7 +10,6 @@ at ``tcp://docker:2375``; the docker provisioner publishes on that engine's inte
 connects to it by name (see ``omnicloud.provision.docker.published_host``).
 """
 
-
 from __future__ import annotations
 
 import json

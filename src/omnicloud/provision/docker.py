@@ -193,9 +193,7 @@ class DockerProvisioner:
                 return f"container exited with code {container.attrs['State']['ExitCode']}"
             return None
 
-        target = ReadyTarget(
-            spec.name, self._host, handle.port, handle.endpoint(), log_reader=logs
-        )
+        target = ReadyTarget(spec.name, self._host, handle.port, handle.endpoint(), log_reader=logs)
         deadline = Deadline(spec.timeout, spec.ready.interval, spec.timeout_key)
         try:
             wait_ready(target, checks_for(spec.ready, spec.recipe), deadline, alive=died)

@@ -229,8 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown image(s) {', '.join(unknown)}; choose from {', '.join(known)}")
     try:
+        client = docker_client()  # the engine first: without one, no binary matters
         for name in args.images or sorted(known):
-            print(f"{name}: {build_image(known[name](), force=args.force)}")
+            print(f"{name}: {build_image(known[name](), client, force=args.force)}")
     except InfrastructureError as exc:
         print(exc.render(), file=sys.stderr)
         return exc.exit_code
