@@ -40,18 +40,20 @@ def session_python(session: str) -> str:
     sys.exit(f"run 'nox -s {session}' once first so the session environment exists")
 
 
-def selection(session: str) -> tuple[list[str], list[str]]:
-    """What the certify session selects, as pytest options and as ``omnicloud certify`` ones."""
+def selection(session: str) -> tuple[list[str], list[str], str]:
+    """What the certify session selects, as pytest options and as ``omnicloud certify`` ones,
+    and the xdist distribution the configuration sets (raw pytest gets the same)."""
     sys.path.insert(0, str(ROOT / "src"))
     from omnicloud.config import load_config
     from omnicloud.plan import plan_sessions
 
-    spec = next(s for s in plan_sessions(load_config(ROOT / "omnicloud.toml")) if s.name == session)
+    config = load_config(ROOT / "omnicloud.toml")
+    spec = next(s for s in plan_sessions(config) if s.name == session)
     certify = list(spec.argv[1:])
     pytest_args = [
         f"--omnicloud-{certify[i][2:]}={certify[i + 1]}" for i in range(0, len(certify), 2)
     ]
-    return pytest_args, certify
+    return pytest_args, certify, config.run.dist
 
 
 def compare(label: str, ours: list[str], raw: list[str], repeat: int) -> float:
@@ -65,7 +67,8 @@ def compare(label: str, ours: list[str], raw: list[str], repeat: int) -> float:
     ratio = ours_median / raw_median
     print(
         f"{label:28} omnicloud {ours_median:7.3f}s   raw pytest {raw_median:7.3f}s"
-        f"   ratio {ratio:5.3f}   overhead {ours_median - raw_median:+.3f}s"
+        f"   ratio {ratio:5.3f}   overhead {ours_median - raw_median:+.3f}s",
+        flush=True,
     )
     return ratio
 
@@ -105,7 +108,7 @@ def main() -> int:
     session = args.session
     subprocess.run(["nox", "-s", session], cwd=ROOT, check=True, capture_output=True)
     python = session_python(session)
-    pytest_args, certify_args = selection(session)
+    pytest_args, certify_args, dist = selection(session)
     raw = [
         python,
         "-m",
@@ -120,7 +123,10 @@ def main() -> int:
     compare(session, ["nox", "-s", session], raw, args.repeat)
     n = str(args.workers)
     compare(
-        f"{session} -n {n}", ["nox", "-s", session, "--", "-n", n], [*raw, "-n", n], args.repeat
+        f"{session} -n {n}",
+        ["nox", "-s", session, "--", "-n", n],
+        [*raw, "-n", n, f"--dist={dist}"],
+        args.repeat,
     )
     compare(
         "omnicloud certify (no nox)",
