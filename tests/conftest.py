@@ -1,7 +1,8 @@
 """Test configuration shared by every test folder.
 
 Helpers live in importable modules next to this file (``tests`` is on ``sys.path`` through the
-``pythonpath`` pytest option): ``service_guard`` holds ``require`` and ``require_binary``.
+``pythonpath`` pytest option): ``service_guard`` holds ``require`` and ``require_binary``,
+``children`` the ``spawn`` whose leftovers are killed when a test body ends.
 """
 
 import signal
@@ -11,6 +12,7 @@ import pytest
 from _pytest.nodeid import NodeId
 from hypothesis import HealthCheck, settings
 
+import children
 import service_guard
 import suite_durations
 
@@ -36,6 +38,16 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     unmarked one fails instead of silently skipping in CI."""
     with service_guard.running(item):
         return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None]:
+    """Kill what the test body started with ``children.spawn`` and left running (a failed
+    assertion before it stopped its child), so one failure never leaks into later tests."""
+    try:
+        return (yield)
+    finally:
+        children.reap()
 
 
 @pytest.hookimpl(trylast=True)

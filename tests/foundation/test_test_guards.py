@@ -4,9 +4,14 @@ without the ``services`` marker, and a module-level ``importorskip``."""
 from __future__ import annotations
 
 import ast
+import signal
+import sys
+import time
 from pathlib import Path
 
 import pytest
+
+import children
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -83,3 +88,44 @@ def test_an_unmarked_test_reaching_a_service_fails(pytester: pytest.Pytester) ->
     result.stdout.fnmatch_lines(
         ["*test_unmarked needs redis but has no @pytest.mark.services(...) marker*"]
     )
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for whoever adopted it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_reap_kills_what_a_test_body_left_running_with_its_process_group(tmp_path: Path) -> None:
+    """The conftest's ``reap`` after each test body: a child left running in its own process
+    group goes with the service it started; a child sharing ours is killed alone."""
+    pid_file = tmp_path / "service.pid"
+    starts_a_service = (
+        "import subprocess, sys, time\n"
+        "service = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\n"
+        "open(sys.argv[1], 'w').write(str(service.pid))\n"
+        "time.sleep(300)\n"
+    )
+    leader = children.spawn(
+        [sys.executable, "-c", starts_a_service, str(pid_file)], start_new_session=True
+    )
+    plain = children.spawn([sys.executable, "-c", "import time; time.sleep(300)"])
+    deadline = time.monotonic() + 60
+    while not pid_file.is_file() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the child never started its service"
+        time.sleep(0.05)
+    service = int(pid_file.read_text())
+    assert _alive(service)
+    assert leader.poll() is None
+    assert plain.poll() is None
+    children.reap()
+    assert leader.returncode == -signal.SIGKILL
+    assert plain.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 10
+    while _alive(service):
+        assert time.monotonic() < deadline, "the service of the killed group is still running"
+        time.sleep(0.05)
+    children.reap()  # nothing left: a second call is a no-op

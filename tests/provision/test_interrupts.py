@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from provision_support import port_open, processes_in
 
+from children import spawn
 from service_guard import require_binary
 
 pytestmark = [pytest.mark.services("redis", "postgres"), pytest.mark.slow]
@@ -54,11 +55,10 @@ def _wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
 def _start(tmp_path: Path, script: str, *args: str) -> subprocess.Popen[str]:
     config = tmp_path / "omnicloud.toml"
     config.write_text(CONFIG, encoding="utf-8")
-    return subprocess.Popen(
+    return spawn(
         [sys.executable, "-c", script, str(config), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
         cwd=tmp_path,
     )
 
@@ -153,12 +153,11 @@ def _pytest_run(
         "omnicloud.toml",
         *extra,
     ]
-    return subprocess.Popen(
+    return spawn(
         argv,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
         env={**_outer_env(), **(env or {})},
     )
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from trust_support import REDIS_SECTION, environ, make_repo, service_pids
 
+from children import spawn
 from service_guard import require_binary
 
 pytestmark = [pytest.mark.services("redis"), pytest.mark.slow]
@@ -78,10 +79,9 @@ def test_an_interrupt_leaving_pytest_as_another_error_still_tears_down_and_repor
     config = '[project]\nname = "scratch"\n\n[sessions]\nvenv = "none"\n' + REDIS_SECTION
     repo = make_repo(tmp_path / "repo", config, PROVIDER)
     (repo / "conftest.py").write_text(CONFTEST, encoding="utf-8")
-    proc = subprocess.Popen(
+    proc = spawn(
         [sys.executable, "-m", "omnicloud", "certify", "--env", "local"],
         cwd=repo,
-        text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, signalled as a terminal does

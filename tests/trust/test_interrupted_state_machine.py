@@ -19,6 +19,7 @@ from pathlib import Path
 from hypothesis.stateful import RuleBasedStateMachine, rule
 from trust_support import KV_CONFIG, environ, make_repo
 
+from children import spawn
 from tck_py.primitives._support import Caller, run_stateful
 
 PROVIDER = """
@@ -49,10 +50,9 @@ class MarkingKV:
 def test_ctrl_c_during_a_state_machine_ends_the_run_promptly(tmp_path: Path) -> None:
     config = KV_CONFIG.replace("scratchkv:ScratchKV", "scratchkv:MarkingKV")
     repo = make_repo(tmp_path / "repo", config, PROVIDER)
-    proc = subprocess.Popen(
+    proc = spawn(
         [sys.executable, "-m", "omnicloud", "certify", "--", "-k", "random_operations"],
         cwd=repo,
-        text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, signalled as a terminal does

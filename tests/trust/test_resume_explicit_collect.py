@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from trust_support import KV_CONFIG, environ, make_repo, omnicloud
 
+from children import spawn
+
 pytestmark = pytest.mark.slow
 
 PROVIDER = """
@@ -58,10 +60,9 @@ def test_resume_runs_the_unfinished_tests_when_collection_is_explicit(tmp_path: 
     config = KV_CONFIG.replace("scratchkv:ScratchKV", "scratchkv:CountingKV")
     repo = make_repo(tmp_path / "repo", config, PROVIDER)
     (repo / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
-    proc = subprocess.Popen(
+    proc = spawn(
         [sys.executable, "-m", "omnicloud", "certify"],
         cwd=repo,
-        text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, signalled as a terminal does

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from trust_support import KV_CONFIG, environ, make_repo, processes_in, service_pids
 
+from children import spawn
 from service_guard import require_binary
 
 pytestmark = [pytest.mark.services("redis"), pytest.mark.slow]
@@ -91,10 +92,9 @@ def _wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -
 
 
 def _start(repo: Path, state_dir: Path, *argv: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    return spawn(
         list(argv),
         cwd=repo,
-        text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from trust_support import KV_CONFIG, environ, make_repo
 
+from children import spawn
 from service_guard import require_binary
 
 pytestmark = [pytest.mark.services("redis"), pytest.mark.slow]
@@ -60,10 +61,9 @@ def test_a_service_killed_mid_run_is_exit_5_and_spares_other_providers(
 ) -> None:
     require_binary("redis-server", "redis-server")
     repo = make_repo(tmp_path / "repo", KV_CONFIG + REAL_REDIS)
-    proc = subprocess.Popen(
+    proc = spawn(
         [sys.executable, "-m", "omnicloud", "certify", "--env", "local", "-n", "0"],
         cwd=repo,
-        text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=environ(OMNICLOUD_STATE_DIR=str(state_dir)),

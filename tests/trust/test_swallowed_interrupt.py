@@ -11,6 +11,8 @@ from pathlib import Path
 
 from trust_support import KV_CONFIG, environ, make_repo
 
+from children import spawn
+
 WRAPPING_PROVIDER = """
 import asyncio
 
@@ -42,10 +44,9 @@ class WrappingKV:
 def test_an_interrupt_a_library_wraps_is_exit_130_without_traceback(tmp_path: Path) -> None:
     config = KV_CONFIG.replace("scratchkv:ScratchKV", "scratchkv:WrappingKV")
     repo = make_repo(tmp_path / "repo", config, WRAPPING_PROVIDER)
-    proc = subprocess.Popen(
+    proc = spawn(
         [sys.executable, "-m", "omnicloud", "certify"],
         cwd=repo,
-        text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
