@@ -1,4 +1,4 @@
-"""Processes a test body starts and must not leave running when it fails.
+"""Processes a test body starts and must not leave running when it fails; which pids run.
 
 ``spawn`` starts a process (text mode) and remembers it; ``tests/conftest.py`` calls ``reap``
 when each test body ends, pass or fail. A test that asserts before it stopped its child (a
@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 _STARTED: list[tuple[subprocess.Popen[str], bool]] = []
@@ -37,3 +38,27 @@ def reap() -> None:
                 proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.communicate(timeout=30)  # collects it and closes its pipes
+
+
+def pid_running(pid: int) -> bool:
+    """Running, not a zombie waiting for whoever adopted it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def processes_in(directory: Path) -> list[int]:
+    """Pids of running processes whose working directory is inside ``directory``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cwd = Path(os.readlink(proc / "cwd"))
+        except OSError:
+            continue
+        if (cwd == directory or directory in cwd.parents) and pid_running(int(proc.name)):
+            found.append(int(proc.name))
+    return found

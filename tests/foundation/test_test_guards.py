@@ -90,15 +90,6 @@ def test_an_unmarked_test_reaching_a_service_fails(pytester: pytest.Pytester) ->
     )
 
 
-def _alive(pid: int) -> bool:
-    """Running, not a zombie waiting for whoever adopted it."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def test_reap_kills_what_a_test_body_left_running_with_its_process_group(tmp_path: Path) -> None:
     """The conftest's ``reap`` after each test body: a child left running in its own process
     group goes with the service it started; a child sharing ours is killed alone."""
@@ -118,14 +109,14 @@ def test_reap_kills_what_a_test_body_left_running_with_its_process_group(tmp_pat
         assert time.monotonic() < deadline, "the child never started its service"
         time.sleep(0.05)
     service = int(pid_file.read_text())
-    assert _alive(service)
+    assert children.pid_running(service)
     assert leader.poll() is None
     assert plain.poll() is None
     children.reap()
     assert leader.returncode == -signal.SIGKILL
     assert plain.returncode == -signal.SIGKILL
     deadline = time.monotonic() + 10
-    while _alive(service):
+    while children.pid_running(service):
         assert time.monotonic() < deadline, "the service of the killed group is still running"
         time.sleep(0.05)
     children.reap()  # nothing left: a second call is a no-op

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import socket
-from pathlib import Path
 
 
 def port_open(host: str, port: int) -> bool:
@@ -13,26 +11,3 @@ def port_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def pid_running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
-def processes_in(directory: Path) -> list[int]:
-    """Pids of running processes whose working directory is inside ``directory``."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cwd = Path(os.readlink(proc / "cwd"))
-        except OSError:
-            continue
-        if (cwd == directory or directory in cwd.parents) and pid_running(int(proc.name)):
-            found.append(int(proc.name))
-    return found

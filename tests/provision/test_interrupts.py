@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from provision_support import port_open, processes_in
+from provision_support import port_open
 
-from children import spawn
+from children import processes_in, spawn
 from service_guard import require_binary
 
 pytestmark = [pytest.mark.services("redis", "postgres"), pytest.mark.slow]

@@ -22,8 +22,9 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from provision_support import port_open, processes_in
+from provision_support import port_open
 
+from children import processes_in
 from omnicloud.ci.setup import job_setup, server_packages
 from omnicloud.config import Config
 from omnicloud.config.models import ServiceConfig

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from provision_support import pid_running, port_open, processes_in
+from provision_support import port_open
 
+from children import pid_running, processes_in
 from omnicloud.config import Config
 from omnicloud.errors import ExitCode
 from omnicloud.provision.lifecycle import kept_runs, live_runs, provision, prune, teardown

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from provision_support import processes_in
 
+from children import processes_in
 from omnicloud.config import Config
 from omnicloud.errors import ExitCode
 from omnicloud.provision.lifecycle import provision

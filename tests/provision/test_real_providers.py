@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from provision_support import processes_in
 
+from children import processes_in
 from service_guard import require_binary
 
 pytestmark = [pytest.mark.services("redis", "postgres"), pytest.mark.slow]

@@ -10,8 +10,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from provision_support import port_open, processes_in
+from provision_support import port_open
 
+from children import processes_in
 from service_guard import require_binary
 
 pytestmark = [pytest.mark.services("redis", "postgres"), pytest.mark.slow]

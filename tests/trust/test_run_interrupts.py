@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from trust_support import KV_CONFIG, environ, make_repo, processes_in, service_pids
+from trust_support import KV_CONFIG, environ, make_repo, service_pids
 
-from children import spawn
+from children import processes_in, spawn
 from service_guard import require_binary
 
 pytestmark = [pytest.mark.services("redis"), pytest.mark.slow]

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from children import pid_running
+
 KV_PROVIDER = """
 _tenants = {}
 
@@ -103,14 +105,6 @@ def omnicloud(
     )
 
 
-def pid_running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
 def service_pids(state_dir: Path) -> list[int]:
     """Pids of services started under ``state_dir`` (from their pid files) still running."""
     pids = []
@@ -119,18 +113,3 @@ def service_pids(state_dir: Path) -> list[int]:
         if text.isdigit() and pid_running(int(text)):
             pids.append(int(text))
     return pids
-
-
-def processes_in(directory: Path) -> list[int]:
-    """Pids of running processes whose working directory is inside ``directory``."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cwd = Path(os.readlink(proc / "cwd"))
-        except OSError:
-            continue
-        if (cwd == directory or directory in cwd.parents) and pid_running(int(proc.name)):
-            found.append(int(proc.name))
-    return found
