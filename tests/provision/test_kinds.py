@@ -11,7 +11,9 @@ import asyncio
 import base64
 import hashlib
 import json
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -36,6 +38,7 @@ from omnicloud.provision.kinds import (
     kind_names,
     with_kinds_table,
 )
+from omnicloud.provision.kinds.rabbitmq import KIND as RABBITMQ
 from omnicloud.provision.kinds.rabbitmq import VHOSTS, config_files, password_hash
 from omnicloud.provision.lifecycle import provision, prune
 from omnicloud.provision.ready import ProvisionFailed
@@ -226,10 +229,54 @@ def _erlang_processes(directory: Path) -> list[str]:
             continue
         command = _cmdline(int(proc.name)).replace(b"\0", b" ").decode(errors="replace")
         if ("beam" in command or "epmd" in command) and (
-            str(directory) in command or int(proc.name) in processes_in(directory)
+            str(directory) in command
+            or int(proc.name) in processes_in(directory)
+            or _started_for(int(proc.name), directory)
         ):
             found.append(f"{proc.name} {command[:80]}")
     return found
+
+
+def _started_for(pid: int, directory: Path) -> bool:
+    """Started with a service folder inside ``directory`` in its environment: finds a daemon that
+    moved to ``/`` and dropped its arguments (``epmd -daemon``)."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    prefix = f"OMNICLOUD_SERVICE_DIR={directory}".encode()
+    return any(entry.startswith(prefix) for entry in environ)
+
+
+@pytest.mark.services("rabbitmq")
+def test_no_erl_of_the_rabbitmq_service_starts_a_daemon_epmd(tmp_path: Path) -> None:
+    """An erl run with the service's environment while its private epmd is gone (a Ctrl-C
+    during boot stopped it) fails to register instead of starting ``epmd -daemon``, which would
+    leave the process group and outlive the run. Without ``ERL_FLAGS`` the same erl starts one."""
+    require_binary("erl", "rabbitmq-server")
+    port = _free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),  # the Erlang cookie
+        "ERL_EPMD_PORT": str(port),
+        "ERL_FLAGS": RABBITMQ.recipe.local_env.get("ERL_FLAGS", ""),
+    }
+    probe = ["erl", "-noshell", "-sname", "omnicloud-probe", "-eval", "halt()."]
+    try:
+        done = subprocess.run(
+            probe, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert "register/listen error" in done.stdout + done.stderr
+        assert not port_open("127.0.0.1", port), "an epmd was started on the service's port"
+    finally:  # a failure started one: stop it (no node is registered any more)
+        subprocess.run(["epmd", "-port", str(port), "-kill"], capture_output=True, check=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _start_and_check(

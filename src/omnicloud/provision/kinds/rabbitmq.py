@@ -3,8 +3,8 @@
 Every path, port and name the node uses is private: data and logs under the service's data dir,
 the AMQP port and the Erlang distribution port picked free, a node name made from the port, and
 an Erlang port mapper (epmd) on a private port started in the server's own process group, so
-that stopping the group stops it too. The node is started with ``-start_epmd false``: it never
-spawns the shared, daemonised epmd that would outlive the run.
+that stopping the group stops it too. Every ``erl`` of the service runs with ``-start_epmd false``
+(``ERL_FLAGS``): none spawns the daemonised epmd that would leave the group and outlive the run.
 
 Virtual hosts ``omnicloud_gw0`` .. ``omnicloud_gw15`` exist from boot (a definitions file):
 worker ``n`` uses ``omnicloud_gw{n % 16}`` and the name ``prefix`` ``gwN.``.
@@ -206,6 +206,10 @@ KIND = Kind(
             "RABBITMQ_CONF_ENV_FILE": "{data_dir}/rabbitmq-env.conf",
             "RABBITMQ_ENABLED_PLUGINS_FILE": "{data_dir}/enabled_plugins",
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-start_epmd false",
+            # Every erl of the boot, not only the server's: one that finds the private epmd gone
+            # (a Ctrl-C while booting) would otherwise start `epmd -daemon`, which leaves the
+            # process group and outlives the run.
+            "ERL_FLAGS": "-start_epmd false",
         },
         fields={"user": "omnicloud", "password": "omnicloud-rabbitmq", "vhost": "/", "prefix": ""},
         url="amqp://{user}:{password}@{host}:{port}/%2F",
