@@ -11,10 +11,10 @@ from omnicloud.triage.history import current_commit
 
 
 def test_the_checked_out_commit_of_the_enclosing_repository(tmp_path: Path) -> None:
-    repo = git.Repo.init(tmp_path)
-    (tmp_path / "a.txt").write_text("a\n")
-    repo.index.add(["a.txt"])
-    commit = repo.index.commit("first").hexsha
+    with git.Repo.init(tmp_path) as repo:  # closing it stops its `git cat-file` helpers
+        (tmp_path / "a.txt").write_text("a\n")
+        repo.index.add(["a.txt"])
+        commit = repo.index.commit("first").hexsha
     (tmp_path / "sub").mkdir()
     assert current_commit(tmp_path / "sub") == commit
 
@@ -36,5 +36,5 @@ def test_a_repository_without_commits_has_none(
 ) -> None:
     for name in ("GITHUB_SHA", "CI_COMMIT_SHA", "OMNICLOUD_COMMIT"):
         monkeypatch.delenv(name, raising=False)
-    git.Repo.init(tmp_path)
+    git.Repo.init(tmp_path).close()
     assert current_commit(tmp_path) is None

@@ -100,9 +100,9 @@ def project(tmp_path: Path) -> Path:
         (root / name).write_text("raise RuntimeError('routing must not import providers')\n")
     (root / "acme/kv/redis_store.py").write_text("class RedisKV: ...\n")
     (root / "acme/kv/sqlite_store.py").write_text("class SqliteKV: ...\n")
-    repo = git.Repo.init(root)
-    repo.index.add(["omnicloud.toml", ".github/CODEOWNERS"])
-    repo.index.commit("initial")
+    with git.Repo.init(root) as repo:  # closing it stops its `git cat-file` helpers
+        repo.index.add(["omnicloud.toml", ".github/CODEOWNERS"])
+        repo.index.commit("initial")
     return root
 
 
@@ -224,12 +224,12 @@ def passing_delete(tmp_path: Path) -> Path:
 def test_second_run_marks_recurring_and_fixed_then_a_regression(
     project: Path, tmp_path: Path
 ) -> None:
-    repo = git.Repo(project)
-    first_commit = repo.head.commit.hexsha
-    run_triage(project, [CORPUS / "pytest-omnicloud.xml"], "run-1")
-    (project / "README.md").write_text("next\n")
-    repo.index.add(["README.md"])
-    repo.index.commit("second")
+    with git.Repo(project) as repo:
+        first_commit = repo.head.commit.hexsha
+        run_triage(project, [CORPUS / "pytest-omnicloud.xml"], "run-1")
+        (project / "README.md").write_text("next\n")
+        repo.index.add(["README.md"])
+        repo.index.commit("second")
 
     second = run_triage(project, [passing_delete(tmp_path)], "run-2")
     items = by_id(second)
