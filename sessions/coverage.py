@@ -14,7 +14,7 @@ import os
 
 import nox
 
-from _common import ROOT, install_dev
+from _common import BYTECODE_CACHES, ROOT, install_dev
 from omnicloud.nox_sessions import venv_backend
 
 #: Seed 004's floors: line coverage (branches too where the measurement includes them).
@@ -32,14 +32,16 @@ PACKAGES = (
 @nox.session(venv_backend=venv_backend(), reuse_venv=True, tags=["dev"], default=False)
 def coverage(session: nox.Session) -> None:
     """Measure the suite's coverage (subprocesses too), report per package, check the floors."""
-    install_dev(session, "bench")
+    install_dev(session)
     data = ROOT / ".coverage"
     session.env["COVERAGE_FILE"] = str(data)
     if "--floors-only" not in session.posargs:
         session.run("coverage", "erase")
         workers = os.environ.get("OMNICLOUD_TEST_WORKERS", "auto")
         args = session.posargs or ["-n", workers, "--dist", "loadgroup", "tests"]
-        session.run("coverage", "run", "-m", "pytest", *args, success_codes=[0, 1])
+        session.run(
+            "coverage", "run", "-m", "pytest", *args, success_codes=[0, 1], env=BYTECODE_CACHES
+        )
         session.run("coverage", "combine", "--quiet")
     for package in PACKAGES:
         session.run(

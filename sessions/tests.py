@@ -6,7 +6,7 @@ import os
 
 import nox
 
-from _common import install_dev
+from _common import BYTECODE_CACHES, install_dev
 from omnicloud.nox_sessions import venv_backend
 
 #: Extra xdist workers per core: most of the suite's time is spent waiting (servers booting,
@@ -26,7 +26,7 @@ def default_workers() -> str:
 @nox.session(venv_backend=venv_backend(), reuse_venv=True, tags=["dev"], default=False)
 def tests(session: nox.Session) -> None:
     """Run the test suite (posargs go to pytest; OMNICLOUD_TEST_WORKERS sets the workers)."""
-    install_dev(session, "bench")
+    install_dev(session)
     workers = os.environ.get("OMNICLOUD_TEST_WORKERS") or default_workers()
     args = session.posargs or ["-n", workers, "--dist", "loadgroup", "tests"]
-    session.run("python", "-m", "pytest", *args)
+    session.run("python", "-m", "pytest", *args, env=BYTECODE_CACHES)

@@ -213,7 +213,7 @@ def shop(tmp_path: Path) -> Project:
     project.root.mkdir()
     project.git("init", "-q", "-b", "main")
     project.write("omnicloud.toml", CONFIG)
-    project.write(".gitignore", ".omnicloud/\n")
+    project.write(".gitignore", ".omnicloud/\n__pycache__/\n")
     for path, text in FILES.items():
         project.write(path, text)
     project.commit("shop")
