@@ -5,6 +5,7 @@ Helpers live in importable modules next to this file (``tests`` is on ``sys.path
 ``children`` the ``spawn`` whose leftovers are killed when a test body ends.
 """
 
+import gc
 import signal
 from collections.abc import Generator
 
@@ -30,6 +31,18 @@ settings.load_profile("omnicloud-tests")
 # children start with Python's own KeyboardInterrupt handler.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Keep the collected modules out of every later garbage collection.
+
+    Collection leaves each worker with a few hundred thousand long-lived objects (modules,
+    classes, hypothesis strategies) that every full collection walked again: 3-5 s of CPU per
+    worker over a run, 1-2 s once frozen (``gc.freeze``: they are still freed by reference
+    counting, only the cycle collector skips them).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.hookimpl(wrapper=True)

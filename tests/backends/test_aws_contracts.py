@@ -26,7 +26,9 @@ from tck_py.primitives.object_storage import BaseTestObjectStorageContract
 from tck_py.primitives.secrets import BaseTestSecretsContract
 from tck_py.shared.exceptions import ObjectNotFoundError, SecretNotFoundError
 
-pytestmark = pytest.mark.services("moto")
+# One worker runs every AWS test: one moto_server (about 4 s of CPU to start) instead of one
+# per worker.
+pytestmark = [pytest.mark.services("moto"), pytest.mark.xdist_group("aws")]
 
 Factory = Callable[..., Awaitable[Any]]
 CREDENTIALS = {"region": "us-east-1", "access_key_id": "testing", "secret_access_key": "testing"}

@@ -28,7 +28,9 @@ from tck_py.interfaces.queue import (
     BaseTestQueueVisibilityInterface,
 )
 
-pytestmark = pytest.mark.services("moto")
+# One worker runs every AWS test: one moto_server (about 4 s of CPU to start) instead of one
+# per worker.
+pytestmark = [pytest.mark.services("moto"), pytest.mark.xdist_group("aws")]
 
 Factory = Callable[..., Awaitable[Any]]
 ROOT = Path(__file__).resolve().parents[2]

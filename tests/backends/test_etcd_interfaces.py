@@ -42,7 +42,8 @@ from service_guard import require_binary
 from tck_py.interfaces._support import ProviderFactory
 from tck_py.resilience.distributed_lock import BaseTestDistributedLockContract
 
-pytestmark = pytest.mark.services("etcd")
+# One worker runs these tests: one etcd instead of one per worker.
+pytestmark = [pytest.mark.services("etcd"), pytest.mark.xdist_group("etcd")]
 
 PREFIX = "omnicloud-tests/"
 
