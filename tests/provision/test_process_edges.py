@@ -4,6 +4,7 @@ packages that provide them, accounts and directories a service cannot enter."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import pwd
@@ -106,6 +107,34 @@ def test_a_server_ignoring_sigterm_is_killed_after_the_grace(
         assert time.monotonic() < deadline, "the server ignoring SIGTERM was never killed"
         time.sleep(0.02)
     assert not Path(handle.resources["dir"]).exists()
+
+
+#: A leader that stops on SIGTERM serving the port, and a member of its group that ignores
+#: SIGTERM (as RabbitMQ's epmd once outlived its node): stopping the service stops both.
+LEADER_AND_MEMBER = (
+    "(trap '' TERM; exec sleep 120) & "
+    "exec {python} -c \"import socket, time; s = socket.create_server(('127.0.0.1', {{port}}));"
+    ' time.sleep(120)"'
+)
+
+
+def test_a_group_member_outliving_its_leader_is_stopped_too(tmp_path: Path) -> None:
+    command = ["sh", "-c", LEADER_AND_MEMBER.format(python=sys.executable)]
+    provisioner = ProcessProvisioner()
+    handle = provisioner.start(_spec(command=command, port=1), _run(tmp_path))
+    directory = Path(handle.resources["dir"])
+    members = processes_in(directory)
+    try:
+        assert len(members) == 2, members  # the server and the sleep ignoring SIGTERM
+        provisioner.stop(handle)
+        deadline = time.monotonic() + 10
+        while any(pid_running(pid) for pid in members):
+            assert time.monotonic() < deadline, "a member of the service's group was left running"
+            time.sleep(0.02)
+    finally:
+        for pid in members:  # nothing left behind should the assertion fail
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_a_pid_that_is_not_our_service_is_never_signalled(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ signal a recycled pid.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import os
@@ -205,14 +206,18 @@ class ProcessProvisioner:
         shutil.rmtree(directory, ignore_errors=True)
 
     def _terminate(self, pid: int, directory: Path, sig: int) -> None:
-        if not _owned(pid, directory):
-            self._reap(pid)
-            return
-        # The whole group: children of the server (postgres backends) share it.
-        _signal_group(pid, sig)
-        if not self._wait_gone(pid, directory, STOP_GRACE):
-            _signal_group(pid, signal.SIGKILL)
-            self._wait_gone(pid, directory, STOP_GRACE)
+        if _owned(pid, directory):
+            # The whole group: children of the server (postgres backends) share it.
+            _signal_group(pid, sig)
+            if not self._wait_gone(pid, directory, STOP_GRACE):
+                _signal_group(pid, signal.SIGKILL)
+                self._wait_gone(pid, directory, STOP_GRACE)
+        self._reap(pid)
+        # The leader gone is not the group gone: a member can outlive it (RabbitMQ's epmd, once
+        # seen after a Ctrl-C while the node booted). Whatever of the group still runs in the
+        # service's folder is killed; a stranger that reused the pid is never a member there.
+        for member in _members(pid, directory):
+            _signal(member, signal.SIGKILL)
 
     def _wait_gone(self, pid: int, directory: Path, timeout: float) -> bool:
         end = time.monotonic() + timeout
@@ -414,13 +419,36 @@ def _owned(pid: int, directory: Path) -> bool:
     Servers rewrite their process title over argv and environ, so the reliable mark is the
     working directory: it was started in ``directory`` and servers only chdir below it.
     """
-    proc = Path(f"/proc/{pid}")
+    status = _stat(pid)[:1]
     try:
-        status = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        cwd = Path(os.readlink(proc / "cwd"))
-    except (OSError, IndexError):
+        cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
         return False
-    return status != "Z" and (cwd == directory or directory in cwd.parents)
+    return status not in ([], ["Z"]) and (cwd == directory or directory in cwd.parents)
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state, ppid, pgrp, ...)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _members(pgid: int, directory: Path) -> list[int]:
+    """Running processes of process group ``pgid`` whose working directory is in ``directory``."""
+    return [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit()
+        and _stat(int(entry.name))[2:3] == [str(pgid)]
+        and _owned(int(entry.name), directory)
+    ]
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
 
 
 def _signal_group(pid: int, sig: int) -> None:
