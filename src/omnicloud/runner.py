@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -80,6 +81,8 @@ class TestCounts:
     fewer tests than it selected, is never a success."""
 
     selected: list[str] | None = None  # node ids after deselection; None: never collected
+    freeze: bool = False  # freeze the collected objects out of the garbage collector (in-process)
+    froze: bool = False  # they were frozen: unfreeze when the run ends
     reported: set[str] = field(default_factory=set)  # a final outcome (passed/failed/skipped)
     executed: set[str] = field(default_factory=set)  # the test body ran (passed or failed)
 
@@ -107,6 +110,13 @@ def counting_plugin(counts: TestCounts, interrupted: Callable[[], bool] = bool) 
 
         def pytest_collection_finish(self, session: Any) -> None:
             counts.selected = [item.nodeid for item in session.items]
+            if counts.freeze and not gc.get_freeze_count():
+                # What collection built (pytest, the suites, hypothesis, the items) lives until
+                # the run ends: keep it out of every garbage collection of the run. A small
+                # certify spent about a fifth of its CPU walking it again (1.77 s against 1.44 s).
+                gc.collect()
+                gc.freeze()
+                counts.froze = True
 
         @pytest.hookimpl(optionalhook=True)
         def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -129,5 +139,12 @@ def run_pytest(
     import pytest
 
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    plugin = counting_plugin(counts if counts is not None else TestCounts(), interrupted)
-    return int(pytest.main(list(argv), plugins=[plugin]))
+    counts = counts if counts is not None else TestCounts()
+    counts.freeze = True
+    plugin = counting_plugin(counts, interrupted)
+    try:
+        return int(pytest.main(list(argv), plugins=[plugin]))
+    finally:
+        if counts.froze:  # the Python API's caller goes on: the collector sees it all again
+            gc.unfreeze()
+            counts.froze = False
