@@ -81,8 +81,6 @@ class TestCounts:
     fewer tests than it selected, is never a success."""
 
     selected: list[str] | None = None  # node ids after deselection; None: never collected
-    freeze: bool = False  # freeze the collected objects out of the garbage collector (in-process)
-    froze: bool = False  # they were frozen: unfreeze when the run ends
     reported: set[str] = field(default_factory=set)  # a final outcome (passed/failed/skipped)
     executed: set[str] = field(default_factory=set)  # the test body ran (passed or failed)
 
@@ -91,11 +89,14 @@ class TestCounts:
         return [n for n in self.selected or [] if n not in self.reported]
 
 
-def counting_plugin(counts: TestCounts, interrupted: Callable[[], bool] = bool) -> object:
+def counting_plugin(
+    counts: TestCounts, interrupted: Callable[[], bool] = bool, freeze: bool = False
+) -> object:
     """A pytest plugin recording selected and reported tests, in-process or as the xdist
     controller (built here so that importing this module does not import pytest). When
     ``interrupted()`` turns true (a signal arrived, even one a library swallowed), the session
-    stops after the current test."""
+    stops after the current test. With ``freeze``, what collection built is frozen out of the
+    garbage collector (``gc.freeze``) once collection ends."""
     import pytest
 
     class CountingPlugin:
@@ -110,13 +111,12 @@ def counting_plugin(counts: TestCounts, interrupted: Callable[[], bool] = bool) 
 
         def pytest_collection_finish(self, session: Any) -> None:
             counts.selected = [item.nodeid for item in session.items]
-            if counts.freeze and not gc.get_freeze_count():
+            if freeze:
                 # What collection built (pytest, the suites, hypothesis, the items) lives until
                 # the run ends: keep it out of every garbage collection of the run. A small
                 # certify spent about a fifth of its CPU walking it again (1.77 s against 1.44 s).
                 gc.collect()
                 gc.freeze()
-                counts.froze = True
 
         @pytest.hookimpl(optionalhook=True)
         def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -139,12 +139,11 @@ def run_pytest(
     import pytest
 
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    counts = counts if counts is not None else TestCounts()
-    counts.freeze = True
-    plugin = counting_plugin(counts, interrupted)
+    # A caller that froze objects itself keeps its freeze, and the run does not add to it.
+    freeze = not gc.get_freeze_count()
+    plugin = counting_plugin(counts if counts is not None else TestCounts(), interrupted, freeze)
     try:
         return int(pytest.main(list(argv), plugins=[plugin]))
     finally:
-        if counts.froze:  # the Python API's caller goes on: the collector sees it all again
+        if freeze:  # the Python API's caller goes on: the collector sees it all again
             gc.unfreeze()
-            counts.froze = False

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from omnicloud.errors import InfrastructureError
 from omnicloud.provision.base import ServiceHandle, ServiceSpec
-from omnicloud.provision.process import find_binary
+from omnicloud.provision.process import _signal_group, _stat, find_binary
 from omnicloud.provision.ready import Deadline, ReadyTarget, checks_for, wait_ready
 from omnicloud.provision.recipes import fill
 
@@ -148,22 +148,8 @@ class ServiceControl:
         return wait_ready(target, checks_for(self.spec.ready, self.spec.recipe), deadline, died)
 
 
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        try:
-            os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-
-
 def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
+    return _stat(pid)[:1] not in ([], ["Z"])
 
 
 def _as_account(user: str | None) -> dict[str, Any]:
